@@ -1,0 +1,1 @@
+"""The ``infoplane-tf`` command line, installed as the package ``infoplane_tf_cli``."""
