@@ -10,15 +10,16 @@ flattened per sample, the tensor-kernel view), the Gaussian Gram matrix
 with the exact von Neumann limit ``-Σ λ log2 λ`` at α = 1. The joint entropy uses the
 trace-normalized Hadamard product ``A_X ∘ A_T``, and ``I(X;T) = S(X) + S(T) - S(X,T)``.
 
-Numerics (chosen by measurement, see ``benchmarks/estimator.py`` and ``resolve_dtype``): the
-information-plane points use float32 Gram matrices and spectra when α ≥ 1 (1.7× faster than
-float64 on CPU, and within 2e-5 bits of float64 even on a collapsed representation) and float64
-when α < 1, where the many tiny eigenvalues dominate Σ λ^α and float32 rounding costs ~2e-3 bits.
-The scalar functions ``renyi_entropy`` and ``renyi_mutual_information`` default to float64. In
-either precision negative eigenvalues (≈ -1e-9 for a collapsed representation, which would make
-Σ λ^α NaN) are clamped to 0 and the spectrum renormalized, so no finite input gives a NaN.
-Eigenvalues come from ``tf.linalg.eigvalsh`` (never under XLA: TF issues #50017 and #62461 report
-wrong eigensystems there), and α = 2 uses Σ λ² = ||A||_F² with no eigendecomposition at all.
+Numerics (chosen by measurement, see ``benchmarks/estimator.py``): information-plane points use
+float32 Gram matrices and spectra by default (1.7× faster than float64 on CPU and within 2e-5
+bits of float64 at α ≥ 1, even on a collapsed representation). For α < 1 everything is
+computed in float64 throughout: λ^α amplifies float32's rounding noise (~1e-7·λ_max) on the many
+tiny eigenvalues, which costs up to 4e-3 bits. The scalar functions ``renyi_entropy`` and
+``renyi_mutual_information`` default to float64 throughout. In either precision negative
+eigenvalues (≈ -1e-9 for a collapsed representation, which would make Σ λ^α NaN) are clamped to 0
+and the spectrum renormalized, so no finite input gives a NaN. Eigenvalues come from
+``tf.linalg.eigvalsh`` (never under XLA: TF issues #50017 and #62461 report wrong eigensystems
+there), and α = 2 uses Σ λ² = ||A||_F² with no eigendecomposition at all.
 
 Class labels, when given, use the Kronecker-delta kernel ``K_ij = [y_i = y_j]``, so S(Y) is
 exactly the Rényi entropy of the empirical class distribution.
@@ -94,18 +95,17 @@ def check_gamma(gamma: float) -> float:
     return value
 
 
-def resolve_dtype(dtype: str | tf.DType, alpha: float) -> tf.DType:
-    """The precision of Gram matrices and spectra: "float32", "float64", or "auto".
+def check_dtype(dtype: str | tf.DType, alpha: float) -> tf.DType:
+    """The working precision for order ``alpha`` when ``dtype`` ("float32"/"float64") is asked.
 
-    "auto" picks float32 for α ≥ 1 and float64 for α < 1 (see the module docstring for the
-    measurements behind this rule).
+    For α < 1 the result is always float64: Σ λ^α is then dominated by the tiny eigenvalues,
+    and float32 rounding of the Gram matrix and its spectrum costs up to 4e-3 bits (measured on
+    smooth one-dimensional data), more than the 2e-3 bits we promise.
     """
     name = dtype.name if isinstance(dtype, tf.DType) else str(dtype)
-    if name == "auto":
-        return tf.float32 if alpha >= 1.0 else tf.float64
     if name not in _DTYPES:
-        raise ValueError(f"dtype must be 'auto', 'float32' or 'float64', got {dtype!r}")
-    return _DTYPES[name]
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return tf.float64 if alpha < 1.0 else _DTYPES[name]
 
 
 def check_samples_shape(x, name: str) -> tf.Tensor:
@@ -164,49 +164,56 @@ def flatten_samples(x: tf.Tensor) -> tf.Tensor:
 
 
 def squared_distances(x: tf.Tensor) -> tf.Tensor:
-    """Pairwise squared Euclidean distances of the rows of x (n, d) → (n, n), ≥ 0, zero diagonal."""
-    # Centering leaves distances unchanged and removes most of the cancellation in
-    # |a|² + |b|² - 2 a·b when the data sit far from the origin.
-    x = x - tf.reduce_mean(x, axis=0, keepdims=True)
-    norms = tf.reduce_sum(tf.square(x), axis=1)
-    d2 = norms[:, None] + norms[None, :] - 2.0 * tf.matmul(x, x, transpose_b=True)
-    d2 = tf.maximum(d2, 0.0)
+    """Squared Euclidean distances between rows: x (..., n, d) → (..., n, n), zero diagonal.
+
+    Assumes x is centered (``center_and_scale``), which removes most of the cancellation in
+    |a|² + |b|² - 2 a·b.
+    """
+    norms = tf.reduce_sum(tf.square(x), axis=-1)
+    scale = norms[..., :, None] + norms[..., None, :]
+    d2 = scale - 2.0 * tf.matmul(x, x, transpose_b=True)
+    # Values within rounding of zero (identical rows) are zero: otherwise a tiny kernel width
+    # turns that rounding noise into spurious structure.
+    rounding = 8.0 * np.finfo(x.dtype.as_numpy_dtype).eps * scale
+    d2 = tf.where(d2 > rounding, d2, tf.zeros_like(d2))
     return tf.linalg.set_diag(d2, tf.zeros_like(norms))
 
 
+def center_and_scale(x: tf.Tensor):
+    """Centers the columns of x (..., n, d) and divides each matrix by its largest |value|.
+
+    Distances are translation invariant, and in these units squared distances cannot overflow
+    (finite inputs up to the dtype's maximum stay finite). Returns ``(x / unit, unit)`` with
+    ``unit`` of shape (...,).
+    """
+    x = x - tf.reduce_mean(x, axis=-2, keepdims=True)
+    unit = tf.reduce_max(tf.abs(x), axis=[-2, -1])
+    unit = tf.where(unit > 0, unit, tf.ones_like(unit))
+    return x / unit[..., None, None], unit
+
+
 def standardize_features(x: tf.Tensor) -> tf.Tensor:
-    """Z-scores every column of x (n, d); constant columns become 0 instead of NaN."""
-    mean, variance = tf.nn.moments(x, axes=[0], keepdims=True)
-    std = tf.sqrt(variance)
-    return tf.math.divide_no_nan(x - mean, std)
-
-
-def _silverman_width(x: tf.Tensor, gamma: float) -> tf.Tensor:
-    """γ · n^(-1/(4+d)) for x (n, d): the width in Lee & Jo's code."""
-    n = tf.cast(tf.shape(x)[0], x.dtype)
-    d = tf.cast(tf.shape(x)[1], x.dtype)
-    return gamma * tf.pow(n, -1.0 / (4.0 + d))
+    """Z-scores every column of x (..., n, d); constant columns become 0 instead of NaN."""
+    mean, variance = tf.nn.moments(x, axes=[-2], keepdims=True)
+    return tf.math.divide_no_nan(x - mean, tf.sqrt(variance))
 
 
 def _median_distance(d2: tf.Tensor) -> tf.Tensor:
     """Median Euclidean distance over the pairs i < j of an (n, n) squared-distance matrix."""
-    n = tf.shape(d2)[0]
-    upper = tf.linalg.band_part(tf.ones_like(d2, dtype=tf.bool), 0, -1)
-    off_diagonal = tf.logical_and(upper, tf.logical_not(tf.eye(n, dtype=tf.bool)))
-    pairs = tf.sort(tf.boolean_mask(d2, off_diagonal))
-    m = tf.shape(pairs)[0]
+    n = d2.shape[-1]
+    rows, cols = np.triu_indices(n, k=1)
+    distances = tf.sort(tf.sqrt(tf.gather(tf.reshape(d2, [n * n]), rows * n + cols)))
+    m = len(rows)
     # Mean of the two middle values for an even count (both the same index for odd counts).
-    middle = tf.gather(pairs, [(m - 1) // 2, m // 2])
-    median = tf.sqrt(tf.reduce_mean(middle))
-    # Mostly identical rows give a zero median; any tiny width then yields the same kernel.
-    return tf.maximum(median, tf.constant(np.finfo(d2.dtype.as_numpy_dtype).tiny, d2.dtype))
+    return tf.reduce_mean(tf.gather(distances, [(m - 1) // 2, m // 2]))
 
 
 def gaussian_gram(x: tf.Tensor, sigma: str | float = "paper", gamma: float = PAPER_GAMMA):
     """Gaussian Gram matrix of the rows of x and the kernel width used.
 
     Args:
-        x: (n, d) float tensor, one sample per row (see ``flatten_samples``).
+        x: (n, d) float tensor with static shape, one sample per row (see
+            ``flatten_samples``).
         sigma: kernel-width rule: ``"paper"`` (σ = γ·n^(-1/(4+d)) on raw values),
             ``"scaled"`` (z-score each feature, then σ = γ·√d·n^(-1/(4+d))), ``"median"``
             (median pairwise distance), or a fixed positive float.
@@ -214,21 +221,24 @@ def gaussian_gram(x: tf.Tensor, sigma: str | float = "paper", gamma: float = PAP
 
     Returns:
         ``(K, sigma)``: K of shape (n, n) with unit diagonal, and σ as a scalar tensor (in the
-        units of x, after z-scoring for 'scaled').
+        units of x, after z-scoring for 'scaled'). Finite for every finite x: a zero median
+        width gives K = [x_i = x_j], a width that dwarfs the data gives K = 1.
     """
+    n, d = int(x.shape[0]), int(x.shape[1])
     if sigma == "scaled":
         x = standardize_features(x)
-    d2 = squared_distances(x)
-    if sigma == "paper":
-        width = _silverman_width(x, gamma)
-    elif sigma == "scaled":
-        d = tf.cast(tf.shape(x)[1], x.dtype)
-        width = tf.sqrt(d) * _silverman_width(x, gamma)
-    elif sigma == "median":
-        width = _median_distance(d2)
-    else:
+    if sigma in ("paper", "scaled"):
+        width = gamma * n ** (-1.0 / (4.0 + d))  # Lee & Jo's code (a Silverman-like rule)
+        width = tf.constant(width * math.sqrt(d) if sigma == "scaled" else width, x.dtype)
+    elif sigma != "median":
         width = tf.constant(float(sigma), x.dtype)
-    return tf.exp(-d2 / (2.0 * tf.square(width))), width
+    x, unit = center_and_scale(x)
+    d2 = squared_distances(x)  # in units of unit²
+    if sigma == "median":
+        width = unit * _median_distance(d2)
+    # d2 / (2 (σ/unit)²), with 0/0 := 0 (identical rows) and d/0 = inf (K = 0).
+    ratio = tf.where(d2 > 0, d2 / (2.0 * tf.square(width / unit)), tf.zeros_like(d2))
+    return tf.exp(-ratio), width
 
 
 def label_gram(labels: tf.Tensor, dtype: tf.DType = tf.float64) -> tf.Tensor:
@@ -286,7 +296,7 @@ def renyi_entropy(
         alpha: order α > 0 (default 1.01, the paper's); α = 1 is the von Neumann entropy.
         sigma: kernel-width rule, see ``gaussian_gram``.
         gamma: scale γ of the 'paper' and 'scaled' rules.
-        dtype: precision of the Gram matrix and spectrum ("float64", "float32" or "auto").
+        dtype: precision of the Gram matrix and spectrum, "float64" (default) or "float32".
 
     Returns:
         A scalar tensor of ``dtype`` in bits (``float()`` accepts it), in [0, log2 n].
@@ -299,7 +309,7 @@ def renyi_entropy(
         3.0...
     """
     alpha, sigma, gamma = check_alpha(alpha), check_sigma(sigma), check_gamma(gamma)
-    k, _ = gaussian_gram(as_samples(x, "x", resolve_dtype(dtype, alpha)), sigma, gamma)
+    k, _ = gaussian_gram(as_samples(x, "x", check_dtype(dtype, alpha)), sigma, gamma)
     return entropy_of_kernels(k, alpha)
 
 
@@ -326,7 +336,7 @@ def renyi_mutual_information(
         ValueError: as ``renyi_entropy``, plus x and y with different numbers of samples.
     """
     alpha, sigma, gamma = check_alpha(alpha), check_sigma(sigma), check_gamma(gamma)
-    dtype = resolve_dtype(dtype, alpha)
+    dtype = check_dtype(dtype, alpha)
     x, y = as_samples(x, "x", dtype), as_samples(y, "y", dtype)
     check_same_samples({"x": x, "y": y})
     k_x, _ = gaussian_gram(x, sigma, gamma)
@@ -355,8 +365,8 @@ class InformationPlane:
         alpha: Rényi order α > 0 (paper: 1.01).
         sigma: kernel-width rule for every variable, see ``gaussian_gram`` (paper: "paper").
         gamma: scale γ of the 'paper' and 'scaled' rules (paper: 2).
-        dtype: precision of Gram matrices and spectra: "auto" (float32 for α ≥ 1, float64
-            below; see ``resolve_dtype``), "float32" or "float64".
+        dtype: precision of Gram matrices and spectra, "float32" (default) or "float64"; for
+            α < 1 the computation is float64 in either case (see ``check_dtype``).
         run_eagerly: skip ``tf.function`` (for debugging).
 
     Attributes:
@@ -378,13 +388,13 @@ class InformationPlane:
         alpha: float = PAPER_ALPHA,
         sigma: str | float = "paper",
         gamma: float = PAPER_GAMMA,
-        dtype: str = "auto",
+        dtype: str = "float32",
         run_eagerly: bool = False,
     ):
         self.alpha = check_alpha(alpha)
         self.sigma = check_sigma(sigma)
         self.gamma = check_gamma(gamma)
-        self.dtype = resolve_dtype(dtype, self.alpha)
+        self.dtype = check_dtype(dtype, self.alpha)
         x = as_samples(x_probe, "x_probe", self.dtype)
         self.n = int(x.shape[0])
         self._k_x, sigma_x = gaussian_gram(x, self.sigma, self.gamma)
@@ -427,8 +437,8 @@ class InformationPlane:
     def point(self, representations: Sequence[tf.Tensor], output: tf.Tensor) -> dict:
         """The information-plane point as pure TensorFlow (safe to call inside a tf.function).
 
-        Non-finite activations do not propagate: they are replaced by zeros for the
-        computation and reported through ``finite`` so the caller can discard the point.
+        Non-finite activations do not propagate: the point is computed on placeholder matrices
+        and reported through ``finite`` so the caller can discard it.
 
         Args:
             representations: L tensors T_l of shapes (n, ...), widths may differ.
@@ -442,18 +452,21 @@ class InformationPlane:
         self.trace_count += 1  # Python side effect: runs once per trace, not per call.
         tensors = [flatten_samples(tf.cast(t, self.dtype)) for t in [*representations, output]]
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in tensors])
-        tensors = [tf.where(tf.math.is_finite(t), t, tf.zeros_like(t)) for t in tensors]
         grams, widths = zip(
             *(gaussian_gram(t, self.sigma, self.gamma) for t in tensors), strict=True
         )
-        layer_grams, k_out = list(grams[:-1]), grams[-1]
-        n_layers = len(layer_grams)
-        batch = [*layer_grams, k_out]
-        batch += [self._k_x * k for k in layer_grams]
-        batch += [k * k_out for k in layer_grams]
+        grams, widths = tf.stack(grams), tf.stack(widths)
+        n_layers = len(tensors) - 1
+        layer_grams, k_out = grams[:n_layers], grams[n_layers]
+        batch = [grams, self._k_x * layer_grams, layer_grams * k_out]
         if self.has_labels:
-            batch += [k * self._k_y for k in layer_grams]
-        h = entropy_of_kernels(tf.stack(batch), self.alpha)
+            batch.append(layer_grams * self._k_y)
+        # Order: T_1..T_L, X', (X,T_l)..., (T_l,X')..., (T_l,Y)...
+        batch = tf.concat(batch, axis=0)
+        # A NaN in a diverged model's activations would make eigvalsh fail: compute on
+        # identity matrices instead and report the point as not finite.
+        batch = tf.where(finite, batch, tf.eye(self.n, dtype=self.dtype))
+        h = entropy_of_kernels(batch, self.alpha)
         h_t, h_out = h[:n_layers], h[n_layers]
         h_xt = h[n_layers + 1 : 2 * n_layers + 1]
         h_to = h[2 * n_layers + 1 : 3 * n_layers + 1]
@@ -461,9 +474,9 @@ class InformationPlane:
             "i_xt": self.h_x + h_t - h_xt,
             "i_ty": h_t + h_out - h_to,
             "h_t": h_t,
-            "sigma": tf.stack(widths[:-1]),
+            "sigma": widths[:n_layers],
             "h_output": h_out,
-            "sigma_output": widths[-1],
+            "sigma_output": widths[n_layers],
             "finite": finite,
         }
         if self.has_labels:
