@@ -21,6 +21,7 @@ _EXPORTS = {
     "InfoPlaneCallback": "infoplane_tf.callback",
     "Trajectory": "infoplane_tf.trajectory",
     "load_trajectory": "infoplane_tf.trajectory",
+    "TrajectoryFormatError": "infoplane_tf.trajectory",
 }
 
 __all__ = ["__version__", *_EXPORTS]

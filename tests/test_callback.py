@@ -1,0 +1,352 @@
+"""InfoPlaneCallback with real model.fit runs on small mnist-5k slices."""
+
+import json
+import math
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infoplane_tf import InfoPlaneCallback, InformationPlane, build_model, load_trajectory
+from infoplane_tf.callback import Schedule
+
+N_PROBE = 40
+SMALL = {
+    "vanilla": {"code_units": 8},
+    "deep": {"hidden_units": (32, 16), "code_units": 8},
+    "sparse": {"code_units": 8},
+    "tied": {"hidden_units": (32,), "code_units": 8},
+    "vae": {"hidden_units": (32, 16), "latent_units": 4, "seed": 1},
+    "label": {"hidden_units": (32, 16), "code_units": 10},
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    from infoplane_tf import load_dataset
+
+    dataset = load_dataset("mnist-5k", probe_size=N_PROBE)
+    return {
+        "x": dataset.x_train[:300],
+        "y": dataset.y_train[:300],
+        "x_probe": dataset.probe.x,
+        "y_probe": dataset.probe.y,
+    }
+
+
+def fit(model, data, callback, epochs=2, **kwargs):
+    target = data["y"] if model.name == "label" else data["x"]
+    return model.fit(
+        data["x"], target, epochs=epochs, batch_size=100, verbose=0, callbacks=[callback], **kwargs
+    )
+
+
+def direct_point(model, callback, data, point_index):
+    """The estimator called directly on the trained model (independent of the compiled path)."""
+    noise = None
+    if getattr(model, "noise_units", None):
+        noise = tf.random.stateless_normal(
+            (N_PROBE, model.noise_units), seed=tf.constant([0, point_index], tf.int64)
+        )
+    reps, output = model.representations_and_output(data["x_probe"], training=False, noise=noise)
+    plane = InformationPlane(data["x_probe"], data["y_probe"])
+    return plane([reps[name] for name in callback.layer_names], output)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_every_model_records_every_point_and_last_equals_direct_call(name, data, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = build_model(name, **SMALL[name])
+    path = tmp_path / "trajectory.csv"
+    callback = InfoPlaneCallback(data["x_probe"], data["y_probe"], every=2, filepath=path)
+    history = fit(model, data, callback)
+    trajectory = callback.trajectory
+    # 3 steps per epoch, 2 epochs = 6 iterations; every=2 → points at 0, 2, 4, 6.
+    np.testing.assert_array_equal(trajectory.iterations, [0, 2, 4, 6])
+    np.testing.assert_allclose(trajectory.epochs, [0, 2 / 3, 4 / 3, 2])
+    assert trajectory.layers == model.representation_names
+    assert math.isnan(trajectory.loss[0]) and np.isfinite(trajectory.loss[1:]).all()
+    for key in ("i_xt", "i_ty", "h_t", "i_ty_label"):
+        values = getattr(trajectory, key)
+        assert values.shape == (4, len(trajectory.layers))
+        assert (values > -1e-4).all() and (values < math.log2(N_PROBE) + 1e-4).all(), key
+    direct = direct_point(model, callback, data, point_index=3)
+    for key in ("i_xt", "i_ty", "h_t", "i_ty_label"):
+        np.testing.assert_allclose(getattr(trajectory, key)[-1], direct[key].numpy(), atol=1e-4)
+    # Copies of the bottleneck into logs reach History.
+    assert history.history["i_xt_Z"][-1] == pytest.approx(trajectory.layer("Z")["i_xt"][-1])
+    loaded = load_trajectory(path)
+    assert loaded.layers == trajectory.layers
+    for key in ("iterations", "epochs", "i_xt", "i_ty", "h_t", "sigma", "i_ty_label"):
+        np.testing.assert_allclose(getattr(loaded, key), getattr(trajectory, key), rtol=1e-6)
+    assert loaded.settings["estimator"]["alpha"] == 1.01
+
+
+@pytest.mark.parametrize(
+    "every, expected",
+    [("epoch", [0, 3, 6, 9]), (1, list(range(10))), (4, [0, 4, 8]), ("log:3", [0, 1, 3, 9])],
+)
+def test_schedules(every, expected, data):
+    keras.utils.set_random_seed(0)
+    model = build_model("vanilla", code_units=4)
+    callback = InfoPlaneCallback(data["x_probe"], every=every)
+    fit(model, data, callback, epochs=3)
+    np.testing.assert_array_equal(callback.trajectory.iterations, expected)
+
+
+def test_epoch_schedule_gives_epochs_plus_one_points_and_no_labels(data):
+    model = build_model("deep", **SMALL["deep"])
+    callback = InfoPlaneCallback(data["x_probe"])
+    fit(model, data, callback, epochs=3)
+    trajectory = callback.trajectory
+    assert len(trajectory) == 4 and trajectory.i_ty_label is None
+    np.testing.assert_allclose(trajectory.epochs, [0, 1, 2, 3])
+
+
+def plain_keras_model(kind):
+    if kind == "sequential":
+        return keras.Sequential(
+            [
+                keras.Input((784,)),
+                keras.layers.Dense(16, activation="relu", name="hidden"),
+                keras.layers.Dropout(0.1, name="drop"),
+                keras.layers.Dense(6, activation="sigmoid", name="code"),
+                keras.layers.Dense(784, activation="sigmoid", name="out"),
+            ]
+        ), ("hidden", "code")
+    inputs = keras.Input((784,))
+    h = keras.layers.Dense(12, activation="tanh", name="f_hidden")(inputs)
+    code = keras.layers.Dense(5, activation="sigmoid", name="f_code")(h)
+    outputs = keras.layers.Dense(784, activation="sigmoid", name="f_out")(code)
+    return keras.Model(inputs, outputs), ("f_hidden", "f_code")
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_plain_keras_models(kind, data):
+    model, expected_layers = plain_keras_model(kind)
+    model.compile(optimizer="adam", loss="mse")
+    callback = InfoPlaneCallback(data["x_probe"], data["y_probe"], every=3)
+    history = fit(model, data, callback)
+    trajectory = callback.trajectory
+    assert trajectory.layers == expected_layers  # dropout and output layers are skipped
+    assert len(trajectory) == 3
+    probe_outputs = keras.Model(
+        model.inputs[0], [model.get_layer(n).output for n in expected_layers] + model.outputs
+    )(data["x_probe"])
+    direct = InformationPlane(data["x_probe"], data["y_probe"])(
+        probe_outputs[:-1], probe_outputs[-1]
+    )
+    for key in ("i_xt", "i_ty", "i_ty_label"):
+        np.testing.assert_allclose(getattr(trajectory, key)[-1], direct[key].numpy(), atol=1e-4)
+    # The narrowest measured layer is the one copied into logs.
+    assert f"i_xt_{expected_layers[-1]}" in history.history
+
+
+def test_selected_layers_only(data):
+    model = build_model("deep", **SMALL["deep"])
+    callback = InfoPlaneCallback(data["x_probe"], layers=["Z", "E1"], every="epoch")
+    fit(model, data, callback, epochs=1)
+    assert callback.trajectory.layers == ("Z", "E1")
+    assert callback.trajectory.i_xt.shape == (2, 2)
+
+
+def test_file_is_flushed_point_by_point_during_training(data, tmp_path):
+    path = tmp_path / "live.csv"
+    seen = []
+
+    class Reader(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            with open(path) as f:
+                seen.append(len(f.read().splitlines()) - 1)  # minus the header
+
+    model = build_model("deep", **SMALL["deep"])
+    callback = InfoPlaneCallback(data["x_probe"], every=1, filepath=path)
+    target = data["x"]
+    model.fit(
+        data["x"], target, epochs=1, batch_size=100, verbose=0, callbacks=[callback, Reader()]
+    )
+    n_layers = len(model.representation_names)
+    # After iteration k the file holds points 0..k, each with one row per layer.
+    assert seen == [n_layers * (k + 1) for k in range(1, 4)]
+
+
+def test_tensorboard_scalars_are_written(data, tmp_path):
+    model = build_model("vanilla", code_units=4)
+    callback = InfoPlaneCallback(data["x_probe"], tensorboard_dir=tmp_path / "tb")
+    fit(model, data, callback, epochs=1)
+    files = list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert files
+    tags = set()
+    for event in tf.compat.v1.train.summary_iterator(str(files[0])):
+        tags |= {value.tag for value in event.summary.value}
+    assert {"infoplane/i_xt/Z", "infoplane/i_ty/Z", "infoplane/h_t/Z"} <= tags
+
+
+def test_diverged_model_records_missing_points_without_crashing(data, tmp_path):
+    model = build_model("vanilla", code_units=4)
+    path = tmp_path / "diverged.csv"
+    callback = InfoPlaneCallback(data["x_probe"], every=1, filepath=path)
+
+    class Poison(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                kernel = self.model.trainable_weights[0]
+                kernel.assign(tf.fill(kernel.shape, np.nan))
+
+    with pytest.warns(RuntimeWarning, match="non-finite activations"):
+        model.fit(
+            data["x"],
+            data["x"],
+            epochs=1,
+            batch_size=100,
+            verbose=0,
+            callbacks=[Poison(), callback],
+        )
+    trajectory = callback.trajectory
+    assert len(trajectory) == 4  # the fit went on to the end
+    assert trajectory.valid.tolist() == [True, True, False, False]
+    assert np.isnan(trajectory.i_xt[2:]).all()
+    text = path.read_text()
+    assert "nan" not in text.lower()
+    loaded = load_trajectory(path)
+    assert loaded.valid.tolist() == [True, True, False, False]
+
+
+def test_killed_process_leaves_a_readable_file(tmp_path):
+    path = tmp_path / "killed.csv"
+    script = textwrap.dedent(
+        f"""
+        import keras
+        from infoplane_tf import InfoPlaneCallback, build_model, load_dataset
+        data = load_dataset("mnist-5k", probe_size=30)
+        model = build_model("deep", hidden_units=(32, 16), code_units=8)
+        callback = InfoPlaneCallback(data.probe.x, every=1, filepath={str(path)!r})
+        model.fit(data.x_train, data.x_train, epochs=1000, batch_size=100, verbose=0,
+                  callbacks=[callback])
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if path.exists() and len(path.read_text().splitlines()) > 5 * 20:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the training subprocess wrote no points in time")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    trajectory = load_trajectory(path)
+    assert len(trajectory) >= 20
+    assert trajectory.valid.all()
+    np.testing.assert_array_equal(trajectory.iterations, np.arange(len(trajectory)))
+    assert json.loads((tmp_path / "killed.json").read_text())["layers"] == list(trajectory.layers)
+
+
+def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
+    # Logical devices must be configured before TensorFlow starts: run in a fresh process.
+    script = textwrap.dedent(
+        """
+        import numpy as np, tensorflow as tf, keras
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from infoplane_tf import InfoPlaneCallback, InformationPlane, build_model, load_dataset
+        data = load_dataset("mnist-5k", probe_size=30)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        assert strategy.num_replicas_in_sync == 2
+        with strategy.scope():
+            model = build_model("deep", hidden_units=(32, 16), code_units=8, input_width=784)
+        callback = InfoPlaneCallback(data.probe.x, every=2)
+        calls = []
+        original = callback.measure
+        callback.measure = lambda *a, **k: calls.append(1) or original(*a, **k)
+        model.fit(data.x_train[:400], data.x_train[:400], epochs=2, batch_size=100, verbose=0,
+                  callbacks=[callback])
+        t = callback.trajectory
+        assert t.iterations.tolist() == [0, 2, 4, 6, 8], t.iterations
+        assert len(calls) == 5, calls  # once per point, not once per replica
+        reps, out = model.representations_and_output(data.probe.x)
+        direct = InformationPlane(data.probe.x)(list(reps.values()), out)
+        assert np.abs(t.i_xt[-1] - direct["i_xt"].numpy()).max() < 1e-4
+        assert np.abs(t.i_ty[-1] - direct["i_ty"].numpy()).max() < 1e-4
+        print("mirrored ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "mirrored ok" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input, caught before any training time is spent
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"x_probe": np.full((10, 784), np.nan)}, "x_probe contains"),
+        ({"x_probe": np.ones((1, 784))}, "at least 2 samples"),
+        ({"every": "weekly"}, "every must be"),
+        ({"every": 0}, "every must be"),
+        ({"every": "log:0"}, "every must be"),
+        ({"sigma": -1.0}, "sigma must be"),
+        ({"layers": "Z"}, "layers must be a list"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, message):
+    arguments = {"x_probe": np.random.default_rng(0).random((10, 784)), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        InfoPlaneCallback(arguments.pop("x_probe"), **arguments)
+
+
+def test_unknown_layer_fails_before_training(data):
+    model = build_model("deep", **SMALL["deep"])
+    callback = InfoPlaneCallback(data["x_probe"], layers=["Z", "bottleneck"])
+    with pytest.raises(ValueError, match="'bottleneck'.*available layers: E1, E2, Z, D1, D2"):
+        fit(model, data, callback)
+    assert int(model.optimizer.iterations.numpy()) == 0
+
+
+def test_subclassed_model_without_representations_fails_before_training(data):
+    class Opaque(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(784)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Opaque()
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="without representations_and_output"):
+        fit(model, data, InfoPlaneCallback(data["x_probe"]))
+    assert int(model.optimizer.iterations.numpy()) == 0
+
+
+def test_schedule_parsing():
+    assert Schedule("epoch").kind == "epoch"
+    assert (Schedule(5).kind, Schedule(5).value) == ("iterations", 5)
+    assert (Schedule("log:7").kind, Schedule("log:7").value) == ("log", 7)
+    with pytest.raises(ValueError, match="True"):
+        Schedule(True)
+
+
+def test_trajectory_to_dataframe(data):
+    pd = pytest.importorskip("pandas")
+    model = build_model("deep", **SMALL["deep"])
+    callback = InfoPlaneCallback(data["x_probe"], every="epoch")
+    fit(model, data, callback, epochs=1)
+    frame = callback.trajectory.to_dataframe()
+    assert isinstance(frame, pd.DataFrame)
+    assert len(frame) == 2 * 5 and list(frame["layer"][:5]) == ["E1", "E2", "Z", "D1", "D2"]
