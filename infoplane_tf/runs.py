@@ -1,0 +1,206 @@
+"""Run directories: the self-describing unit that training writes and everything else reads.
+
+A run directory holds::
+
+    config.json           every option, versions, dataset source and sizes, seed, start time
+    trajectory.csv[.gz]   the information-plane points streamed by InfoPlaneCallback
+    trajectory.json       the trajectory's sidecar (estimator settings, layer names)
+    history.csv           iteration,epoch,scope,train_loss,test_loss (scope: epoch | iteration)
+    examples.npz          inputs and reconstructions of the first test images (for figures)
+    model.keras           the trained model
+    summary.json          final errors, phase analysis, wall time; "complete": false until done
+
+A run killed midway still loads: its trajectory holds the points made so far and its summary
+says it is incomplete.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from infoplane_tf.trajectory import Trajectory, TrajectoryFormatError, find_table, load_trajectory
+
+CONFIG_NAME = "config.json"
+HISTORY_NAME = "history.csv"
+SUMMARY_NAME = "summary.json"
+EXAMPLES_NAME = "examples.npz"
+MODEL_NAME = "model.keras"
+HISTORY_COLUMNS = ("iteration", "epoch", "scope", "train_loss", "test_loss")
+
+
+class RunFormatError(ValueError):
+    """A folder is not a run directory, or one of its files is corrupt (the message says which)."""
+
+
+@dataclass
+class History:
+    """Loss curves of a run.
+
+    Attributes:
+        iterations, epochs, train_loss, test_loss: per-epoch rows, arrays of shape (E,).
+        iteration_*: the same per training iteration (shape (I,); empty unless the run
+            recorded per iteration). Per-iteration test loss is on a fixed test subset.
+    """
+
+    iterations: np.ndarray
+    epochs: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    iteration_iterations: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    iteration_epochs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    iteration_train_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    iteration_test_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class Run:
+    """A loaded run directory (see the module docstring for the files).
+
+    Attributes:
+        path: the folder; config: ``config.json`` as a dict; trajectory: the ``Trajectory``;
+        history: the ``History``; summary: ``summary.json`` as a dict (``{"complete": False}``
+        when missing); examples: dict with ``inputs`` and ``reconstructions`` (k, d) arrays,
+        or None.
+    """
+
+    path: Path
+    config: dict
+    trajectory: Trajectory
+    history: History
+    summary: dict
+    examples: dict | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether training finished and the summary was written."""
+        return bool(self.summary.get("complete"))
+
+    @property
+    def label(self) -> str:
+        """A short name for legends: the run's ``name`` option or its folder name."""
+        return str(self.config.get("name") or self.path.name)
+
+
+def is_run_dir(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder with a ``config.json`` (a run directory)."""
+    return (Path(path) / CONFIG_NAME).is_file()
+
+
+def load_run(path: str | os.PathLike) -> Run:
+    """Loads a run directory written by ``infoplane-tf train`` (or ``training.run``).
+
+    Args:
+        path: the run folder.
+
+    Returns:
+        The ``Run``.
+
+    Raises:
+        RunFormatError: the folder is not a run, or a file is corrupt (named, with the line for
+            tables). ``TrajectoryFormatError`` is a ``ValueError`` too and names its file.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise RunFormatError(f"{path}: not a folder")
+    if not is_run_dir(path):
+        raise RunFormatError(f"{path}: not a run directory (no {CONFIG_NAME})")
+    config = read_json(path / CONFIG_NAME)
+    try:
+        find_table(path)
+    except TrajectoryFormatError:
+        raise RunFormatError(f"{path}: the run has no trajectory yet") from None
+    trajectory = load_trajectory(path)
+    history = read_history(path / HISTORY_NAME)
+    summary_path = path / SUMMARY_NAME
+    summary = read_json(summary_path) if summary_path.exists() else {"complete": False}
+    examples = None
+    if (path / EXAMPLES_NAME).exists():
+        try:
+            with np.load(path / EXAMPLES_NAME) as data:
+                examples = {key: data[key] for key in data.files}
+        except (OSError, ValueError) as error:
+            raise RunFormatError(f"{path / EXAMPLES_NAME}: cannot read ({error})") from None
+    return Run(path, config, trajectory, history, summary, examples)
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object from ``path``; RunFormatError naming the file if it is not one."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunFormatError(f"{path}: cannot read ({error})") from None
+    except json.JSONDecodeError as error:
+        raise RunFormatError(f"{path} line {error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(value, dict):
+        raise RunFormatError(f"{path}: expected a JSON object")
+    return value
+
+
+def write_json(path: Path, value: dict) -> None:
+    """Writes ``value`` atomically (a temporary file, then a rename), so no reader sees half."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=False) + "\n")
+    os.replace(temporary, path)
+
+
+def read_history(path: Path) -> History:
+    """The loss history table; empty arrays when the file does not exist yet."""
+    rows = {"epoch": [], "iteration": []}
+    if path.exists():
+        with open(path, newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header != list(HISTORY_COLUMNS):
+                raise RunFormatError(
+                    f"{path} line 1: header {header}, expected {','.join(HISTORY_COLUMNS)}"
+                )
+            for number, row in enumerate(reader, start=2):
+                if len(row) != len(HISTORY_COLUMNS) or row[2] not in rows:
+                    if number > 1 and not f.read():  # a last line cut short by a kill
+                        break
+                    raise RunFormatError(f"{path} line {number}: malformed row {row}")
+                try:
+                    values = (int(row[0]), float(row[1]), _float(row[3]), _float(row[4]))
+                except ValueError as error:
+                    raise RunFormatError(f"{path} line {number}: {error}") from None
+                rows[row[2]].append(values)
+
+    def columns(scope):
+        data = np.array(rows[scope], dtype=float).reshape(-1, 4)
+        return data[:, 0].astype(np.int64), data[:, 1], data[:, 2], data[:, 3]
+
+    epoch, iteration = columns("epoch"), columns("iteration")
+    return History(*epoch, *iteration)
+
+
+def _float(text: str) -> float:
+    return float(text) if text else float("nan")
+
+
+class HistoryWriter:
+    """Appends loss rows to ``history.csv``, flushed as they come."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "w", newline="")
+        self._file.write(",".join(HISTORY_COLUMNS) + "\n")
+        self._file.flush()
+
+    def append(self, iteration: int, epoch: float, scope: str, train: float, test: float):
+        cells = [str(iteration), f"{epoch:.6g}", scope, _cell(train), _cell(test)]
+        self._file.write(",".join(cells) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
+def _cell(value: float) -> str:
+    value = float(value)
+    return f"{value:.8g}" if np.isfinite(value) else ""
