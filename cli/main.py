@@ -1,15 +1,35 @@
 """Entry point of the ``infoplane-tf`` command line: a Click group and its subcommands.
 
-TensorFlow is imported inside the commands, never here, so ``--help`` and ``--version`` are
-instant.
+TensorFlow is imported inside the commands, never at module level here, so ``--help`` and
+``--version`` are instant.
 """
 
-import click
+import os
 
-from infoplane_tf._version import __version__
+# Quiet TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) on the terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import click  # noqa: E402
+
+from infoplane_tf._version import __version__  # noqa: E402
+from infoplane_tf_cli.plot import plot  # noqa: E402
+from infoplane_tf_cli.summary import summary  # noqa: E402
+from infoplane_tf_cli.train import train  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="infoplane-tf")
 def cli() -> None:
-    """Information-plane analysis of Keras autoencoders (Lee & Jo, Entropy 2021)."""
+    """Information-plane analysis of Keras autoencoders (Lee & Jo, Entropy 2021).
+
+    \b
+    Train with the information plane recorded at every step, then look at it:
+      infoplane-tf train --model label --epochs 200
+      infoplane-tf plot runs/label-* -o label.png
+      infoplane-tf summary runs/*
+    """
+
+
+cli.add_command(train)
+cli.add_command(plot)
+cli.add_command(summary)

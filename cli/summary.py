@@ -1,0 +1,66 @@
+"""``infoplane-tf summary``: one table row per run (or JSON for machines)."""
+
+import json
+
+import click
+
+from infoplane_tf_cli.errors import user_errors
+
+
+def summarize(run) -> dict:
+    """The summary row of a loaded run (bottleneck Z, or the last layer of other models)."""
+    trajectory = run.trajectory
+    layer = "Z" if "Z" in trajectory.layers else trajectory.layers[-1]
+    phases = run.summary.get("phases", {}).get(layer)
+    if phases is None:  # an incomplete run: analyze what was recorded so far
+        from infoplane_tf.phases import analyze_trajectory
+
+        phases = analyze_trajectory(trajectory, [layer])[layer].to_dict()
+    final = run.summary.get("final", {})
+    return {
+        "run": str(run.path),
+        "model": run.config.get("model"),
+        "dataset": run.config.get("dataset"),
+        "layer": layer,
+        "complete": run.complete,
+        "iterations": int(trajectory.iterations[-1]) if len(trajectory) else 0,
+        "peak_i_xt": phases["peak_bits"],
+        "peak_iteration": phases["peak_iteration"],
+        "final_i_xt": phases["final_bits"],
+        "drop_bits": phases["drop_bits"],
+        "simplifying": phases["has_simplifying_phase"],
+        "train_error": final.get("train_reconstruction_error"),
+        "test_error": final.get("test_reconstruction_error"),
+    }
+
+
+def _format(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def summary(run_dirs, as_json):
+    """Summarize runs: peak and final I(X;Z), the simplifying drop, train/test error."""
+    with user_errors():
+        from infoplane_tf.runs import load_run
+
+        rows = [summarize(load_run(path)) for path in run_dirs]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    header = (
+        f"{'run':<28} {'model':<8} {'dataset':<14} {'peak I(X;Z)':>11} {'@iter':>7} "
+        f"{'final':>6} {'drop':>6} {'simplifying':>11} {'train err':>10} {'test err':>10}"
+    )
+    click.echo(header)
+    for row in rows:
+        name = row["run"][-28:]
+        note = "" if row["complete"] else "  (incomplete)"
+        click.echo(
+            f"{name:<28} {row['model']:<8} {row['dataset']:<14} {row['peak_i_xt']:>11.2f} "
+            f"{row['peak_iteration']:>7} {row['final_i_xt']:>6.2f} {row['drop_bits']:>6.2f} "
+            f"{'yes' if row['simplifying'] else 'no':>11} {_format(row['train_error'], '10.5f')} "
+            f"{_format(row['test_error'], '10.5f')}{note}"
+        )
