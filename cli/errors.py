@@ -13,8 +13,8 @@ def user_errors():
     run or a corrupt file exits with 1. Anything else is a bug and keeps its traceback.
     """
     from infoplane_tf.datasets import DatasetFormatError, DatasetUnavailableError
+    from infoplane_tf.errors import UsageError
     from infoplane_tf.runs import RunFormatError
-    from infoplane_tf.training import UsageError
     from infoplane_tf.trajectory import TrajectoryFormatError
 
     try:

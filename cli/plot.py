@@ -4,6 +4,7 @@ import click
 
 from infoplane_tf_cli.errors import user_errors
 
+# Keep in sync with infoplane_tf.plotting.PLOT_KINDS (not imported here: matplotlib is slow).
 KINDS = ("ip", "dpi", "loss", "recon", "all")
 
 
@@ -46,10 +47,10 @@ def plot(run_dirs, output, kind, layers, animate):
         selected = None if layers is None else [name.strip() for name in layers.split(",")]
         try:
             if output is not None:
-                plot_runs(runs, output, kind=kind, layers=selected)
-                click.echo(output)
-            if animate is not None:
-                animate_information_plane(runs, animate, layers=selected)
-                click.echo(animate)
+                # plot_runs checks every argument, the GIF's too, before drawing anything.
+                for path in plot_runs(runs, output, kind=kind, layers=selected, animate=animate):
+                    click.echo(str(path))
+            else:
+                click.echo(str(animate_information_plane(runs, animate, layers=selected)))
         except ValueError as error:  # unknown layer, bad extension, runs without examples
             raise click.UsageError(str(error)) from None

@@ -249,6 +249,32 @@ def label_gram(labels: tf.Tensor, dtype: tf.DType = tf.float64) -> tf.Tensor:
     return tf.cast(tf.equal(labels[:, None], labels[None, :]), dtype)
 
 
+def normalize_kernels(kernels: tf.Tensor) -> tf.Tensor:
+    """A = K / tr(K), symmetrized: (..., n, n) PSD kernel matrices → unit-trace matrices."""
+    a = kernels / tf.linalg.trace(kernels)[..., None, None]
+    return 0.5 * (a + tf.linalg.matrix_transpose(a))
+
+
+def spectral_entropy(a: tf.Tensor, alpha: float) -> tf.Tensor:
+    """Rényi α-entropy in bits of unit-trace symmetric PSD matrices a (..., n, n) → (...,).
+
+    Args:
+        a: normalized matrices (see ``normalize_kernels``).
+        alpha: the order α > 0, a Python float (it selects the code path when traced).
+    """
+    if alpha == 2.0:
+        # Σ λ² = tr(A²) = ||A||_F² for symmetric A: no eigendecomposition needed.
+        return -tf.math.log(tf.reduce_sum(tf.square(a), axis=[-2, -1])) / math.log(2.0)
+    eigenvalues = tf.maximum(tf.linalg.eigvalsh(a), 0.0)
+    eigenvalues = eigenvalues / tf.reduce_sum(eigenvalues, axis=-1, keepdims=True)
+    if alpha == 1.0:
+        tiny = tf.constant(np.finfo(eigenvalues.dtype.as_numpy_dtype).tiny, eigenvalues.dtype)
+        plogp = eigenvalues * tf.math.log(tf.maximum(eigenvalues, tiny))
+        return -tf.reduce_sum(plogp, axis=-1) / math.log(2.0)
+    power_sum = tf.reduce_sum(tf.pow(eigenvalues, alpha), axis=-1)
+    return tf.math.log(power_sum) / ((1.0 - alpha) * math.log(2.0))
+
+
 def entropy_of_kernels(kernels: tf.Tensor, alpha: float) -> tf.Tensor:
     """Rényi α-entropy in bits of a batch of PSD kernel matrices, each normalized to unit trace.
 
@@ -260,20 +286,7 @@ def entropy_of_kernels(kernels: tf.Tensor, alpha: float) -> tf.Tensor:
     Returns:
         (...,) entropies in bits, each in [0, log2 n]; finite for every finite input.
     """
-    trace = tf.linalg.trace(kernels)[..., None, None]
-    a = kernels / trace
-    if alpha == 2.0:
-        # Σ λ² = tr(A²) = ||A||_F² for symmetric A: no eigendecomposition needed.
-        return -tf.math.log(tf.reduce_sum(tf.square(a), axis=[-2, -1])) / math.log(2.0)
-    a = 0.5 * (a + tf.linalg.matrix_transpose(a))
-    eigenvalues = tf.maximum(tf.linalg.eigvalsh(a), 0.0)
-    eigenvalues = eigenvalues / tf.reduce_sum(eigenvalues, axis=-1, keepdims=True)
-    if alpha == 1.0:
-        tiny = tf.constant(np.finfo(eigenvalues.dtype.as_numpy_dtype).tiny, eigenvalues.dtype)
-        plogp = eigenvalues * tf.math.log(tf.maximum(eigenvalues, tiny))
-        return -tf.reduce_sum(plogp, axis=-1) / math.log(2.0)
-    power_sum = tf.reduce_sum(tf.pow(eigenvalues, alpha), axis=-1)
-    return tf.math.log(power_sum) / ((1.0 - alpha) * math.log(2.0))
+    return spectral_entropy(normalize_kernels(kernels), alpha)
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,6 +363,38 @@ def renyi_mutual_information(
 # --------------------------------------------------------------------------------------------
 
 
+def _point_matrices(tensors, k_x, k_y, sigma, gamma):
+    """Every normalized n × n matrix of an information-plane point, the widths, a finite flag.
+
+    Args:
+        tensors: L + 1 matrices (n, d_l): the layers T_1..T_L, then the output X'.
+        k_x: (n, n) Gram matrix of the probe X; k_y: (n, n) label Gram matrix or None.
+        sigma, gamma: the kernel-width rule and its scale (see ``gaussian_gram``).
+
+    Returns:
+        ``(A, widths, finite)``: A of shape (3L + 1 [+ L with labels], n, n) in the order
+        T_1..T_L, X', (X,T_l)..., (T_l,X')..., (T_l,Y)...; widths (L + 1,); finite a bool
+        scalar. Non-finite inputs give identity/n matrices (eigvalsh would fail on NaN).
+    """
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in tensors])
+    grams, widths = zip(*(gaussian_gram(t, sigma, gamma) for t in tensors), strict=True)
+    grams, widths = tf.stack(grams), tf.stack(widths)
+    n_layers = len(tensors) - 1
+    layer_grams, k_out = grams[:n_layers], grams[n_layers]
+    batch = [grams, k_x * layer_grams, layer_grams * k_out]
+    if k_y is not None:
+        batch.append(layer_grams * k_y)
+    batch = normalize_kernels(tf.concat(batch, axis=0))
+    n = k_x.shape[0]
+    return tf.where(finite, batch, tf.eye(n, dtype=batch.dtype) / n), widths, finite
+
+
+# The matrices of a point (Gram matrices and Hadamard products: ~30 small ops per layer) are
+# fused by XLA, which halves their cost on CPU; the eigendecomposition stays outside XLA. One
+# module-level function, so every InformationPlane with the same shapes shares the compilation.
+_point_matrices_xla = tf.function(_point_matrices, jit_compile=True)
+
+
 class InformationPlane:
     """Computes whole information-plane points for a fixed probe set, one compiled call each.
 
@@ -413,6 +458,7 @@ class InformationPlane:
             self._k_y = label_gram(labels, self.dtype)
             self.h_y = float(entropy_of_kernels(self._k_y, self.alpha))
         self.trace_count = 0
+        self._matrices = _point_matrices if run_eagerly else _point_matrices_xla
         self._compiled = self.point if run_eagerly else tf.function(self.point)
 
     @property
@@ -451,22 +497,11 @@ class InformationPlane:
         """
         self.trace_count += 1  # Python side effect: runs once per trace, not per call.
         tensors = [flatten_samples(tf.cast(t, self.dtype)) for t in [*representations, output]]
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in tensors])
-        grams, widths = zip(
-            *(gaussian_gram(t, self.sigma, self.gamma) for t in tensors), strict=True
+        batch, widths, finite = self._matrices(
+            tensors, self._k_x, self._k_y, self.sigma, self.gamma
         )
-        grams, widths = tf.stack(grams), tf.stack(widths)
+        h = spectral_entropy(batch, self.alpha)
         n_layers = len(tensors) - 1
-        layer_grams, k_out = grams[:n_layers], grams[n_layers]
-        batch = [grams, self._k_x * layer_grams, layer_grams * k_out]
-        if self.has_labels:
-            batch.append(layer_grams * self._k_y)
-        # Order: T_1..T_L, X', (X,T_l)..., (T_l,X')..., (T_l,Y)...
-        batch = tf.concat(batch, axis=0)
-        # A NaN in a diverged model's activations would make eigvalsh fail: compute on
-        # identity matrices instead and report the point as not finite.
-        batch = tf.where(finite, batch, tf.eye(self.n, dtype=self.dtype))
-        h = entropy_of_kernels(batch, self.alpha)
         h_t, h_out = h[:n_layers], h[n_layers]
         h_xt = h[n_layers + 1 : 2 * n_layers + 1]
         h_to = h[2 * n_layers + 1 : 3 * n_layers + 1]

@@ -23,6 +23,7 @@ import tensorflow as tf
 from infoplane_tf._version import __version__
 from infoplane_tf.callback import InfoPlaneCallback
 from infoplane_tf.datasets import DATASET_NAMES, default_dataset_name, load_dataset
+from infoplane_tf.errors import UsageError
 from infoplane_tf.estimator import SIGMA_RULES, check_alpha, check_gamma
 from infoplane_tf.models import MODEL_NAMES, build_model
 from infoplane_tf.phases import analyze_trajectory
@@ -54,10 +55,6 @@ _MODEL_HPARAMS = {
     "vae": ("hidden_units", "code_units"),
     "label": ("hidden_units", "code_units", "label_weight"),
 }
-
-
-class UsageError(ValueError):
-    """A bad option value: the message names the option and what was expected."""
 
 
 @dataclasses.dataclass

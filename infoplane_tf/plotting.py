@@ -1,0 +1,760 @@
+"""The paper's figures from loaded runs: information planes, DPI strips, losses, reconstructions.
+
+Every public function takes one ``Run`` or a list of runs (overlaid) and returns a matplotlib
+``Figure`` built without pyplot (an Agg canvas is attached), so nothing here needs a display or
+changes the global backend. This is the only module of the package that imports matplotlib.
+
+Figures (Lee & Jo 2021, Figs. 2-8):
+
+- ``plot_information_plane``: I(X;T) against I(T;X') per layer, coloured by iteration, with the
+  dashed diagonal y = x and both axes from 0 to log2 n bits (n = probe size).
+- ``plot_dpi``: the data-processing-inequality strip, I(X;E1) ≥ I(X;E2) ≥ I(X;Z) and
+  I(D2;X') ≥ I(D1;X') ≥ I(Z;X') against iteration.
+- ``plot_losses``: log10 of the train and test loss against iteration.
+- ``plot_reconstructions``: example inputs over their reconstructions.
+- ``plot_all``: all of the above in one figure; ``animate_information_plane``: a GIF of the
+  information plane building up; ``plot_runs``: what ``infoplane-tf plot`` calls.
+
+Example:
+    >>> from infoplane_tf.runs import load_run
+    >>> run = load_run("saved_results/mnist-deep")  # doctest: +SKIP
+    >>> save_figure(plot_information_plane([run]), "deep-ip.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.animation import PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from infoplane_tf.runs import Run
+
+#: What ``plot_runs`` draws: ``kind`` → description (the CLI's ``--kind`` choices).
+PLOT_KINDS = {
+    "all": "every figure below in one file",
+    "ip": "the information plane of every layer",
+    "dpi": "the data-processing-inequality strip",
+    "loss": "log10 train and test loss",
+    "recon": "example inputs over their reconstructions",
+}
+#: File extension → matplotlib format accepted by ``save_figure``.
+FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+#: The scatter of one layer shows at most this many points (first and last always kept).
+MAX_POINTS = 5000
+#: Probe size assumed when a trajectory's settings do not record one (the paper's n).
+DEFAULT_N_PROBE = 100
+#: Side of one information-plane panel, inches.
+PANEL_INCHES = 3.4
+#: Colour map for training time (single runs).
+TIME_CMAP = "viridis"
+
+_RUN_COLORS = colormaps["tab10"].colors
+
+
+# --------------------------------------------------------------------------------------------
+# Public figures
+# --------------------------------------------------------------------------------------------
+
+
+def plot_information_plane(
+    runs: Run | Sequence[Run], layers: Sequence[str] | None = None, *, cmap: str = TIME_CMAP
+) -> Figure:
+    """The information plane, one panel per layer: I(X;T) (x) against I(T;X') (y).
+
+    One run is drawn as a scatter coloured by iteration with a colour bar; several runs as one
+    line per run (a colour each, a legend with ``run.label``, a dot at the last point). Each
+    panel has the dashed diagonal y = x and both axes from 0 to log2 n bits (n the probe size,
+    ``settings["estimator"]["n_probe"]``), plus a small margin. Deep models with the default
+    layers get the paper's grid, encoder row ``E1 E2 Z`` over decoder row ``Z D1 D2``; other
+    selections fill a grid of at most 3 columns in layer order. Invalid (NaN) points are
+    skipped; at most ``MAX_POINTS`` points per layer are drawn (evenly spaced in point order,
+    first and last kept).
+
+    Args:
+        runs: a ``Run`` or a list of runs to overlay.
+        layers: the layers to draw, in order; None draws every recorded layer.
+        cmap: the colour map of training time (single runs).
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no runs, or a layer that no run recorded (the message lists the layers).
+    """
+    fig, _ = _plane_figure(_as_runs(runs), layers, cmap)
+    return fig
+
+
+def plot_dpi(runs: Run | Sequence[Run], layers: Sequence[str] | None = None) -> Figure:
+    """The data-processing-inequality strip: MI of each layer against iteration, two panels.
+
+    Left, the encoder side I(X;T) for the layers up to the bottleneck Z (E1, E2, Z: the DPI
+    expects I(X;E1) ≥ I(X;E2) ≥ I(X;Z)); right, the decoder side I(T;X') for Z and the decoder
+    layers (expected I(D2;X') ≥ I(D1;X') ≥ I(Z;X')). A shallow model shows Z on both. Colours
+    are per layer; several runs get a row of two panels each (labelled with ``run.label``).
+
+    Args:
+        runs: a ``Run`` or a list of runs (a row each).
+        layers: the layers to draw; None draws every recorded layer.
+
+    Returns:
+        The figure (y in bits, x in training iterations).
+
+    Raises:
+        ValueError: no runs, or an unknown layer (the message lists the layers).
+    """
+    runs = _as_runs(runs)
+    names = _select_layers(runs, layers)
+    fig = _new_figure((2 * 4.6, 0.6 + 3.2 * len(runs)))
+    _draw_dpi(fig, runs, names)
+    return fig
+
+
+def plot_losses(runs: Run | Sequence[Run]) -> Figure:
+    """log10 of the train and test loss against iteration.
+
+    Uses the per-iteration history when the run recorded it, else the per-epoch rows at their
+    iteration, else the training loss stored with the trajectory points. Non-positive or
+    missing values are skipped.
+
+    Args:
+        runs: a ``Run`` or a list of runs to overlay (colour per run, dashed test curves).
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no runs.
+    """
+    runs = _as_runs(runs)
+    fig = _new_figure((5.0, 3.8))
+    _draw_losses(fig.add_subplot(), runs)
+    return fig
+
+
+def plot_reconstructions(runs: Run | Sequence[Run], count: int = 10) -> Figure:
+    """Example inputs (top row) over their reconstructions (bottom row), one row pair per run.
+
+    Images are reshaped to ``config["image_shape"]`` or, failing that, to a square (28 × 28 for
+    784 pixels), drawn in greyscale from 0 (black) to 1 (white) without ticks.
+
+    Args:
+        runs: a ``Run`` or a list of runs.
+        count: the number of examples (columns), ≥ 1; fewer if a run saved fewer.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no runs, ``count`` < 1, a run without examples (the message names its
+            path), or examples whose width is not an image.
+    """
+    runs = _as_runs(runs)
+    examples = [_examples(run, count) for run in runs]
+    columns = max(len(inputs) for inputs, _, _ in examples)
+    fig = _new_figure((1.0 + 0.95 * columns, 0.4 + 1.9 * len(runs)))
+    _draw_reconstructions(fig, runs, examples)
+    return fig
+
+
+def plot_all(
+    runs: Run | Sequence[Run], layers: Sequence[str] | None = None, *, count: int = 10
+) -> Figure:
+    """Everything in one figure: the information plane, the DPI strip and losses, examples.
+
+    Reconstructions are left out (not an error) when a run has no saved examples.
+
+    Args:
+        runs: a ``Run`` or a list of runs to overlay.
+        layers: the layers of the information plane and DPI strip; None means all.
+        count: the number of examples shown.
+
+    Returns:
+        The figure, built from subfigures (``fig.subfigs``): plane, strip, and examples.
+
+    Raises:
+        ValueError: no runs, or an unknown layer.
+    """
+    runs = _as_runs(runs)
+    names = _select_layers(runs, layers)
+    grid = _plane_grid(names, default=layers is None)
+    try:
+        examples = [_examples(run, count) for run in runs]
+    except ValueError:
+        examples = None
+    single = len(runs) == 1
+    plane_height = len(grid) * (PANEL_INCHES + 0.5) + (0.1 if single else 0.5)
+    strip_height = 0.6 + 3.2 * len(runs)
+    recon_height = 1.9 * len(runs) + 0.4 if examples else 0.0
+    width = 3 * PANEL_INCHES + 1.2
+    heights = [plane_height, strip_height] + ([recon_height] if examples else [])
+    fig = _new_figure((width, sum(heights) + 0.5))
+    parts = fig.subfigures(len(heights), 1, height_ratios=heights)
+    plane_width = max(len(row) for row in grid) * PANEL_INCHES + (1.0 if single else 0.2)
+    side = max(width - plane_width, 0.0) / 2  # centre a plane narrower than the figure
+    plane = parts[0].subfigures(1, 3, width_ratios=[side, plane_width, side])[1]
+    _draw_plane(plane, runs, grid, cmap=TIME_CMAP, title=False)
+    dpi_part, loss_part = parts[1].subfigures(1, 2, width_ratios=[2.1, 1.0])
+    _draw_dpi(dpi_part, runs, names)
+    _draw_losses(loss_part.add_subplot(), runs)
+    if examples:
+        _draw_reconstructions(parts[2], runs, examples)
+    fig.suptitle(_runs_title(runs), fontsize="large")
+    return fig
+
+
+def animate_information_plane(
+    runs: Run | Sequence[Run],
+    path: str | os.PathLike,
+    layers: Sequence[str] | None = None,
+    frames: int = 60,
+    fps: int = 10,
+    *,
+    dpi: int = 80,
+) -> Path:
+    """Writes a GIF of the information plane building up over training.
+
+    Frame k shows the points recorded up to iteration t_k, with t_k evenly spaced from the
+    first to the last recorded iteration; the last frame is the full ``plot_information_plane``.
+
+    Args:
+        runs: a ``Run`` or a list of runs to overlay.
+        path: the ``.gif`` file to write (its folder is created).
+        layers: the layers to draw; None means all.
+        frames: the number of frames, ≥ 1.
+        fps: frames per second, ≥ 1.
+        dpi: pixels per inch of the frames.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: no runs, an unknown layer, a path not ending in ``.gif``, or
+            ``frames``/``fps`` < 1.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"an animation is written as .gif, got {path.suffix or path.name!r}")
+    if frames < 1 or fps < 1:
+        raise ValueError(f"frames and fps must be >= 1, got frames={frames}, fps={fps}")
+    runs = _as_runs(runs)
+    fig, artists = _plane_figure(runs, layers, TIME_CMAP)
+    title = _runs_title(runs) if len(runs) == 1 else "information plane"
+    start = min(float(a["iterations"][0]) for a in artists if len(a["iterations"]))
+    stop = max(float(a["iterations"][-1]) for a in artists if len(a["iterations"]))
+    times = np.linspace(start, stop, frames + 1)[1:] if frames > 1 else np.array([stop])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = PillowWriter(fps=fps)
+    with writer.saving(fig, str(path), dpi):
+        for t in times:
+            for artist in artists:
+                _show_until(artist, t)
+            fig.suptitle(f"{title}\niteration {int(round(t)):,}")
+            writer.grab_frame()
+    return path
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
+    """Saves a figure in the format its extension names (PNG, SVG or PDF).
+
+    The canvas is ``fig.get_size_inches() * dpi`` pixels (no tight cropping), so sizes are
+    predictable.
+
+    Args:
+        fig: the figure.
+        path: the file to write; its folder is created.
+        dpi: pixels per inch (PNG, and rasterized scatters inside SVG/PDF).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: an unsupported extension (the message lists the valid ones).
+    """
+    path = Path(path)
+    fmt = _figure_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format=fmt, dpi=dpi)
+    return path
+
+
+def plot_runs(
+    runs: Run | Sequence[Run],
+    path: str | os.PathLike,
+    kind: str = "all",
+    layers: Sequence[str] | None = None,
+    animate: str | os.PathLike | bool | None = None,
+    *,
+    frames: int = 60,
+    fps: int = 10,
+    dpi: int = 150,
+) -> list[Path]:
+    """Draws ``kind`` for the runs into ``path``, and optionally a GIF (``infoplane-tf plot``).
+
+    Args:
+        runs: a ``Run`` or a list of runs to overlay.
+        path: the figure file (.png, .svg or .pdf).
+        kind: one of ``PLOT_KINDS``: ``all`` (one figure with everything), ``ip``, ``dpi``,
+            ``loss`` or ``recon``.
+        layers: the layers to draw; None means all.
+        animate: a ``.gif`` path for an animated information plane, True for ``path`` with the
+            suffix ``.gif``, or None/False for none.
+        frames, fps: the animation's frame count and speed (see
+            ``animate_information_plane``).
+        dpi: pixels per inch of the figure file.
+
+    Returns:
+        The files written: the figure, then the GIF if any.
+
+    Raises:
+        ValueError: an unknown ``kind`` or extension, an unknown layer, or (``recon``)
+            a run without examples. Arguments are checked before any drawing.
+    """
+    path = Path(path)
+    if kind not in PLOT_KINDS:
+        raise ValueError(f"unknown plot kind {kind!r}; choose one of: {', '.join(PLOT_KINDS)}")
+    _figure_format(path)
+    gif = None
+    if animate is True:
+        gif = path.with_suffix(".gif")
+    elif animate:
+        gif = Path(animate)
+        if gif.suffix.lower() != ".gif":
+            raise ValueError(f"an animation is written as .gif, got {gif.suffix or gif.name!r}")
+    if gif is not None and (frames < 1 or fps < 1):
+        raise ValueError(f"frames and fps must be >= 1, got frames={frames}, fps={fps}")
+    runs = _as_runs(runs)
+    _select_layers(runs, layers)
+    if kind == "all":
+        fig = plot_all(runs, layers)
+    elif kind == "ip":
+        fig = plot_information_plane(runs, layers)
+    elif kind == "dpi":
+        fig = plot_dpi(runs, layers)
+    elif kind == "loss":
+        fig = plot_losses(runs)
+    else:
+        fig = plot_reconstructions(runs)
+    written = [save_figure(fig, path, dpi=dpi)]
+    if gif is not None:
+        written.append(animate_information_plane(runs, gif, layers, frames=frames, fps=fps))
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing into a figure or subfigure
+# --------------------------------------------------------------------------------------------
+
+
+def _plane_figure(runs, layers, cmap):
+    """The information-plane figure and its series artists (see ``_draw_plane``)."""
+    names = _select_layers(runs, layers)
+    grid = _plane_grid(names, default=layers is None)
+    nrows, ncols = len(grid), max(len(row) for row in grid)
+    width = ncols * PANEL_INCHES + (1.0 if len(runs) == 1 else 0.2)
+    height = nrows * (PANEL_INCHES + 0.5) + (0.4 if len(runs) == 1 else 0.8)
+    fig = _new_figure((width, height))
+    artists = _draw_plane(fig, runs, grid, cmap=cmap)
+    return fig, artists
+
+
+def _draw_plane(container, runs, grid, *, cmap, title=True):
+    """Information-plane panels in ``grid`` (rows of layer names) into a (sub)figure.
+
+    Returns:
+        One dict per drawn series, for the animation: ``artist`` (scatter or line), ``x``,
+        ``y``, ``iterations`` and, for lines, the ``end`` marker.
+    """
+    single = len(runs) == 1
+    limit = max(math.log2(_n_probe(run)) for run in runs)
+    margin = 0.04 * limit
+    nrows, ncols = len(grid), max(len(row) for row in grid)
+    spec = container.add_gridspec(nrows, ncols)
+    norm = _time_norm(runs) if single else None
+    artists, axes = [], []
+    for r, row in enumerate(grid):
+        for c, name in enumerate(row):
+            ax = container.add_subplot(spec[r, c])
+            axes.append(ax)
+            ax.plot([0, limit], [0, limit], ls="--", color="0.45", lw=1.0, zorder=1)
+            drawn = False
+            for k, run in enumerate(runs):
+                series = _plane_series(run, name)
+                if series is None:
+                    continue
+                x, y, iterations = series
+                drawn = drawn or len(x) > 0
+                if single:
+                    artist = ax.scatter(
+                        x, y, c=iterations, cmap=cmap, norm=norm, s=7, linewidths=0,
+                        rasterized=True, zorder=2,
+                    )  # fmt: skip
+                    artists.append({"artist": artist, "x": x, "y": y, "iterations": iterations})
+                else:
+                    color = _RUN_COLORS[k % len(_RUN_COLORS)]
+                    (line,) = ax.plot(x, y, color=color, lw=0.9, alpha=0.85, zorder=2)
+                    (end,) = ax.plot(
+                        x[-1:], y[-1:], "o", color=color, mec="black", mew=0.6, ms=5, zorder=3
+                    )
+                    artists.append(
+                        {"artist": line, "end": end, "x": x, "y": y, "iterations": iterations}
+                    )
+            if not drawn:
+                ax.text(0.5, 0.5, "no valid points", ha="center", va="center",
+                        transform=ax.transAxes, color="0.4")  # fmt: skip
+            symbol = _math_name(name)
+            ax.set_xlabel(f"$I(X;{symbol})$")
+            ax.set_ylabel(f"$I({symbol};X')$")
+            ax.set_title(name)
+            ax.set_xlim(-margin, limit + margin)
+            ax.set_ylim(-margin, limit + margin)
+            ticks = np.arange(0, math.floor(limit) + 1)
+            ax.set_xticks(ticks)
+            ax.set_yticks(ticks)
+            ax.set_box_aspect(1)  # square panels: equal scales, since the limits are equal
+            ax.grid(True, alpha=0.25, lw=0.6)
+    if single:
+        colorbar = container.colorbar(
+            ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.9, aspect=30, pad=0.02
+        )
+        colorbar.set_label("iteration")
+        colorbar.ax.yaxis.set_major_formatter(FuncFormatter(_format_iteration))
+    else:
+        handles = [
+            Line2D([], [], color=_RUN_COLORS[k % len(_RUN_COLORS)], lw=1.5, label=run.label)
+            for k, run in enumerate(runs)
+        ]
+        handles.append(Line2D([], [], ls="", marker="o", color="0.6", mec="black", label="end"))
+        container.legend(
+            handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
+            frameon=False,
+        )  # fmt: skip
+    if title:
+        container.suptitle(_runs_title(runs) if single else "information plane")
+    return artists
+
+
+def _draw_dpi(container, runs, names):
+    """The DPI panels into a (sub)figure: encoder and decoder side, one row per run.
+
+    Several runs get a row each rather than overlaid line styles: the estimator's noise hides
+    dash patterns, and six overlaid noisy curves are unreadable.
+    """
+    encoder, decoder = _dpi_sides(names)
+    palette = {name: _RUN_COLORS[i % len(_RUN_COLORS)] for i, name in enumerate(names)}
+    limit = max(math.log2(_n_probe(run)) for run in runs)
+    axes = container.subplots(len(runs), 2, sharex=True, sharey=True, squeeze=False)
+    sides = (
+        (0, encoder, "i_xt", lambda s: f"I(X;{s})", "encoder side"),
+        (1, decoder, "i_ty", lambda s: f"I({s};X')", "decoder side"),
+    )
+    for row, run in enumerate(runs):
+        for column, side, key, label, heading in sides:
+            ax = axes[row, column]
+            handles = []
+            for name in side:
+                series = _time_series(run, name, key)
+                if series is None:
+                    continue
+                (line,) = ax.plot(*series, color=palette[name], lw=1.0)
+                line.set_label(f"${label(_math_name(name))}$")
+                handles.append(line)
+            if row == 0:
+                chain = r" \geq ".join(label(_math_name(name)) for name in side)
+                ax.set_title(f"{heading}: ${chain}$", fontsize="medium")
+            if row == len(runs) - 1:
+                ax.set_xlabel("iteration")
+            ax.set_ylim(0, limit + 0.04 * limit)
+            ax.grid(True, alpha=0.25, lw=0.6)
+            ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
+            if handles:
+                ax.legend(handles=handles, loc="best", fontsize="small")
+        what = "mutual information (bits)"
+        axes[row, 0].set_ylabel(what if len(runs) == 1 else f"{run.label}\n{what}")
+    return axes
+
+
+def _draw_losses(ax, runs):
+    """log10 train/test loss curves into one axes."""
+    single = len(runs) == 1
+    for k, run in enumerate(runs):
+        color = _RUN_COLORS[k % len(_RUN_COLORS)]
+        suffix = "" if single else f" {run.label}"
+        for which, style in (("train", "-"), ("test", "--")):
+            series = _loss_series(run, which)
+            if series is None:
+                continue
+            iterations, loss = series
+            positive = np.isfinite(loss) & (loss > 0)
+            if single:
+                color = _RUN_COLORS[0 if which == "train" else 1]
+            # Per-iteration train loss is noisy: draw it thin and under the test curve.
+            train = which == "train"
+            ax.plot(iterations[positive], np.log10(loss[positive]), color=color,
+                    ls="-" if single else style, lw=0.7 if train else 1.3,
+                    alpha=0.8 if train else 1.0, zorder=2 if train else 3,
+                    label=which + suffix)  # fmt: skip
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(r"$\log_{10}$ loss")
+    ax.set_title("loss", fontsize="medium")
+    ax.grid(True, alpha=0.25, lw=0.6)
+    ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
+    if ax.lines:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no loss recorded", ha="center", va="center",
+                transform=ax.transAxes, color="0.4")  # fmt: skip
+    return ax
+
+
+def _draw_reconstructions(container, runs, examples):
+    """Rows of inputs over reconstructions (one pair per run) into a (sub)figure."""
+    columns = max(len(inputs) for inputs, _, _ in examples)
+    axes = container.subplots(2 * len(runs), columns, squeeze=False)
+    for k, (run, (inputs, outputs, shape)) in enumerate(zip(runs, examples, strict=True)):
+        for row, images, what in ((2 * k, inputs, "input"), (2 * k + 1, outputs, "output")):
+            for c in range(columns):
+                ax = axes[row, c]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if c >= len(images):
+                    ax.set_axis_off()
+                    continue
+                image = np.asarray(images[c], dtype=float).reshape(shape)
+                ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+            name = what if len(runs) == 1 else f"{run.label}\n{what}"
+            axes[row, 0].set_ylabel(name, fontsize="small")
+    container.suptitle("inputs (top) and reconstructions (bottom)", fontsize="medium")
+    return axes
+
+
+def _show_until(artist: dict, t: float) -> None:
+    """Shows the points of one series up to iteration ``t`` (animation frames)."""
+    m = int(np.searchsorted(artist["iterations"], t, side="right"))
+    x, y = artist["x"][:m], artist["y"][:m]
+    if "end" in artist:
+        artist["artist"].set_data(x, y)
+        artist["end"].set_data(x[-1:], y[-1:])
+    else:
+        artist["artist"].set_offsets(np.column_stack([x, y]))
+        artist["artist"].set_array(artist["iterations"][:m])
+
+
+# --------------------------------------------------------------------------------------------
+# Data selection
+# --------------------------------------------------------------------------------------------
+
+
+def _as_runs(runs) -> list[Run]:
+    """A non-empty list of runs from a run or a sequence of runs."""
+    runs = [runs] if isinstance(runs, Run) else list(runs)
+    if not runs:
+        raise ValueError("nothing to plot: no runs given")
+    return runs
+
+
+def _available_layers(runs: Sequence[Run]) -> list[str]:
+    """The layers recorded by any run, in first-seen order."""
+    names: list[str] = []
+    for run in runs:
+        names.extend(name for name in run.trajectory.layers if name not in names)
+    return names
+
+
+def _select_layers(runs: Sequence[Run], layers: Sequence[str] | None) -> list[str]:
+    """The chosen layers (all by default); ValueError listing the layers for an unknown one."""
+    available = _available_layers(runs)
+    if layers is None:
+        return available
+    chosen = [layers] if isinstance(layers, str) else list(layers)
+    unknown = [name for name in chosen if name not in available]
+    if unknown or not chosen:
+        what = f"unknown layer(s) {', '.join(map(repr, unknown))}" if unknown else "no layers"
+        raise ValueError(f"{what}; available layers: {', '.join(available)}")
+    return list(dict.fromkeys(chosen))
+
+
+def _plane_grid(names: Sequence[str], default: bool) -> list[list[str]]:
+    """Rows of panels: the paper's ``E.. Z`` over ``Z D..`` for deep models, else ≤ 3 columns."""
+    if default and "Z" in names:
+        z = names.index("Z")
+        encoder, decoder = list(names[: z + 1]), list(names[z:])
+        if len(encoder) > 1 and len(decoder) > 1 and max(len(encoder), len(decoder)) <= 3:
+            return [encoder, decoder]
+    ncols = min(3, len(names))
+    return [list(names[i : i + ncols]) for i in range(0, len(names), ncols)]
+
+
+def _dpi_sides(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Encoder layers up to Z (input side first) and decoder layers from the output side to Z,
+    each in the order the data-processing inequality ranks them (largest MI first)."""
+    names = list(names)
+    if "Z" not in names:
+        return names, names[::-1]
+    z = names.index("Z")
+    return names[: z + 1], names[z:][::-1]
+
+
+def _n_probe(run: Run) -> int:
+    """The probe size n of a run's estimator (``DEFAULT_N_PROBE`` when not recorded)."""
+    estimator = run.trajectory.settings.get("estimator")
+    n = estimator.get("n_probe") if isinstance(estimator, dict) else None
+    return int(n) if n else DEFAULT_N_PROBE
+
+
+def _layer_index(run: Run, name: str) -> int | None:
+    layers = tuple(run.trajectory.layers)
+    return layers.index(name) if name in layers else None
+
+
+def _plane_series(run: Run, name: str):
+    """(x, y, iterations) of a layer's valid points, subsampled; None if the run lacks it."""
+    j = _layer_index(run, name)
+    if j is None:
+        return None
+    trajectory = run.trajectory
+    x, y = trajectory.i_xt[:, j], trajectory.i_ty[:, j]
+    keep = np.isfinite(x) & np.isfinite(y)
+    if trajectory.valid is not None:
+        keep &= np.asarray(trajectory.valid, bool)
+    index = np.flatnonzero(keep)[_subsample(int(keep.sum()), MAX_POINTS)]
+    return x[index], y[index], np.asarray(trajectory.iterations, float)[index]
+
+
+def _time_series(run: Run, name: str, key: str):
+    """(iterations, values) of one layer's ``key`` (valid points, subsampled) or None."""
+    j = _layer_index(run, name)
+    if j is None:
+        return None
+    values = getattr(run.trajectory, key)[:, j]
+    keep = np.flatnonzero(np.isfinite(values))
+    keep = keep[_subsample(len(keep), MAX_POINTS)]
+    return np.asarray(run.trajectory.iterations, float)[keep], values[keep]
+
+
+def _loss_series(run: Run, which: str):
+    """(iterations, loss) for ``which`` in {train, test}: per iteration, per epoch, or the
+    trajectory's training loss; None when nothing finite was recorded."""
+    history = run.history
+    candidates = [
+        (history.iteration_iterations, getattr(history, f"iteration_{which}_loss")),
+        (history.iterations, getattr(history, f"{which}_loss")),
+    ]
+    if which == "train":
+        candidates.append((run.trajectory.iterations, run.trajectory.loss))
+    for iterations, loss in candidates:
+        loss = np.asarray(loss, float)
+        if len(loss) and np.isfinite(loss).any():
+            keep = _subsample(len(loss), 4 * MAX_POINTS)
+            return np.asarray(iterations, float)[keep], loss[keep]
+    return None
+
+
+def _examples(run: Run, count: int):
+    """(inputs, reconstructions, image shape) of the first ``count`` examples of a run."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+    examples = run.examples
+    if not examples or "inputs" not in examples or "reconstructions" not in examples:
+        raise ValueError(f"{run.path}: the run has no example reconstructions (examples.npz)")
+    inputs = np.asarray(examples["inputs"])
+    outputs = np.asarray(examples["reconstructions"])
+    k = min(count, len(inputs), len(outputs))
+    if k == 0:
+        raise ValueError(f"{run.path}: the run's examples are empty")
+    inputs = inputs[:k].reshape(k, -1)
+    outputs = outputs[:k].reshape(k, -1)
+    return inputs, outputs, _image_shape(run, inputs.shape[1])
+
+
+def _image_shape(run: Run, width: int) -> tuple[int, int]:
+    """The image shape for ``width`` pixels: the config's ``image_shape`` or a square."""
+    shape = run.config.get("image_shape")
+    if shape is not None and int(np.prod(shape)) == width:
+        return tuple(int(s) for s in shape)
+    side = math.isqrt(width)
+    if side * side == width:
+        return side, side
+    raise ValueError(
+        f"{run.path}: examples of width {width} are not square images; set image_shape in "
+        "config.json"
+    )
+
+
+def _subsample(n: int, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` of n points, evenly spaced, first and last included."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+def _time_norm(runs: Sequence[Run]) -> Normalize:
+    """The colour scale of training time: first to last recorded iteration."""
+    iterations = np.concatenate([np.asarray(run.trajectory.iterations, float) for run in runs])
+    low, high = (float(iterations.min()), float(iterations.max())) if len(iterations) else (0, 1)
+    return Normalize(vmin=low, vmax=high if high > low else low + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Text and figures
+# --------------------------------------------------------------------------------------------
+
+
+def _math_name(name: str) -> str:
+    """A layer name usable inside mathtext (``Z``, ``E1``; others set upright, escaped)."""
+    if re.fullmatch(r"[A-Za-z0-9]+", name):
+        return name
+    return r"\mathrm{" + re.sub(r"([_^$%&#{}\\])", r"\\\1", name) + "}"
+
+
+def _format_iteration(value: float, _position=None) -> str:
+    """Iteration tick labels: ``0``, ``500``, ``5k``, ``12.5k``, ``1.2M``."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:g}M"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:g}k"
+    return f"{value:g}"
+
+
+def _runs_title(runs: Sequence[Run]) -> str:
+    """A figure title: a single run's label and settings, or the labels of several."""
+    if len(runs) > 1:
+        return ", ".join(run.label for run in runs)
+    run = runs[0]
+    config = run.config
+    details = [str(config[key]) for key in ("model", "dataset") if config.get(key)]
+    if config.get("seed") is not None:
+        details.append(f"seed {config['seed']}")
+    details.append(f"n = {_n_probe(run)}")
+    return f"{run.label}  ({', '.join(details)})"
+
+
+def _figure_format(path: Path) -> str:
+    """The matplotlib format for a figure path; ValueError listing the valid extensions."""
+    suffix = path.suffix.lower()
+    if suffix not in FIGURE_FORMATS:
+        valid = ", ".join(FIGURE_FORMATS)
+        raise ValueError(
+            f"unsupported figure format {suffix or '(no extension)'!r} for {path}; "
+            f"use one of {valid}"
+        )
+    return FIGURE_FORMATS[suffix]
+
+
+def _new_figure(size: tuple[float, float]) -> Figure:
+    """A constrained-layout figure with an Agg canvas, independent of pyplot."""
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
