@@ -170,13 +170,14 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._writer: TrajectoryWriter | None = None
         self._summary_writer = None
         self._measure = None
+        self._measured_model = None
 
     # ----------------------------------------------------------------------------------------
     # Keras hooks
     # ----------------------------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
-        forward, self.layer_names = self._resolve_forward(self.model)
+        self._prepare()
         steps = self.params.get("steps") if self.params else None
         epochs = self.params.get("epochs") if self.params else None
         self._steps_per_epoch = steps
@@ -184,8 +185,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         total = steps * epochs if steps and epochs else None
         self.schedule.start(self._iteration, total)
         self._log_key = self._resolve_log_layer()
-        self._keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
-        self._measure = self._compile(forward)
         settings = {
             "estimator": self.plane.settings(),
             "schedule": self.schedule.to_json(),
@@ -254,10 +253,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             A dict of (L,) arrays in bits (``i_xt``, ``i_ty``, ``h_t``, ``sigma`` and
             ``i_ty_label`` with labels) and the bool ``finite``.
         """
-        if self._measure is None:
-            forward, self.layer_names = self._resolve_forward(self.model)
-            self._keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
-            self._measure = self._compile(forward)
+        self._prepare()
         values, finite = self._measure(tf.constant(point_index, tf.int64))
         values = values.numpy()
         return {**{key: values[k] for k, key in enumerate(self._keys)}, "finite": bool(finite)}
@@ -265,6 +261,15 @@ class InfoPlaneCallback(keras.callbacks.Callback):
     # ----------------------------------------------------------------------------------------
     # Internals
     # ----------------------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Resolves the layers and compiles the point function, once per model."""
+        if self._measure is not None and self._measured_model is self.model:
+            return  # the same model fitted again: reuse the traced function
+        forward, self.layer_names = self._resolve_forward(self.model)
+        self._keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
+        self._measure = self._compile(forward)
+        self._measured_model = self.model
 
     def _record(self, loss: float) -> None:
         values = self.measure(point_index=len(self._buffer))

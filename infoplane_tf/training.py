@@ -42,7 +42,7 @@ from infoplane_tf.trajectory import TABLE_NAME, compress_table
 #: Options of ``--record`` and what they mean for ``InfoPlaneCallback(every=...)``.
 RECORD_HELP = "epoch, iteration (every training step: the paper), every:K, or log:N"
 #: Per-iteration test loss is measured on this many fixed test images (the first ones).
-ITERATION_TEST_SIZE = 1000
+ITERATION_TEST_SIZE = 200
 #: How many test images and reconstructions are kept for figures.
 EXAMPLE_COUNT = 10
 
@@ -268,7 +268,7 @@ def run(config: TrainConfig, log: Callable[[str], None] | None = print) -> Path:
     )
     train_seconds = time.time() - started
 
-    model.save(out / MODEL_NAME)
+    save_trained_model(model, out / MODEL_NAME, config.learning_rate, x_test[:1])
     examples = x_test[:EXAMPLE_COUNT]
     np.savez_compressed(
         out / EXAMPLES_NAME,
@@ -296,6 +296,19 @@ def run(config: TrainConfig, log: Callable[[str], None] | None = print) -> Path:
     write_json(out / SUMMARY_NAME, summary)
     log(f"run written to {out} ({summary['wall_time_s']:.0f} s)")
     return out
+
+
+def save_trained_model(model, path: Path, learning_rate: float, sample) -> None:
+    """Saves the architecture and trained weights, compiled with a fresh Adam.
+
+    Adam's two moment estimates would triple the file; a run directory is for analysis, so
+    the optimizer state is left out (recompile-free: ``load_model`` gives a compiled model).
+    """
+    clone = keras.models.clone_model(model)
+    clone(sample)  # build the clone's variables
+    clone.set_weights(model.get_weights())
+    clone.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=model.default_loss)
+    clone.save(path)
 
 
 def _sigma(rule: str):

@@ -1,0 +1,112 @@
+"""What recording the information plane costs during model.fit, and the memory of a long run.
+
+Part 1 (mnist-5k: 4,000 training images, batch 100, 5 epochs = 200 iterations, n = 100 probe
+images): wall time of plain ``fit``, of ``fit`` with ``InfoPlaneCallback(every=1)`` (the
+paper's resolution) and with ``every="epoch"``, for the shallow and the deep AE, and the ratios
+to plain ``fit``. Each variant gets a fresh model and a one-epoch warm-up fit (tracing) before
+the timed fit, so the ratios compare steady-state training.
+
+Part 2: peak RSS of a 30,000-iteration deep-AE run with ``every=1`` streaming to disk, on
+synthetic data (60,000 × 784, batch 100, 50 epochs), measured in a child process; compared
+with what keeping a copy of the weights at every step (the authors' approach) would take.
+
+Prints only; asserts nothing. Run: ``python benchmarks/callback_overhead.py [--skip-rss]``.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+from infoplane_tf import InfoPlaneCallback, build_model, load_dataset  # noqa: E402
+
+EPOCHS = 5
+BATCH = 100
+
+
+def timed_fit(name, data, every):
+    """Seconds of a 5-epoch fit after a 1-epoch warm-up, with ``every`` (None: no callback)."""
+    keras.utils.set_random_seed(0)
+    model = build_model(name)
+    callbacks = [] if every is None else [InfoPlaneCallback(data.probe.x, every=every)]
+    x = data.x_train
+    model.fit(x, x, epochs=1, batch_size=BATCH, verbose=0, callbacks=callbacks)
+    start = time.perf_counter()
+    model.fit(x, x, epochs=EPOCHS, batch_size=BATCH, verbose=0, callbacks=callbacks)
+    return time.perf_counter() - start
+
+
+def overhead():
+    data = load_dataset("mnist-5k", probe_size=100)
+    iterations = EPOCHS * len(data.x_train) // BATCH
+    print(
+        f"Part 1: mnist-5k, {len(data.x_train)} images, batch {BATCH}, {EPOCHS} epochs "
+        f"({iterations} iterations), probe n = 100"
+    )
+    print(
+        f"  {'model':<8} {'plain fit':>10} {'every=1':>10} {'epoch':>10} "
+        f"{'every=1/plain':>14} {'epoch/plain':>12}"
+    )
+    for name, label in (("vanilla", "shallow"), ("deep", "deep")):
+        plain = timed_fit(name, data, None)
+        per_step = timed_fit(name, data, 1)
+        per_epoch = timed_fit(name, data, "epoch")
+        print(
+            f"  {label:<8} {plain:>9.2f}s {per_step:>9.2f}s {per_epoch:>9.2f}s "
+            f"{per_step / plain:>13.2f}x {per_epoch / plain:>11.3f}x"
+        )
+
+
+RSS_SCRIPT = textwrap.dedent(
+    """
+    import os, resource, sys, time
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    from infoplane_tf import InfoPlaneCallback, build_model
+    rng = np.random.default_rng(0)
+    x = rng.random((60000, 784), dtype=np.float32)
+    model = build_model("deep")
+    callback = InfoPlaneCallback(x[:100], every=1, filepath=sys.argv[1])
+    start = time.time()
+    model.fit(x, x, epochs=50, batch_size=100, verbose=0, callbacks=[callback])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{len(callback.trajectory)} {model.count_params()} {time.time() - start:.0f} {peak:.0f}")
+    """
+)
+
+
+def peak_rss():
+    print("\nPart 2: 30,000-iteration deep-AE run, every=1, streamed to disk (synthetic data)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "trajectory.csv")
+        result = subprocess.run(
+            [sys.executable, "-c", RSS_SCRIPT, path], capture_output=True, text=True, check=True
+        )
+        points, params, seconds, peak_mb = result.stdout.split()[-4:]
+        size_mb = os.path.getsize(path) / 2**20
+    weights_gb = int(points) * int(params) * 4 / 2**30
+    print(f"  points recorded: {points} in {seconds} s; trajectory file {size_mb:.1f} MB")
+    print(f"  peak RSS of the training process: {float(peak_mb):.0f} MB")
+    print(f"  a float32 copy of the {params} weights at every step would take {weights_gb:.1f} GB")
+    print(f"  (this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-rss", action="store_true", help="skip the 30,000-step run")
+    args = parser.parse_args()
+    overhead()
+    if not args.skip_rss:
+        peak_rss()
+
+
+if __name__ == "__main__":
+    main()
