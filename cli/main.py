@@ -13,6 +13,7 @@ import click  # noqa: E402
 
 from infoplane_tf._version import __version__  # noqa: E402
 from infoplane_tf_cli.plot import plot  # noqa: E402
+from infoplane_tf_cli.report import report  # noqa: E402
 from infoplane_tf_cli.reproduce import reproduce  # noqa: E402
 from infoplane_tf_cli.summary import summary  # noqa: E402
 from infoplane_tf_cli.train import train  # noqa: E402
@@ -35,3 +36,4 @@ cli.add_command(train)
 cli.add_command(plot)
 cli.add_command(summary)
 cli.add_command(reproduce)
+cli.add_command(report)

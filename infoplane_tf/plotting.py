@@ -215,6 +215,54 @@ def plot_all(
     return fig
 
 
+def plot_seed_bands(groups: dict[str, Sequence[Run]], layer: str = "Z") -> Figure:
+    """Seed robustness: median and inter-seed range of one layer's curves, per group of runs.
+
+    One column per group (e.g. ``"sparse, sigma=paper"``); the top row shows I(X;T), the bottom
+    row I(T;X') against iteration: the median over the group's seeds as a line and the band
+    between the smallest and largest seed. Runs in a group are aligned by iteration (points
+    recorded at the same iterations; the shortest run sets the length).
+
+    Args:
+        groups: label → the runs of one setting with different seeds.
+        layer: the layer to show (default the bottleneck ``Z``).
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no groups, an empty group, or a run without ``layer``.
+    """
+    if not groups or any(not runs for runs in groups.values()):
+        raise ValueError("plot_seed_bands needs at least one non-empty group of runs")
+    fig = _new_figure((PANEL_INCHES * len(groups) + 0.5, 2 * PANEL_INCHES * 0.75))
+    axes = fig.subplots(2, len(groups), squeeze=False, sharey="row")
+    for column, (label, runs) in enumerate(groups.items()):
+        for run in runs:
+            if layer not in run.trajectory.layers:
+                raise ValueError(f"{run.path}: no layer {layer!r}")
+        length = min(len(run.trajectory) for run in runs)
+        iterations = runs[0].trajectory.iterations[:length]
+        for row, key in enumerate(("i_xt", "i_ty")):
+            values = np.stack([r.trajectory.layer(layer)[key][:length] for r in runs])
+            ax = axes[row, column]
+            ax.fill_between(
+                iterations, np.nanmin(values, 0), np.nanmax(values, 0), alpha=0.3, linewidth=0
+            )
+            ax.plot(iterations, np.nanmedian(values, 0), linewidth=1.2)
+            ax.set_ylim(0, math.log2(_n_probe(runs[0])) * 1.04)
+            ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
+            ax.grid(alpha=0.3)
+            name = _math_name(layer)
+            ax.set_ylabel(f"$I(X;{name})$" if key == "i_xt" else f"$I({name};X')$")
+            if row == 0:
+                ax.set_title(f"{label} ({len(runs)} seeds)", fontsize=10)
+            else:
+                ax.set_xlabel("iteration")
+    fig.suptitle(f"median and min-max band over seeds, layer {layer} (bits)")
+    return fig
+
+
 def animate_information_plane(
     runs: Run | Sequence[Run],
     path: str | os.PathLike,

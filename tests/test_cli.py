@@ -1,0 +1,235 @@
+"""The infoplane-tf command line: option parsing, bad input, and real runs end to end."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from infoplane_tf import load_trajectory
+from infoplane_tf.runs import load_run
+from infoplane_tf_cli.main import cli
+
+SMALL_RUN = ["--dataset", "mnist-5k", "--probe-size", "20", "--hidden-units", "16,8",
+             "--code-units", "4", "--train-fraction", "0.1", "-q"]  # fmt: skip
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """One real tiny deep-AE run (per-iteration recording) shared by several tests."""
+    out = tmp_path_factory.mktemp("runs") / "deep"
+    result = CliRunner().invoke(
+        cli, ["train", "--model", "deep", "--epochs", "2", "--out", str(out), *SMALL_RUN]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_help_and_version(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("train", "plot", "summary", "reproduce"):
+        assert command in result.output
+    assert runner.invoke(cli, ["--version"]).output.startswith("infoplane-tf, version ")
+    train_help = runner.invoke(cli, ["train", "--help"]).output
+    for option in ("--model", "--record", "--sigma-rule", "--train-fraction", "--overwrite"):
+        assert option in train_help
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--model", "giant"], "'giant' is not one of 'vanilla', 'deep'"),
+        (["train", "--dataset", "cifar"], "'cifar' is not one of 'mnist', 'mnist-5k'"),
+        (["train", "--epochs", "0", "--dataset", "mnist-5k"], "--epochs must be a positive"),
+        (["train", "--epochs", "-3", "--dataset", "mnist-5k"], "got -3"),
+        (["train", "--probe-size", "1", "--dataset", "mnist-5k"], "--probe-size must be"),
+        (["train", "--probe-size", "5000", "--dataset", "mnist-5k"], "larger than the test set"),
+        (["train", "--record", "hourly", "--dataset", "mnist-5k"], "--record must be"),
+        (["train", "--sigma-rule", "wide", "--dataset", "mnist-5k"], "--sigma-rule must be"),
+        (["train", "--alpha", "0", "--dataset", "mnist-5k"], "--alpha"),
+        (["train", "--train-fraction", "1.5", "--dataset", "mnist-5k"], "--train-fraction"),
+        (["train", "--hidden-units", "256,x"], "comma-separated integers"),
+        (["plot"], "Missing argument"),
+        (["reproduce", "--dataset", "mnist-5k", "--out", "x", "--experiments", "big"],
+         "unknown experiment(s) big"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(runner, arguments, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a default runs/ folder would appear here
+    result = runner.invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_existing_out_needs_overwrite_and_keeps_files(runner, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text("{}")
+    (out / "precious.txt").write_text("keep me")
+    result = runner.invoke(cli, ["train", "--out", str(out), "--epochs", "1", *SMALL_RUN])
+    assert result.exit_code == 2
+    assert "already exists; pass --overwrite" in result.output
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run(runner, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = runner.invoke(
+        cli, ["train", "--out", str(tmp_path), "--overwrite", "--epochs", "1", *SMALL_RUN]
+    )
+    assert result.exit_code == 2 and "not a run directory" in result.output
+    assert (tmp_path / "notes.txt").exists()
+
+
+def test_plot_and_summary_reject_non_runs_and_corrupt_files(runner, tmp_path, small_run):
+    result = runner.invoke(cli, ["plot", str(tmp_path), "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 1 and "not a run directory" in result.output
+    broken = tmp_path / "broken"
+    shutil.copytree(small_run, broken)
+    table = broken / "trajectory.csv.gz"
+    import gzip
+
+    lines = gzip.decompress(table.read_bytes()).decode().splitlines()
+    lines[3] = "3,2,0.1,0.5,E2,not-a-number,1,1,1,1"
+    table.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    result = runner.invoke(cli, ["summary", str(broken)])
+    assert result.exit_code == 1
+    assert "trajectory.csv.gz line 4" in result.output and "Traceback" not in result.output
+    result = runner.invoke(cli, ["plot", str(small_run), "-o", str(tmp_path / "x.txt")])
+    assert result.exit_code == 2 and ".txt" in result.output
+    result = runner.invoke(
+        cli, ["plot", str(small_run), "-o", str(tmp_path / "y.png"), "--layers", "Q"]
+    )
+    assert result.exit_code == 2 and "Q" in result.output
+
+
+def test_run_directory_is_complete(small_run):
+    names = {p.name for p in small_run.iterdir()}
+    assert {"config.json", "trajectory.csv.gz", "trajectory.json", "history.csv",
+            "model.keras", "summary.json", "examples.npz"} <= names  # fmt: skip
+    config = json.loads((small_run / "config.json").read_text())
+    for key in ("model", "epochs", "seed", "dataset_info", "versions", "started", "alpha"):
+        assert key in config
+    assert set(config["versions"]) >= {"infoplane_tf", "tensorflow", "keras", "numpy"}
+    run = load_run(small_run)
+    assert run.complete
+    # 400 images / batch 100 = 4 iterations per epoch, 2 epochs, plus the initial point.
+    np.testing.assert_array_equal(run.trajectory.iterations, np.arange(9))
+    assert run.trajectory.layers == ("E1", "E2", "Z", "D1", "D2")
+    assert len(run.history.epochs) == 2 and len(run.history.iteration_iterations) == 9
+    assert np.isfinite(run.history.test_loss).all()
+    final = run.summary["final"]
+    assert final["train_reconstruction_error"] > 0 and final["test_reconstruction_error"] > 0
+    assert set(run.summary["phases"]) == set(run.trajectory.layers)
+
+
+def test_killed_run_still_loads(small_run, tmp_path):
+    partial = tmp_path / "partial"
+    shutil.copytree(small_run, partial)
+    (partial / "summary.json").unlink()
+    run = load_run(partial)
+    assert not run.complete and len(run.trajectory) == 9
+
+
+def test_same_seed_same_trajectory(runner, tmp_path, small_run):
+    out = tmp_path / "again"
+    result = runner.invoke(
+        cli, ["train", "--model", "deep", "--epochs", "2", "--out", str(out), *SMALL_RUN]
+    )
+    assert result.exit_code == 0, result.output
+    first, second = load_trajectory(small_run), load_trajectory(out)
+    np.testing.assert_array_equal(first.i_xt, second.i_xt)
+    np.testing.assert_array_equal(first.i_ty, second.i_ty)
+
+
+def test_default_dataset_falls_back_offline(runner, tmp_path, monkeypatch):
+    import infoplane_tf.datasets as datasets
+
+    monkeypatch.setattr(
+        datasets, "default_dataset_name", lambda **kw: ("mnist-5k", "full MNIST is not here")
+    )
+    out = tmp_path / "fallback"
+    result = runner.invoke(
+        cli,
+        ["train", "--model", "vanilla", "--epochs", "1", "--record", "epoch", "--out", str(out),
+         "--probe-size", "10", "--train-fraction", "0.05"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "notice: using the embedded mnist-5k digits (full MNIST is not here)" in result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["dataset"] == "mnist-5k"
+    assert config["dataset_fallback_reason"] == "full MNIST is not here"
+
+
+def test_installed_console_script_end_to_end(tmp_path):
+    script = shutil.which("infoplane-tf")
+    assert script, "the console script is not installed"
+    out = tmp_path / "deep"
+    train = subprocess.run(
+        [script, "train", "--model", "deep", "--epochs", "2", "--dataset", "mnist-5k",
+         "--probe-size", "50", "--train-fraction", "0.1", "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-2000:]
+    assert "epoch 2/2" in train.stderr and "I(X;Z)" in train.stderr
+    png = tmp_path / "deep.png"
+    plot = subprocess.run(
+        [script, "plot", str(out), "-o", str(png), "--kind", "ip"], capture_output=True, text=True
+    )
+    assert plot.returncode == 0, plot.stderr[-2000:]
+    with Image.open(png) as image:
+        image.load()
+        width, height = image.size
+    assert width > 800 and height > 500
+    summary = subprocess.run([script, "summary", str(out), "--json"], capture_output=True, text=True)
+    assert summary.returncode == 0
+    rows = json.loads(summary.stdout)
+    assert rows[0]["model"] == "deep" and rows[0]["layer"] == "Z"
+    assert len(load_run(out).trajectory) == 9
+
+
+def test_reproduce_end_to_end_with_report(tmp_path):
+    out = tmp_path / "suite"
+    result = subprocess.run(
+        [sys.executable, "-m", "infoplane_tf_cli", "reproduce", "--dataset", "mnist-5k",
+         "--out", str(out), "--epochs-scale", "0.02", "--probe-size", "20", "--jobs", "2"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    experiments = ("shallow", "deep", "deep-overfit", "sparse", "tied", "vae", "label")
+    for name in experiments:
+        run = load_run(out / name)
+        assert run.complete and run.config["dataset"] == "mnist-5k"
+    assert load_run(out / "deep-overfit").config["train_fraction"] == 0.1
+    assert load_run(out / "deep-overfit").config["epochs"] == 10
+    # A rerun skips the finished experiments.
+    again = subprocess.run(
+        [sys.executable, "-m", "infoplane_tf_cli", "reproduce", "--dataset", "mnist-5k",
+         "--out", str(out), "--epochs-scale", "0.02", "--probe-size", "20"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0 and again.stderr.count("skip") == 7
+    report = subprocess.run(
+        [sys.executable, "-m", "infoplane_tf_cli", "report", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr[-3000:]
+    text = (out / "REPORT.md").read_text()
+    for name in experiments:
+        assert f"| {name} |" in text
+    assert "reproduced" in text
+    for link in [line for line in text.splitlines() if "](" in line and ".png" in line]:
+        target = link.split("](")[1].split(")")[0]
+        assert (out / target).is_file(), target
