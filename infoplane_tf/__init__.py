@@ -22,6 +22,9 @@ _EXPORTS = {
     "Trajectory": "infoplane_tf.trajectory",
     "load_trajectory": "infoplane_tf.trajectory",
     "TrajectoryFormatError": "infoplane_tf.trajectory",
+    "load_run": "infoplane_tf.runs",
+    "Run": "infoplane_tf.runs",
+    "analyze_phases": "infoplane_tf.phases",
 }
 
 __all__ = ["__version__", *_EXPORTS]

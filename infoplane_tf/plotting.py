@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -246,10 +247,11 @@ def plot_seed_bands(groups: dict[str, Sequence[Run]], layer: str = "Z") -> Figur
         for row, key in enumerate(("i_xt", "i_ty")):
             values = np.stack([r.trajectory.layer(layer)[key][:length] for r in runs])
             ax = axes[row, column]
-            ax.fill_between(
-                iterations, np.nanmin(values, 0), np.nanmax(values, 0), alpha=0.3, linewidth=0
-            )
-            ax.plot(iterations, np.nanmedian(values, 0), linewidth=1.2)
+            with warnings.catch_warnings():  # points missing in every seed stay NaN (gaps)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                low, middle, high = (f(values, 0) for f in (np.nanmin, np.nanmedian, np.nanmax))
+            ax.fill_between(iterations, low, high, alpha=0.3, linewidth=0)
+            ax.plot(iterations, middle, linewidth=1.2)
             ax.set_ylim(0, math.log2(_n_probe(runs[0])) * 1.04)
             ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
             ax.grid(alpha=0.3)

@@ -362,3 +362,24 @@ def test_modules_stay_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_seed_bands_show_median_and_range(tmp_path):
+    runs = [make_run(seed=seed, name=f"s{seed}") for seed in range(3)]
+    scale = [0.9, 1.0, 1.1]
+    for run, factor in zip(runs, scale, strict=True):
+        run.trajectory.i_xt = run.trajectory.i_xt * factor
+    fig = plotting.plot_seed_bands({"paper": runs, "scaled": runs[:2]})
+    axes = [ax for ax in fig.axes if ax.get_title() or ax.get_xlabel()]
+    assert len(axes) == 4
+    assert axes[0].get_title() == "paper (3 seeds)" and axes[1].get_title() == "scaled (2 seeds)"
+    assert axes[0].get_ylabel() == "$I(X;Z)$"
+    median_line = axes[0].get_lines()[0].get_ydata()
+    z = runs[1].trajectory.layer("Z")["i_xt"]
+    finite = np.isfinite(z)
+    np.testing.assert_allclose(median_line[finite], z[finite])
+    plotting.save_figure(fig, tmp_path / "bands.png")
+    with pytest.raises(ValueError, match="non-empty group"):
+        plotting.plot_seed_bands({"empty": []})
+    with pytest.raises(ValueError, match="no layer 'Q'"):
+        plotting.plot_seed_bands({"paper": runs}, layer="Q")
