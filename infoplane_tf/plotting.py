@@ -221,8 +221,8 @@ def plot_seed_bands(groups: dict[str, Sequence[Run]], layer: str = "Z") -> Figur
 
     One column per group (e.g. ``"sparse, sigma=paper"``); the top row shows I(X;T), the bottom
     row I(T;X') against iteration: the median over the group's seeds as a line and the band
-    between the smallest and largest seed. Runs in a group are aligned by iteration (points
-    recorded at the same iterations; the shortest run sets the length).
+    between the smallest and largest seed. Runs in a group are aligned on the iterations that
+    all of them recorded (a per-iteration run and an every-10-steps run meet every 10 steps).
 
     Args:
         groups: label → the runs of one setting with different seeds.
@@ -242,10 +242,14 @@ def plot_seed_bands(groups: dict[str, Sequence[Run]], layer: str = "Z") -> Figur
         for run in runs:
             if layer not in run.trajectory.layers:
                 raise ValueError(f"{run.path}: no layer {layer!r}")
-        length = min(len(run.trajectory) for run in runs)
-        iterations = runs[0].trajectory.iterations[:length]
+        iterations = runs[0].trajectory.iterations
+        for run in runs[1:]:
+            iterations = np.intersect1d(iterations, run.trajectory.iterations)
+        positions = [np.searchsorted(r.trajectory.iterations, iterations) for r in runs]
         for row, key in enumerate(("i_xt", "i_ty")):
-            values = np.stack([r.trajectory.layer(layer)[key][:length] for r in runs])
+            values = np.stack(
+                [r.trajectory.layer(layer)[key][at] for r, at in zip(runs, positions, strict=True)]
+            )
             ax = axes[row, column]
             with warnings.catch_warnings():  # points missing in every seed stay NaN (gaps)
                 warnings.simplefilter("ignore", RuntimeWarning)

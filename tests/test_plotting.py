@@ -383,3 +383,21 @@ def test_seed_bands_show_median_and_range(tmp_path):
         plotting.plot_seed_bands({"empty": []})
     with pytest.raises(ValueError, match="no layer 'Q'"):
         plotting.plot_seed_bands({"paper": runs}, layer="Q")
+
+
+def test_seed_bands_align_runs_on_shared_iterations():
+    dense = make_run(seed=0, name="dense")
+    sparse = make_run(seed=1, name="sparse")
+    t = sparse.trajectory
+    keep = slice(None, None, 10)
+    for key in ("iterations", "epochs", "loss"):
+        setattr(t, key, getattr(t, key)[keep])
+    for key in ("i_xt", "i_ty", "h_t", "sigma"):
+        setattr(t, key, getattr(t, key)[keep] + 1.0)
+    t.valid = t.valid[keep]
+    fig = plotting.plot_seed_bands({"mixed": [dense, sparse]})
+    line = fig.axes[0].get_lines()[0]
+    np.testing.assert_array_equal(line.get_xdata(), t.iterations)
+    expected = dense.trajectory.layer("Z")["i_xt"][keep] + 0.5  # median of v and v + 1
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(line.get_ydata()[finite], expected[finite])
