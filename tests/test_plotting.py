@@ -387,7 +387,7 @@ def test_seed_bands_show_median_and_range(tmp_path):
 
 def test_seed_bands_align_runs_on_shared_iterations():
     dense = make_run(seed=0, name="dense")
-    sparse = make_run(seed=1, name="sparse")
+    sparse = make_run(seed=0, name="sparse")  # same values, shifted by +1 below
     t = sparse.trajectory
     keep = slice(None, None, 10)
     for key in ("iterations", "epochs", "loss"):
