@@ -237,6 +237,9 @@ def _status(ok: bool) -> str:
 def write_report(suite: str | Path) -> Path:
     """Writes ``REPORT.md`` and ``figures/`` for a suite folder; returns the report's path.
 
+    A folder whose subfolders are suites (e.g. ``paper/`` and ``scaled/`` of a robustness
+    study) gets a report per subfolder plus a comparison report (``write_comparison``).
+
     Raises:
         ValueError: the folder holds no run of any experiment.
     """
@@ -245,6 +248,9 @@ def write_report(suite: str | Path) -> Path:
     suite = Path(suite)
     found = collect(suite)
     if not found:
+        variants = sorted(p for p in suite.iterdir() if p.is_dir() and collect(p))
+        if variants:
+            return write_comparison(suite, variants)
         raise ValueError(
             f"{suite}: no experiment runs found (expected folders {', '.join(EXPERIMENT_NAMES)})"
         )
@@ -323,5 +329,72 @@ def write_report(suite: str | Path) -> Path:
             lines.append(f"![{experiment.name}]({links[experiment.name]})")
             lines.append("")
     path = suite / REPORT_NAME
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_comparison(folder: Path, variants: list[Path]) -> Path:
+    """Reports on several suites of the same experiments (e.g. two σ rules, several seeds).
+
+    Writes each variant's own report, then ``folder/REPORT.md`` with one table of the findings'
+    status per variant, the experiments' numbers per variant, and one seed-band figure per
+    experiment comparing the variants.
+    """
+    from infoplane_tf import plotting
+
+    rows, statuses, found = {}, {}, {}
+    for variant in variants:
+        write_report(variant)
+        found[variant.name] = collect(variant)
+        rows[variant.name] = {n: summarize(n, r) for n, r in found[variant.name].items()}
+        statuses[variant.name] = check_findings(rows[variant.name])
+    names = [v.name for v in variants]
+    figures = folder / FIGURES
+    figures.mkdir(exist_ok=True)
+    lines = [
+        f"# Comparison: {', '.join(names)}",
+        "",
+        "Each variant is a suite of its own (see its REPORT.md); numbers are medians over seeds "
+        "for the bottleneck Z, and 'simplifying' counts the seeds with a simplifying phase.",
+        "",
+        "## The paper's findings per variant",
+        "",
+        "| finding | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for k, (text, _, _) in enumerate(statuses[names[0]]):
+        cells = [statuses[name][k][1] for name in names]
+        lines.append(f"| {text} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Numbers per variant",
+        "",
+        "| experiment | variant | seeds | peak I(X;Z) | final I(X;Z) | drop (bits) | simplifying "
+        "| test error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    experiments = [e.name for e in EXPERIMENTS if any(e.name in rows[n] for n in names)]
+    for experiment in experiments:
+        for name in names:
+            row = rows[name].get(experiment)
+            if row is None:
+                continue
+            lines.append(
+                f"| {experiment} | {name} | {row.seeds} | {row.peak_i_xz:.2f} | "
+                f"{row.final_i_xz:.2f} | {row.drop:.2f} | {sum(row.simplifying)}/{row.seeds} | "
+                f"{row.test_error:.5f} |"
+            )
+    lines += ["", "## Figures", ""]
+    for experiment in experiments:
+        groups = {
+            f"{experiment}, {name}": found[name][experiment]
+            for name in names
+            if experiment in found[name]
+        }
+        path = figures / f"{experiment}.png"
+        plotting.save_figure(plotting.plot_seed_bands(groups), path, dpi=90)
+        lines += [f"![{experiment}]({path.relative_to(folder).as_posix()})", ""]
+    lines += ["Variant reports: " + ", ".join(f"[{n}]({n}/{REPORT_NAME})" for n in names), ""]
+    path = folder / REPORT_NAME
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -238,3 +238,15 @@ def test_reproduce_end_to_end_with_report(tmp_path):
     for link in [line for line in text.splitlines() if "](" in line and ".png" in line]:
         target = link.split("](")[1].split(")")[0]
         assert (out / target).is_file(), target
+    # A folder of suites (variants of a robustness study) gets a comparison report.
+    study = tmp_path / "study"
+    for variant in ("paper", "scaled"):
+        shutil.copytree(out, study / variant, ignore=shutil.ignore_patterns("REPORT.md", "figures"))
+    compared = subprocess.run(
+        [sys.executable, "-m", "infoplane_tf_cli", "report", str(study)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert compared.returncode == 0, compared.stderr[-3000:]
+    text = (study / "REPORT.md").read_text()
+    assert "| finding | paper | scaled |" in text
+    assert (study / "paper" / "REPORT.md").is_file() and (study / "figures" / "tied.png").is_file()
