@@ -4,8 +4,9 @@ A run directory holds::
 
     config.json           every option, versions, dataset source and sizes, seed, start time
     trajectory.csv[.gz]   the information-plane points streamed by InfoPlaneCallback
+                          (both tables are gzipped when the run finishes)
     trajectory.json       the trajectory's sidecar (estimator settings, layer names)
-    history.csv           iteration,epoch,scope,train_loss,test_loss (scope: epoch | iteration)
+    history.csv[.gz]      iteration,epoch,scope,train_loss,test_loss (scope: epoch | iteration)
     examples.npz          inputs and reconstructions of the first test images (for figures)
     model.keras           the trained model
     summary.json          final errors, phase analysis, wall time; "complete": false until done
@@ -17,6 +18,7 @@ says it is incomplete.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 from dataclasses import dataclass, field
@@ -116,7 +118,10 @@ def load_run(path: str | os.PathLike) -> Run:
     except TrajectoryFormatError:
         raise RunFormatError(f"{path}: the run has no trajectory yet") from None
     trajectory = load_trajectory(path)
-    history = read_history(path / HISTORY_NAME)
+    history_path = path / HISTORY_NAME
+    if not history_path.exists() and history_path.with_name(HISTORY_NAME + ".gz").exists():
+        history_path = history_path.with_name(HISTORY_NAME + ".gz")
+    history = read_history(history_path)
     summary_path = path / SUMMARY_NAME
     summary = read_json(summary_path) if summary_path.exists() else {"complete": False}
     examples = None
@@ -150,10 +155,12 @@ def write_json(path: Path, value: dict) -> None:
 
 
 def read_history(path: Path) -> History:
-    """The loss history table; empty arrays when the file does not exist yet."""
+    """The loss history table (``.csv``, or ``.csv.gz`` for finished runs); empty arrays when
+    the file does not exist yet."""
     rows = {"epoch": [], "iteration": []}
     if path.exists():
-        with open(path, newline="") as f:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             if header != list(HISTORY_COLUMNS):

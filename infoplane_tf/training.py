@@ -276,6 +276,7 @@ def run(config: TrainConfig, log: Callable[[str], None] | None = print) -> Path:
         reconstructions=np.asarray(model(examples, training=False)),
     )
     compress_table(out / TABLE_NAME)
+    compress_table(out / HISTORY_NAME)
     trajectory = info_plane.trajectory
     summary = {
         "complete": True,

@@ -233,7 +233,7 @@ def _number(value: float) -> str:
 
 
 def compress_table(path: str | os.PathLike) -> Path:
-    """Gzips a finished trajectory table in place (``x.csv`` → ``x.csv.gz``); returns the path."""
+    """Gzips a finished table in place (``x.csv`` → ``x.csv.gz``); returns the new path."""
     path = Path(path)
     target = path.with_name(path.name + ".gz")
     with open(path, "rb") as source, gzip.open(target, "wb", compresslevel=9) as sink:

@@ -119,7 +119,7 @@ def test_plot_and_summary_reject_non_runs_and_corrupt_files(runner, tmp_path, sm
 
 def test_run_directory_is_complete(small_run):
     names = {p.name for p in small_run.iterdir()}
-    assert {"config.json", "trajectory.csv.gz", "trajectory.json", "history.csv",
+    assert {"config.json", "trajectory.csv.gz", "trajectory.json", "history.csv.gz",
             "model.keras", "summary.json", "examples.npz"} <= names  # fmt: skip
     config = json.loads((small_run / "config.json").read_text())
     for key in ("model", "epochs", "seed", "dataset_info", "versions", "started", "alpha"):
