@@ -19,6 +19,7 @@ def summarize(run) -> dict:
     final = run.summary.get("final", {})
     return {
         "run": str(run.path),
+        "name": run.label,
         "model": run.config.get("model"),
         "dataset": run.config.get("dataset"),
         "layer": layer,
@@ -56,7 +57,7 @@ def summary(run_dirs, as_json):
     )
     click.echo(header)
     for row in rows:
-        name = row["run"][-28:]
+        name = row["name"][:28]
         note = "" if row["complete"] else "  (incomplete)"
         click.echo(
             f"{name:<28} {row['model']:<8} {row['dataset']:<14} {row['peak_i_xt']:>11.2f} "
