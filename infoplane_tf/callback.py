@@ -12,7 +12,6 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
@@ -125,10 +124,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``tf.summary`` (step = iteration).
         seed: seed of the noise that a variational model's sampled code uses at each point;
             the noise is fixed per point, so recomputing a point gives the same value.
-        overlap: compute each point's estimator part in a background thread while training
-            goes on (the probe's forward pass always runs at the point's iteration, so the
-            values are identical). At most one point is in flight: a killed process loses at
-            most the point being computed or written. False computes everything in line.
 
     Attributes:
         trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``).
@@ -154,7 +149,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         log_layer: str | None = "auto",
         tensorboard_dir: str | os.PathLike | None = None,
         seed: int = 0,
-        overlap: bool = True,
     ):
         super().__init__()
         self.schedule = Schedule(every)
@@ -171,15 +165,13 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.log_layer = log_layer
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.seed = int(seed)
-        self.overlap = bool(overlap)
-        self._executor = None
-        self._in_flight = None
         self.layer_names: tuple[str, ...] = ()
         self._buffer: TrajectoryBuffer | None = None
         self._writer: TrajectoryWriter | None = None
         self._summary_writer = None
-        self._probe = self._estimate = None
+        self._measure = None
         self._measured_model = None
+        self._fused = None
 
     # ----------------------------------------------------------------------------------------
     # Keras hooks
@@ -211,9 +203,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self.tensorboard_dir is not None:
             self._summary_writer = tf.summary.create_file_writer(self.tensorboard_dir)
         self._missing = 0
-        self._dispatched = 0
-        if self.overlap and self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infoplane")
         self._record(loss=math.nan)  # the point before the first update
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -229,13 +218,11 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self.schedule.kind == "epoch":
             self._record(loss=_loss(logs))
         if logs is not None and self._log_key is not None:
-            self._wait()
             j = self.layer_names.index(self._log_key)
             for key in ("i_xt", "i_ty"):
                 logs[f"{key}_{self._log_key}"] = self._buffer.last(key)[j]
 
     def on_train_end(self, logs=None):
-        self._wait()
         self._close_writers()
         if self._missing:
             warnings.warn(
@@ -252,7 +239,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
     @property
     def trajectory(self) -> Trajectory:
         """Everything recorded so far in the current (or last) fit, as a ``Trajectory``."""
-        self._wait()
         if self._buffer is None:
             empty = np.zeros((0, 0))
             return Trajectory((), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), *[empty] * 4)
@@ -269,11 +255,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``i_ty_label`` with labels) and the bool ``finite``.
         """
         self._prepare()
-        representations, output = self._probe(tf.constant(point_index, tf.int64))
-        return self._estimate_values(representations, output)
-
-    def _estimate_values(self, representations, output) -> dict[str, np.ndarray]:
-        values, finite = self._estimate(representations, output)
+        values, finite = self._run_measure(point_index)
         values = values.numpy()
         return {**{key: values[k] for k, key in enumerate(self._keys)}, "finite": bool(finite)}
 
@@ -283,69 +265,80 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def _prepare(self) -> None:
         """Resolves the layers and compiles the point function, once per model."""
-        if self._probe is not None and self._measured_model is self.model:
+        if self._measure is not None and self._measured_model is self.model:
             return  # the same model fitted again: reuse the traced function
-        forward, self.layer_names = self._resolve_forward(self.model)
+        self._forward, self.layer_names, self._noise = self._resolve_forward(self.model)
         self._keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
-        self._probe, self._estimate = self._compile(forward)
+        self._measure = self._compile(fuse=True)
         self._measured_model = self.model
 
-    def _record(self, loss: float) -> None:
-        """Takes the probe's activations now; estimates (maybe in the background) and stores."""
-        representations, output = self._probe(tf.constant(self._dispatched, tf.int64))
-        self._dispatched += 1
-        epoch = self._iteration / self._steps_per_epoch if self._steps_per_epoch else math.nan
-        job = (representations, output, self._iteration, epoch, loss)
-        self._wait()  # at most one point in flight
-        if self._executor is not None:
-            self._in_flight = self._executor.submit(self._store, *job)
-        else:
-            self._store(*job)
+    def _run_measure(self, point_index: int):
+        """Calls the compiled point function; falls back to no fusion if XLA rejects the model."""
+        index = tf.constant(point_index, tf.int64)
+        try:
+            return self._measure(index)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+            if self._fused is False:
+                raise
+            # Some layer of this model has no XLA kernel: keep its forward pass outside XLA.
+            self._measure = self._compile(fuse=False)
+            return self._measure(index)
 
-    def _store(self, representations, output, iteration, epoch, loss) -> None:
-        values = self._estimate_values(representations, output)
+    def _record(self, loss: float) -> None:
+        values = self.measure(point_index=len(self._buffer))
         finite = values.pop("finite")
         if not finite:
             self._missing += 1
             if self._missing == 1:
                 warnings.warn(
-                    f"InfoPlaneCallback: non-finite activations at iteration {iteration}; "
+                    f"InfoPlaneCallback: non-finite activations at iteration {self._iteration}; "
                     "the point is recorded as missing (the fit goes on)",
                     RuntimeWarning,
                     stacklevel=2,
                 )
             values = None
-        self._buffer.append(iteration, epoch, loss, values)
+        epoch = self._iteration / self._steps_per_epoch if self._steps_per_epoch else math.nan
+        self._buffer.append(self._iteration, epoch, loss, values)
         if self._writer is not None:
-            self._writer.append(iteration, epoch, loss, values)
+            self._writer.append(self._iteration, epoch, loss, values)
         if self._summary_writer is not None and values is not None:
-            with self._summary_writer.as_default(step=iteration):
+            with self._summary_writer.as_default(step=self._iteration):
                 for j, layer in enumerate(self.layer_names):
                     for key in self._keys:
                         tf.summary.scalar(f"infoplane/{key}/{layer}", values[key][j])
 
-    def _wait(self) -> None:
-        """Waits for the point in flight, re-raising its error here."""
-        if self._in_flight is not None:
-            in_flight, self._in_flight = self._in_flight, None
-            in_flight.result()
+    def _compile(self, fuse: bool):
+        """One graph function per point: probe forward pass, matrices, eigvalsh, quantities.
 
-    def _compile(self, forward):
-        """Compiles the probe's forward pass and the estimator part (two graph functions)."""
-        plane, keys = self.plane, self._keys
+        With ``fuse``, the forward pass and every n × n matrix of the point are compiled
+        together by XLA (one fused kernel launch instead of dozens of small ops); the
+        eigendecomposition always stays outside XLA, where it is unreliable (TF #50017, #62461).
+        """
+        plane, keys, forward, noise = self.plane, self._keys, self._forward, self._noise
+        self._fused = fuse
 
-        def probe(point_index):
-            return forward(point_index)
+        def matrices(point_noise):
+            return plane.point_matrices(*forward(point_noise))
 
-        def estimate(representations, output):
-            point = plane.point(representations, output)
+        if fuse:
+            matrices = tf.function(matrices, jit_compile=True)
+
+        def measure(point_index):
+            point_noise = noise(point_index)
+            if fuse:
+                point = plane.point_from_matrices(*matrices(point_noise))
+            else:
+                point = plane.point(*forward(point_noise))
             return tf.stack([point[key] for key in keys]), point["finite"]
 
-        # Never jit_compile around eigvalsh: it is unreliable under XLA (TF #50017, #62461).
-        return tf.function(probe), tf.function(estimate)
+        return tf.function(measure)
 
     def _resolve_forward(self, model):
-        """Returns ``(forward(point_index) -> (list of T_l, X'), layer names)`` for ``model``."""
+        """``(forward, layer names, noise)`` for ``model``.
+
+        ``forward(noise) -> (list of T_l, X')`` is the probe's forward pass; ``noise(point_index)``
+        the fixed noise of a stochastic model's point (None for deterministic models).
+        """
         x = self.x_probe
         if hasattr(model, "representations_and_output"):
             if not model.built:
@@ -357,19 +350,21 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             noise_units = getattr(model, "noise_units", None)
             n, seed = self.plane.n, self.seed
 
-            def forward(point_index):
-                noise = None
-                if noise_units:
-                    noise = tf.random.stateless_normal(
-                        (n, noise_units),
-                        seed=tf.stack([tf.constant(seed, tf.int64), point_index]),
-                    )
+            def noise(point_index):
+                if not noise_units:
+                    return None
+                # Drawn outside XLA, whose random number generators differ from TF's.
+                return tf.random.stateless_normal(
+                    (n, noise_units), seed=tf.stack([tf.constant(seed, tf.int64), point_index])
+                )
+
+            def forward(noise):
                 representations, output = model.representations_and_output(
                     x, training=False, noise=noise
                 )
                 return [representations[name] for name in names], output
 
-            return forward, names
+            return forward, names, noise
 
         if _is_graph_model(model):
             output_layers = {id(t._keras_history.operation) for t in model.outputs}
@@ -387,12 +382,12 @@ class InfoPlaneCallback(keras.callbacks.Callback):
                 inputs, [model.get_layer(name).output for name in names] + model.outputs
             )
 
-            def forward(point_index):
-                del point_index
+            def forward(noise):
+                del noise  # deterministic
                 outputs = probe_model(x, training=False)
                 return list(outputs[:-1]), outputs[-1]
 
-            return forward, names
+            return forward, names, lambda point_index: None
 
         raise ValueError(
             f"{type(model).__name__} is a subclassed model without representations_and_output(): "

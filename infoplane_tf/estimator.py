@@ -160,6 +160,9 @@ def flatten_samples(x: tf.Tensor) -> tf.Tensor:
         return x
     if x.shape.rank == 1:
         return x[:, None]
+    if x.shape[1:].is_fully_defined():  # keep the width static: the width rules need it
+        n = -1 if x.shape[0] is None else x.shape[0]
+        return tf.reshape(x, [n, int(np.prod(x.shape[1:]))])
     return tf.reshape(x, [tf.shape(x)[0], -1])
 
 
@@ -496,12 +499,34 @@ class InformationPlane:
             scalars ``h_output`` and ``sigma_output``, and the boolean scalar ``finite``.
         """
         self.trace_count += 1  # Python side effect: runs once per trace, not per call.
-        tensors = [flatten_samples(tf.cast(t, self.dtype)) for t in [*representations, output]]
-        batch, widths, finite = self._matrices(
-            tensors, self._k_x, self._k_y, self.sigma, self.gamma
-        )
+        tensors = self._as_matrices(representations, output)
+        matrices = self._matrices(tensors, self._k_x, self._k_y, self.sigma, self.gamma)
+        return self.point_from_matrices(*matrices)
+
+    def point_matrices(self, representations: Sequence[tf.Tensor], output: tf.Tensor):
+        """The first half of ``point``, everything before the eigendecomposition.
+
+        Pure TensorFlow without XLA of its own, so a caller may compile it under XLA together
+        with the forward pass that produces the activations (``InfoPlaneCallback`` does);
+        ``point_from_matrices`` then finishes the point outside XLA.
+
+        Returns:
+            ``(A, widths, finite)`` as documented in ``_point_matrices``.
+        """
+        tensors = self._as_matrices(representations, output)
+        return _point_matrices(tensors, self._k_x, self._k_y, self.sigma, self.gamma)
+
+    def point_from_matrices(self, batch, widths, finite) -> dict:
+        """The second half of ``point``: one batched eigvalsh and the information quantities.
+
+        Args:
+            batch, widths, finite: from ``point_matrices``.
+
+        Returns:
+            The dict of ``point``.
+        """
         h = spectral_entropy(batch, self.alpha)
-        n_layers = len(tensors) - 1
+        n_layers = int(widths.shape[0]) - 1
         h_t, h_out = h[:n_layers], h[n_layers]
         h_xt = h[n_layers + 1 : 2 * n_layers + 1]
         h_to = h[2 * n_layers + 1 : 3 * n_layers + 1]
@@ -517,6 +542,21 @@ class InformationPlane:
         if self.has_labels:
             result["i_ty_label"] = h_t + self.h_y - h[3 * n_layers + 1 :]
         return result
+
+    def _as_matrices(self, representations, output) -> list[tf.Tensor]:
+        """The layers and the output as (n, d) matrices of the working precision.
+
+        The sample count is pinned to the probe's n (a layer may not know its batch size
+        statically, e.g. after ``tf.numpy_function``), which the kernel-width rules need.
+        """
+        tensors = []
+        for t in [*representations, output]:
+            t = tf.cast(t, self.dtype)
+            t = flatten_samples(tf.ensure_shape(t, [self.n, *t.shape[1:]]))
+            if t.shape[1] is None:
+                raise ValueError(f"layer activations need a known width, got shape {t.shape}")
+            tensors.append(t)
+        return tensors
 
     def __call__(self, representations, output) -> dict:
         """Validates the inputs, then computes one point with the compiled function.

@@ -323,3 +323,13 @@ def test_information_plane_bad_points():
         plane({"E1": good, "Z": np.full((10, 2), np.nan)}, good)
     with pytest.raises(ValueError, match="at least one layer"):
         plane([], good)
+
+
+def test_inputs_of_any_rank_are_flattened_per_sample():
+    images = np.random.default_rng(18).random((30, 4, 4, 3))
+    flat = images.reshape(30, -1)
+    assert float(renyi_entropy(images)) == pytest.approx(float(renyi_entropy(flat)), abs=1e-12)
+    plane = InformationPlane(images)
+    a = plane([images[..., :2]], images)
+    b = plane([flat.reshape(30, 4, 4, 3)[..., :2].reshape(30, -1)], flat)
+    np.testing.assert_allclose(a["i_xt"].numpy(), b["i_xt"].numpy(), atol=1e-6)
