@@ -4,7 +4,7 @@ Part 1 (mnist-5k: 4,000 training images, batch 100, 5 epochs = 200 iterations, n
 images): wall time of plain ``fit``, of ``fit`` with ``InfoPlaneCallback(every=1)`` (the
 paper's resolution) and with ``every="epoch"``, for the shallow and the deep AE, and the ratios
 to plain ``fit``. Each variant gets a fresh model and a one-epoch warm-up fit (tracing) before
-the timed fit, so the ratios compare steady-state training.
+the timed fit, so the ratios compare steady-state training; each time is the median of 3.
 
 Part 2: peak RSS of a 30,000-iteration deep-AE run with ``every=1`` streaming to disk, on
 synthetic data (60,000 × 784, batch 100, 50 epochs), measured in a child process; compared
@@ -16,6 +16,7 @@ Prints only; asserts nothing. Run: ``python benchmarks/callback_overhead.py [--s
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,16 +33,20 @@ EPOCHS = 5
 BATCH = 100
 
 
-def timed_fit(name, data, every):
-    """Seconds of a 5-epoch fit after a 1-epoch warm-up, with ``every`` (None: no callback)."""
-    keras.utils.set_random_seed(0)
-    model = build_model(name)
-    callbacks = [] if every is None else [InfoPlaneCallback(data.probe.x, every=every)]
-    x = data.x_train
-    model.fit(x, x, epochs=1, batch_size=BATCH, verbose=0, callbacks=callbacks)
-    start = time.perf_counter()
-    model.fit(x, x, epochs=EPOCHS, batch_size=BATCH, verbose=0, callbacks=callbacks)
-    return time.perf_counter() - start
+def timed_fit(name, data, every, repeats=3):
+    """Median seconds of a 5-epoch fit after a 1-epoch warm-up (fresh model each repeat),
+    with ``InfoPlaneCallback(every=every)`` (None: no callback)."""
+    times = []
+    for _ in range(repeats):
+        keras.utils.set_random_seed(0)
+        model = build_model(name)
+        callbacks = [] if every is None else [InfoPlaneCallback(data.probe.x, every=every)]
+        x = data.x_train
+        model.fit(x, x, epochs=1, batch_size=BATCH, verbose=0, callbacks=callbacks)
+        start = time.perf_counter()
+        model.fit(x, x, epochs=EPOCHS, batch_size=BATCH, verbose=0, callbacks=callbacks)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def overhead():
