@@ -4,7 +4,8 @@ Part 1 (mnist-5k: 4,000 training images, batch 100, 5 epochs = 200 iterations, n
 images): wall time of plain ``fit``, of ``fit`` with ``InfoPlaneCallback(every=1)`` (the
 paper's resolution) and with ``every="epoch"``, for the shallow and the deep AE, and the ratios
 to plain ``fit``. Each variant gets a fresh model and a one-epoch warm-up fit (tracing) before
-the timed fit, so the ratios compare steady-state training; each time is the median of 3.
+the timed fit, so the ratios compare steady-state training; each time is the median of 5,
+with the three variants interleaved.
 
 Part 2: peak RSS of a 30,000-iteration deep-AE run with ``every=1`` streaming to disk, on
 synthetic data (60,000 × 784, batch 100, 50 epochs), measured in a child process; compared
@@ -31,22 +32,29 @@ from infoplane_tf import InfoPlaneCallback, build_model, load_dataset  # noqa: E
 
 EPOCHS = 5
 BATCH = 100
+REPEATS = 5
 
 
-def timed_fit(name, data, every, repeats=3):
-    """Median seconds of a 5-epoch fit after a 1-epoch warm-up (fresh model each repeat),
-    with ``InfoPlaneCallback(every=every)`` (None: no callback)."""
-    times = []
+def timed_fit(name, data, every):
+    """Seconds of a 5-epoch fit after a 1-epoch warm-up (tracing) on a fresh model, with
+    ``InfoPlaneCallback(every=every)`` (None: no callback)."""
+    keras.utils.set_random_seed(0)
+    model = build_model(name)
+    callbacks = [] if every is None else [InfoPlaneCallback(data.probe.x, every=every)]
+    x = data.x_train
+    model.fit(x, x, epochs=1, batch_size=BATCH, verbose=0, callbacks=callbacks)
+    start = time.perf_counter()
+    model.fit(x, x, epochs=EPOCHS, batch_size=BATCH, verbose=0, callbacks=callbacks)
+    return time.perf_counter() - start
+
+
+def median_times(name, data, repeats=REPEATS):
+    """Median seconds of each variant; the variants are interleaved so drifts hit all alike."""
+    times = {None: [], 1: [], "epoch": []}
     for _ in range(repeats):
-        keras.utils.set_random_seed(0)
-        model = build_model(name)
-        callbacks = [] if every is None else [InfoPlaneCallback(data.probe.x, every=every)]
-        x = data.x_train
-        model.fit(x, x, epochs=1, batch_size=BATCH, verbose=0, callbacks=callbacks)
-        start = time.perf_counter()
-        model.fit(x, x, epochs=EPOCHS, batch_size=BATCH, verbose=0, callbacks=callbacks)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for every in times:
+            times[every].append(timed_fit(name, data, every))
+    return {every: statistics.median(values) for every, values in times.items()}
 
 
 def overhead():
@@ -61,9 +69,8 @@ def overhead():
         f"{'every=1/plain':>14} {'epoch/plain':>12}"
     )
     for name, label in (("vanilla", "shallow"), ("deep", "deep")):
-        plain = timed_fit(name, data, None)
-        per_step = timed_fit(name, data, 1)
-        per_epoch = timed_fit(name, data, "epoch")
+        medians = median_times(name, data)
+        plain, per_step, per_epoch = medians[None], medians[1], medians["epoch"]
         print(
             f"  {label:<8} {plain:>9.2f}s {per_step:>9.2f}s {per_epoch:>9.2f}s "
             f"{per_step / plain:>13.2f}x {per_epoch / plain:>11.3f}x"
