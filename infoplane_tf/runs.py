@@ -169,7 +169,7 @@ def read_history(path: Path) -> History:
                 )
             for number, row in enumerate(reader, start=2):
                 if len(row) != len(HISTORY_COLUMNS) or row[2] not in rows:
-                    if number > 1 and not f.read():  # a last line cut short by a kill
+                    if not f.read():  # a last line cut short by a kill
                         break
                     raise RunFormatError(f"{path} line {number}: malformed row {row}")
                 try:
