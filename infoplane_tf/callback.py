@@ -1,23 +1,43 @@
 """InfoPlaneCallback: the information plane of every layer, recorded live during ``model.fit``.
 
-Each point is one compiled call: the probe's forward pass (inference mode) and the batched
-Rényi estimator with the probe's Gram matrix cached (``InformationPlane``). Points are streamed
-to disk as they are made, so memory stays flat and a killed run keeps what it measured.
+When a point is due, the callback only takes a snapshot of the model's weights (one cheap call:
+TensorFlow keeps the old buffers alive, copy-on-write, while training updates the variables).
+The points are then estimated in a background thread while training goes on, a few at a time:
+one XLA-compiled call runs the probe's forward pass on each snapshot and builds every n × n
+matrix of those points, and ``eigvalsh`` (outside XLA) finishes them (``InformationPlane``). Points are streamed to disk in order as they are finished, so memory
+stays flat and a killed run keeps everything but the last few points.
+
+Why this shape (measured with ``benchmarks/callback_overhead.py`` on 2 CPU cores): a point costs
+about as much CPU as a training step of the shallow AE, and the training loop keeps only about
+one core busy. Estimating in the background uses the idle core; estimating several points per
+call halves the fixed cost per point (dispatch, XLA launch, eigvalsh start-up), which dominates
+at n = 100. A batch is one graph-function call, so the worker hands control between Python and
+TensorFlow only once per batch and barely competes with the training loop for the GIL; the
+worker takes the spectra one matrix after another, on one core, because a batched eigvalsh
+spread over both cores slows the training step more than it gains.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.estimator import PAPER_ALPHA, PAPER_GAMMA, InformationPlane
+from infoplane_tf.estimator import (
+    PAPER_ALPHA,
+    PAPER_GAMMA,
+    InformationPlane,
+    eigenvalue_entropy,
+    spectral_entropy,
+)
 from infoplane_tf.trajectory import (
     LABEL_COLUMN,
     VALUE_COLUMNS,
@@ -37,6 +57,20 @@ _PASS_THROUGH_LAYERS = (
     keras.layers.SpatialDropout2D,
     keras.layers.SpatialDropout3D,
 )
+
+#: Snapshots held at once (pending plus in flight) are capped to this many bytes of weights.
+_SNAPSHOT_BUDGET_BYTES = 512 * 2**20
+
+
+@dataclasses.dataclass
+class _DuePoint:
+    """A scheduled point: where it belongs in the trajectory and the weights it measures."""
+
+    index: int  # position in the trajectory; seeds a variational model's noise
+    iteration: int
+    epoch: float
+    loss: float
+    weights: list  # tensors: the model's variables when the point was due
 
 
 class Schedule:
@@ -124,14 +158,26 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``tf.summary`` (step = iteration).
         seed: seed of the noise that a variational model's sampled code uses at each point;
             the noise is fixed per point, so recomputing a point gives the same value.
+        points_per_call: how many due points one compiled call estimates together (default
+            4; fewer when the model's weights are large, so that the snapshots held at once
+            stay under 512 MiB). Points are written in order as each call finishes.
+        background: estimate points in a background thread while training goes on (default).
+            With ``background=False`` and ``points_per_call=1`` every point is estimated and
+            written before training continues, as the slowest but most immediate mode.
 
     Attributes:
-        trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``).
+        trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``); reading it
+            during training first finishes the points still being estimated.
+
+    Durability: every point is flushed to ``filepath`` when it is finished, and at every epoch
+    end all due points are finished before the epoch's logs are written. A process killed
+    mid-epoch loses at most the points not yet finished: fewer than ``2 * points_per_call``.
 
     Raises:
         ValueError: NaN/Inf in the probe, fewer than 2 probe rows, an unknown schedule, bad
-            estimator settings (here), or a layer name that does not exist, a subclassed model
-            without ``representations_and_output`` (at ``on_train_begin``, before training).
+            estimator settings or a bad ``points_per_call`` (here), or a layer name that does
+            not exist, a subclassed model without ``representations_and_output`` (at
+            ``on_train_begin``, before training).
     """
 
     def __init__(
@@ -149,6 +195,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         log_layer: str | None = "auto",
         tensorboard_dir: str | os.PathLike | None = None,
         seed: int = 0,
+        points_per_call: int = 4,
+        background: bool = True,
     ):
         super().__init__()
         self.schedule = Schedule(every)
@@ -156,6 +204,10 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             isinstance(layers, str) or not all(isinstance(name, str) for name in layers)
         ):
             raise ValueError(f"layers must be a list of layer names, got {layers!r}")
+        if isinstance(points_per_call, bool) or not isinstance(points_per_call, int | np.integer):
+            raise ValueError(f"points_per_call must be a positive integer, got {points_per_call!r}")
+        if points_per_call < 1:
+            raise ValueError(f"points_per_call must be a positive integer, got {points_per_call!r}")
         self.requested_layers = None if layers is None else tuple(layers)
         self.plane = InformationPlane(
             x_probe, y_probe, alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype
@@ -165,13 +217,20 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.log_layer = log_layer
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.seed = int(seed)
+        self.points_per_call = int(points_per_call)
+        self.background = bool(background)
         self.layer_names: tuple[str, ...] = ()
         self._buffer: TrajectoryBuffer | None = None
         self._writer: TrajectoryWriter | None = None
         self._summary_writer = None
-        self._measure = None
         self._measured_model = None
+        self._estimator = None
         self._fused = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._in_flight: Future | None = None
+        self._pending: list[_DuePoint] = []
+        self._missing = 0
+        self._warned_missing = False
 
     # ----------------------------------------------------------------------------------------
     # Keras hooks
@@ -179,6 +238,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._prepare()
+        self._discard_unfinished()  # a fit that raised earlier may have left points behind
         steps = self.params.get("steps") if self.params else None
         epochs = self.params.get("epochs") if self.params else None
         self._steps_per_epoch = steps
@@ -203,7 +263,12 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self.tensorboard_dir is not None:
             self._summary_writer = tf.summary.create_file_writer(self.tensorboard_dir)
         self._missing = 0
-        self._record(loss=math.nan)  # the point before the first update
+        self._warned_missing = False
+        self._scheduled = 0
+        if self.background:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infoplane")
+        self._record(loss=math.nan)  # the point before the first update...
+        self._finish_due_points()  # ...finished now: any error shows before training starts
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch
@@ -217,13 +282,18 @@ class InfoPlaneCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.schedule.kind == "epoch":
             self._record(loss=_loss(logs))
+        self._finish_due_points()
         if logs is not None and self._log_key is not None:
             j = self.layer_names.index(self._log_key)
             for key in ("i_xt", "i_ty"):
                 logs[f"{key}_{self._log_key}"] = self._buffer.last(key)[j]
 
     def on_train_end(self, logs=None):
-        self._close_writers()
+        try:
+            self._finish_due_points()
+        finally:
+            self._shutdown_executor()
+            self._close_writers()
         if self._missing:
             warnings.warn(
                 f"InfoPlaneCallback: {self._missing} information-plane point(s) were recorded "
@@ -242,6 +312,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self._buffer is None:
             empty = np.zeros((0, 0))
             return Trajectory((), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), *[empty] * 4)
+        self._finish_due_points()
         return self._buffer.trajectory()
 
     def measure(self, point_index: int = 0) -> dict[str, np.ndarray]:
@@ -255,89 +326,196 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``i_ty_label`` with labels) and the bool ``finite``.
         """
         self._prepare()
-        values, finite = self._run_measure(point_index)
-        values = values.numpy()
-        return {**{key: values[k] for k, key in enumerate(self._keys)}, "finite": bool(finite)}
+        self._wait()
+        values, finite = self._estimate([self._read_weights()], [point_index])
+        return {**{key: values[0, k] for k, key in enumerate(self._keys)}, "finite": finite[0]}
 
     # ----------------------------------------------------------------------------------------
-    # Internals
+    # Scheduling: the training thread takes snapshots, a worker estimates them
+    # ----------------------------------------------------------------------------------------
+
+    def _record(self, loss: float) -> None:
+        """Takes the due point's weights now; it is estimated with the next batch of points."""
+        epoch = self._iteration / self._steps_per_epoch if self._steps_per_epoch else math.nan
+        point = _DuePoint(self._scheduled, self._iteration, epoch, loss, self._read_weights())
+        self._scheduled += 1
+        self._pending.append(point)
+        if len(self._pending) >= self._batch_limit:
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hands the pending points to the worker (at most one batch in flight) or runs them."""
+        points, self._pending = self._pending, []
+        self._wait()
+        if self._executor is None:
+            self._estimate_and_store(points)
+        else:
+            self._in_flight = self._executor.submit(self._estimate_and_store, points, True)
+
+    def _finish_due_points(self) -> None:
+        """Estimates and writes every due point before returning (here: no thread hand-off)."""
+        self._wait()
+        points, self._pending = self._pending, []
+        if points:
+            self._estimate_and_store(points)
+        self._wait()  # warns of missing points
+
+    def _wait(self) -> None:
+        """Waits for the batch in flight; re-raises its error and warns of missing points here."""
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            in_flight.result()
+        if self._missing and not self._warned_missing:
+            self._warned_missing = True
+            warnings.warn(
+                f"InfoPlaneCallback: non-finite activations at iteration {self._first_missing}; "
+                "the point is recorded as missing (the fit goes on)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def _discard_unfinished(self) -> None:
+        self._pending = []
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - the fit that left it has already failed
+            pass
+        self._shutdown_executor()
+
+    def _shutdown_executor(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def _estimate_and_store(self, points: list[_DuePoint], one_core: bool = False) -> None:
+        """Estimates ``points`` (a full batch in one call, a remainder one by one: only those
+        two sizes are ever traced) and appends them to the trajectory, in order."""
+        chunks = [points] if len(points) == self._batch_limit else [[point] for point in points]
+        for chunk in chunks:
+            values, finite = self._estimate(
+                [point.weights for point in chunk], [point.index for point in chunk], one_core
+            )
+            for point, point_values, point_finite in zip(chunk, values, finite, strict=True):
+                point.weights = None  # release the snapshot as soon as it is measured
+                self._store(point, point_values if point_finite else None)
+
+    def _store(self, point: _DuePoint, values: np.ndarray | None) -> None:
+        """Appends one finished point to the trajectory, the file and TensorBoard."""
+        if values is None:
+            self._missing += 1
+            if self._missing == 1:
+                self._first_missing = point.iteration
+            named = None
+        else:
+            named = {key: values[k] for k, key in enumerate(self._keys)}
+        self._buffer.append(point.iteration, point.epoch, point.loss, named)
+        if self._writer is not None:
+            self._writer.append(point.iteration, point.epoch, point.loss, named)
+        if self._summary_writer is not None and named is not None:
+            with self._summary_writer.as_default(step=point.iteration):
+                for j, layer in enumerate(self.layer_names):
+                    for key in self._keys:
+                        tf.summary.scalar(f"infoplane/{key}/{layer}", named[key][j])
+
+    # ----------------------------------------------------------------------------------------
+    # Estimation
     # ----------------------------------------------------------------------------------------
 
     def _prepare(self) -> None:
-        """Resolves the layers and compiles the point function, once per model."""
-        if self._measure is not None and self._measured_model is self.model:
-            return  # the same model fitted again: reuse the traced function
+        """Resolves the layers and compiles the point functions, once per model."""
+        if self._estimator is not None and self._measured_model is self.model:
+            return  # the same model fitted again: reuse the traced functions
         self._forward, self.layer_names, self._noise = self._resolve_forward(self.model)
         self._keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
-        self._measure = self._compile(fuse=True)
+        variables = list(self.model.variables)
+        # Reading a variable gives a tensor that keeps its buffer: the optimizer's next update
+        # copies before writing (copy-on-write), so a snapshot costs one call, not one copy.
+        self._read_weights = tf.function(lambda: [tf.identity(v) for v in variables])
+        weight_bytes = sum(int(np.prod(v.shape)) * v.dtype.size for v in self._read_weights())
+        fits = _SNAPSHOT_BUDGET_BYTES // (2 * max(weight_bytes, 1))
+        self._batch_limit = max(1, min(self.points_per_call, fits))
+        self._variables = variables
+        self._estimator = self._compile_estimator(fuse=True)
         self._measured_model = self.model
 
-    def _run_measure(self, point_index: int):
-        """Calls the compiled point function; falls back to no fusion if XLA rejects the model."""
-        index = tf.constant(point_index, tf.int64)
-        try:
-            return self._measure(index)
-        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
-            if self._fused is False:
-                raise
-            # Some layer of this model has no XLA kernel: keep its forward pass outside XLA.
-            self._measure = self._compile(fuse=False)
-            return self._measure(index)
+    def _compile_estimator(self, fuse: bool):
+        """One graph function that estimates a batch of points from their weight snapshots.
 
-    def _record(self, loss: float) -> None:
-        values = self.measure(point_index=len(self._buffer))
-        finite = values.pop("finite")
-        if not finite:
-            self._missing += 1
-            if self._missing == 1:
-                warnings.warn(
-                    f"InfoPlaneCallback: non-finite activations at iteration {self._iteration}; "
-                    "the point is recorded as missing (the fit goes on)",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-            values = None
-        epoch = self._iteration / self._steps_per_epoch if self._steps_per_epoch else math.nan
-        self._buffer.append(self._iteration, epoch, loss, values)
-        if self._writer is not None:
-            self._writer.append(self._iteration, epoch, loss, values)
-        if self._summary_writer is not None and values is not None:
-            with self._summary_writer.as_default(step=self._iteration):
-                for j, layer in enumerate(self.layer_names):
-                    for key in self._keys:
-                        tf.summary.scalar(f"infoplane/{key}/{layer}", values[key][j])
+        ``estimate(weights, indices) -> (values, finite)``: ``weights`` holds one snapshot (the
+        model's variable values) per point, ``indices`` (points,) int64 their positions in the
+        trajectory (they seed a variational model's noise). The probe's forward pass on each
+        snapshot and every n × n matrix of those points are compiled together by XLA (with
+        ``fuse``: one fused kernel launch instead of dozens of small ops per point); one batched
+        eigendecomposition outside XLA, where it is unreliable (TF #50017, #62461), finishes
+        them. A different number of points traces anew (only ``points_per_call`` and 1 occur).
 
-    def _compile(self, fuse: bool):
-        """One graph function per point: probe forward pass, matrices, eigvalsh, quantities.
-
-        With ``fuse``, the forward pass and every n × n matrix of the point are compiled
-        together by XLA (one fused kernel launch instead of dozens of small ops); the
-        eigendecomposition always stays outside XLA, where it is unreliable (TF #50017, #62461).
+        ``one_core`` (a Python bool) selects how the spectra are taken: one matrix after another
+        on one thread, for the background worker, so that it takes the idle core and leaves the
+        other to training (measured: deep AE 1.8× instead of 2.2-2.4× plain fit); or one
+        batched eigvalsh spread over all cores, for a point finished while training waits.
         """
         plane, keys, forward, noise = self.plane, self._keys, self._forward, self._noise
+        variables = self._variables
         self._fused = fuse
 
-        def matrices(point_noise):
-            return plane.point_matrices(*forward(point_noise))
+        def matrices(weights, point_noise):
+            points = []
+            for j, values in enumerate(weights):
+                with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+                    points.append(
+                        plane.point_matrices(
+                            *forward(None if point_noise is None else point_noise[j])
+                        )
+                    )
+            return tuple(tf.stack(parts) for parts in zip(*points, strict=True))
 
         if fuse:
             matrices = tf.function(matrices, jit_compile=True)
 
-        def measure(point_index):
-            point_noise = noise(point_index)
-            if fuse:
-                point = plane.point_from_matrices(*matrices(point_noise))
+        def estimate(weights, indices, one_core):
+            batch, widths, finite = matrices(weights, noise(indices, len(weights)))
+            points, per_point, n = batch.shape[0], batch.shape[1], batch.shape[2]
+            flat = tf.reshape(batch, [points * per_point, n, n])
+            if one_core and plane.alpha != 2.0:
+                entropies = eigenvalue_entropy(_spectra_one_at_a_time(flat), plane.alpha)
             else:
-                point = plane.point(*forward(point_noise))
-            return tf.stack([point[key] for key in keys]), point["finite"]
+                entropies = spectral_entropy(flat, plane.alpha)
+            point = plane.point_from_entropies(
+                tf.reshape(entropies, [points, per_point]), widths, finite
+            )
+            return tf.stack([point[key] for key in keys], axis=1), finite
 
-        return tf.function(measure)
+        return tf.function(estimate)
+
+    def _estimate(self, weights: list, indices: list[int], one_core: bool = False):
+        """Estimates the points of the given weight snapshots.
+
+        Args:
+            weights: one snapshot (list of the model's variable values) per point.
+            indices: the points' positions in the trajectory (they seed a sampled code).
+            one_core: take the spectra on one thread (see ``_compile_estimator``).
+
+        Returns:
+            ``(values, finite)``: values of shape (points, keys, L) in the order of
+            ``self._keys`` (bits; σ in activation units), finite a (points,) bool array.
+        """
+        indices = tf.constant(indices, tf.int64)
+        try:
+            values, finite = self._estimator(weights, indices, one_core)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+            if not self._fused:
+                raise
+            # Some layer of this model has no XLA kernel: keep its forward pass outside XLA.
+            self._estimator = self._compile_estimator(fuse=False)
+            values, finite = self._estimator(weights, indices, one_core)
+        return values.numpy(), finite.numpy()
 
     def _resolve_forward(self, model):
         """``(forward, layer names, noise)`` for ``model``.
 
-        ``forward(noise) -> (list of T_l, X')`` is the probe's forward pass; ``noise(point_index)``
-        the fixed noise of a stochastic model's point (None for deterministic models).
+        ``forward(noise) -> (list of T_l, X')`` is the probe's forward pass, and
+        ``noise(indices, count)`` the fixed noise of a stochastic model's ``count`` points,
+        stacked (points, n, units), or None for deterministic models.
         """
         x = self.x_probe
         if hasattr(model, "representations_and_output"):
@@ -350,12 +528,13 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             noise_units = getattr(model, "noise_units", None)
             n, seed = self.plane.n, self.seed
 
-            def noise(point_index):
+            def noise(indices, count):
                 if not noise_units:
                     return None
                 # Drawn outside XLA, whose random number generators differ from TF's.
-                return tf.random.stateless_normal(
-                    (n, noise_units), seed=tf.stack([tf.constant(seed, tf.int64), point_index])
+                seeds = [tf.stack([tf.constant(seed, tf.int64), indices[j]]) for j in range(count)]
+                return tf.stack(
+                    [tf.random.stateless_normal((n, noise_units), seed=s) for s in seeds]
                 )
 
             def forward(noise):
@@ -387,7 +566,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
                 outputs = probe_model(x, training=False)
                 return list(outputs[:-1]), outputs[-1]
 
-            return forward, names, lambda point_index: None
+            return forward, names, lambda indices, count: None
 
         raise ValueError(
             f"{type(model).__name__} is a subclassed model without representations_and_output(): "
@@ -432,6 +611,19 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self._summary_writer is not None:
             self._summary_writer.close()
             self._summary_writer = None
+
+
+def _spectra_one_at_a_time(matrices: tf.Tensor) -> tf.Tensor:
+    """Eigenvalues of (m, n, n) symmetric matrices, one matrix after another → (m, n).
+
+    A batched ``eigvalsh`` shares its matrices out over every core; a chain of single-matrix
+    ops (each waits for the one before) runs on one thread, in one graph call.
+    """
+    spectra = []
+    for i in range(matrices.shape[0]):
+        with tf.control_dependencies(spectra[-1:]):
+            spectra.append(tf.linalg.eigvalsh(matrices[i]))
+    return tf.stack(spectra)
 
 
 def _is_graph_model(model) -> bool:

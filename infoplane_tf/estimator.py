@@ -268,7 +268,16 @@ def spectral_entropy(a: tf.Tensor, alpha: float) -> tf.Tensor:
     if alpha == 2.0:
         # Σ λ² = tr(A²) = ||A||_F² for symmetric A: no eigendecomposition needed.
         return -tf.math.log(tf.reduce_sum(tf.square(a), axis=[-2, -1])) / math.log(2.0)
-    eigenvalues = tf.maximum(tf.linalg.eigvalsh(a), 0.0)
+    return eigenvalue_entropy(tf.linalg.eigvalsh(a), alpha)
+
+
+def eigenvalue_entropy(eigenvalues: tf.Tensor, alpha: float) -> tf.Tensor:
+    """Rényi α-entropy in bits from the spectra (..., n) of unit-trace PSD matrices → (...,).
+
+    Negative eigenvalues (rounding noise of a collapsed representation) are clamped to 0 and
+    the spectrum renormalized, so the result is finite for every finite input.
+    """
+    eigenvalues = tf.maximum(eigenvalues, 0.0)
     eigenvalues = eigenvalues / tf.reduce_sum(eigenvalues, axis=-1, keepdims=True)
     if alpha == 1.0:
         tiny = tf.constant(np.finfo(eigenvalues.dtype.as_numpy_dtype).tiny, eigenvalues.dtype)
@@ -525,22 +534,37 @@ class InformationPlane:
         Returns:
             The dict of ``point``.
         """
-        h = spectral_entropy(batch, self.alpha)
-        n_layers = int(widths.shape[0]) - 1
-        h_t, h_out = h[:n_layers], h[n_layers]
-        h_xt = h[n_layers + 1 : 2 * n_layers + 1]
-        h_to = h[2 * n_layers + 1 : 3 * n_layers + 1]
+        return self.point_from_entropies(spectral_entropy(batch, self.alpha), widths, finite)
+
+    def point_from_entropies(self, h, widths, finite) -> dict:
+        """The information quantities from the entropies of a point's matrices.
+
+        Works on one point or on a stack of points (leading axes), so that a caller which
+        estimated the matrices of several points at once can finish them together.
+
+        Args:
+            h: (..., M) entropies in bits of the matrices of ``point_matrices``, in their order
+                (M = 3L + 1, or 4L + 1 with labels).
+            widths: (..., L + 1) kernel widths; finite: (...) bool flags.
+
+        Returns:
+            The dict of ``point``, each value with the leading axes of ``h``.
+        """
+        n_layers = int(widths.shape[-1]) - 1
+        h_t, h_out = h[..., :n_layers], h[..., n_layers]
+        h_xt = h[..., n_layers + 1 : 2 * n_layers + 1]
+        h_to = h[..., 2 * n_layers + 1 : 3 * n_layers + 1]
         result = {
             "i_xt": self.h_x + h_t - h_xt,
-            "i_ty": h_t + h_out - h_to,
+            "i_ty": h_t + h_out[..., None] - h_to,
             "h_t": h_t,
-            "sigma": widths[:n_layers],
+            "sigma": widths[..., :n_layers],
             "h_output": h_out,
-            "sigma_output": widths[n_layers],
+            "sigma_output": widths[..., n_layers],
             "finite": finite,
         }
         if self.has_labels:
-            result["i_ty_label"] = h_t + self.h_y - h[3 * n_layers + 1 :]
+            result["i_ty_label"] = h_t + self.h_y - h[..., 3 * n_layers + 1 :]
         return result
 
     def _as_matrices(self, representations, output) -> list[tf.Tensor]:

@@ -156,22 +156,110 @@ def test_selected_layers_only(data):
     assert callback.trajectory.i_xt.shape == (2, 2)
 
 
-def test_file_is_flushed_point_by_point_during_training(data, tmp_path):
-    path = tmp_path / "live.csv"
+def _rows_seen_during_fit(data, path, **callback_kwargs):
+    """Fits a small deep AE for one epoch (3 iterations) with ``every=1``; a later callback
+    reads the file after every batch and at the epoch end. Returns (rows per read, layers)."""
     seen = []
 
     class Reader(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
+        def read(self):
             with open(path) as f:
                 seen.append(len(f.read().splitlines()) - 1)  # minus the header
 
+        def on_train_batch_end(self, batch, logs=None):
+            self.read()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.read()
+
     model = build_model("deep", **SMALL["deep"])
-    callback = InfoPlaneCallback(data["x_probe"], every=1, filepath=path)
+    callback = InfoPlaneCallback(data["x_probe"], every=1, filepath=path, **callback_kwargs)
     model.fit(data["x"], data["x"], epochs=1, batch_size=100, verbose=0,
               callbacks=[callback, Reader()])  # fmt: skip
-    n_layers = len(model.representation_names)
+    return seen, len(model.representation_names)
+
+
+def test_file_is_flushed_point_by_point_in_the_immediate_mode(data, tmp_path):
+    path = tmp_path / "live.csv"
+    seen, n_layers = _rows_seen_during_fit(data, path, points_per_call=1, background=False)
     # After iteration k the file holds points 0..k, each with one row per layer.
-    assert seen == [n_layers * (k + 1) for k in range(1, 4)]
+    assert seen == [n_layers * (k + 1) for k in (1, 2, 3, 3)]
+
+
+def test_file_holds_whole_points_during_training_and_every_point_at_epoch_end(data, tmp_path):
+    path = tmp_path / "live.csv"
+    seen, n_layers = _rows_seen_during_fit(data, path, points_per_call=2)
+    # Points 0 (before training) .. 3; written in batches of two while training goes on.
+    after_batches, at_epoch_end = seen[:3], seen[3]
+    assert all(rows % n_layers == 0 for rows in seen)  # never half a point
+    assert after_batches == sorted(after_batches)
+    for k, rows in enumerate(after_batches, start=1):
+        assert n_layers <= rows <= n_layers * (k + 1)  # point 0 is written before training
+        assert rows >= n_layers * (k + 1 - (2 * 2 - 1))  # lags fewer than 2 * points_per_call
+    assert at_epoch_end == n_layers * 4
+
+
+@pytest.mark.parametrize("name", ["deep", "vae"])
+def test_background_batches_equal_the_immediate_mode_point_for_point(name, data):
+    # Each point is estimated later, in a batch, from a snapshot of the weights taken when it
+    # was due: if a snapshot saw later updates, or a batch mixed up its points (or a VAE's
+    # per-point noise), the values would differ from the point-by-point computation.
+    trajectories = []
+    for mode in ({"points_per_call": 1, "background": False}, {"points_per_call": 3}):
+        keras.utils.set_random_seed(0)
+        model = build_model(name, **SMALL[name])
+        callback = InfoPlaneCallback(data["x_probe"], every=1, **mode)
+        fit(model, data, callback, epochs=3)
+        trajectories.append(callback.trajectory)
+    immediate, batched = trajectories
+    np.testing.assert_array_equal(batched.iterations, np.arange(10))
+    np.testing.assert_array_equal(batched.iterations, immediate.iterations)
+    assert np.abs(immediate.i_xt[-1] - immediate.i_xt[1]).max() > 1e-2  # the points do move
+    for key in ("i_xt", "i_ty", "h_t", "sigma"):
+        np.testing.assert_allclose(getattr(batched, key), getattr(immediate, key), atol=1e-5)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_weight_snapshot_survives_the_next_update(jit_compile, data):
+    model = build_model("vanilla", code_units=4)
+    model.compile(optimizer="adam", loss="mse", jit_compile=jit_compile)
+    model.fit(data["x"][:100], data["x"][:100], batch_size=100, verbose=0)
+    callback = InfoPlaneCallback(data["x_probe"])
+    callback.set_model(model)
+    callback._prepare()
+    snapshot = callback._read_weights()
+    copies = [tensor.numpy().copy() for tensor in snapshot]
+    model.fit(data["x"][:100], data["x"][:100], batch_size=100, verbose=0)
+    assert any(not np.array_equal(c, v.numpy()) for c, v in zip(copies, model.weights))
+    for copy, tensor in zip(copies, snapshot):
+        np.testing.assert_array_equal(tensor.numpy(), copy)
+
+
+def test_snapshots_are_capped_for_large_models(data, monkeypatch):
+    import infoplane_tf.callback as callback_module
+
+    model = build_model("vanilla", code_units=4)  # 2 * 784 * 4 + 788 floats ≈ 28 KB
+    monkeypatch.setattr(callback_module, "_SNAPSHOT_BUDGET_BYTES", 100_000)
+    callback = InfoPlaneCallback(data["x_probe"], every=1, points_per_call=8)
+    fit(model, data, callback, epochs=1)
+    assert callback._batch_limit == 1  # two 28 KB snapshots fit in 100 KB, not 2 * 8
+    assert len(callback.trajectory) == 4
+
+
+def test_an_error_in_the_background_reaches_the_fit(data):
+    model = build_model("vanilla", code_units=4)
+    callback = InfoPlaneCallback(data["x_probe"], every=1, points_per_call=2)
+
+    class Sabotage(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            def broken(*args):
+                raise RuntimeError("estimator exploded")
+
+            callback._estimator = broken
+
+    with pytest.raises(RuntimeError, match="estimator exploded"):
+        model.fit(data["x"], data["x"], epochs=1, batch_size=100, verbose=0,
+                  callbacks=[Sabotage(), callback])  # fmt: skip
 
 
 def test_tensorboard_scalars_are_written(data, tmp_path):
@@ -263,14 +351,14 @@ def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
         with strategy.scope():
             model = build_model("deep", hidden_units=(32, 16), code_units=8, input_width=784)
         callback = InfoPlaneCallback(data.probe.x, every=2)
-        calls = []
-        original = callback.measure
-        callback.measure = lambda *a, **k: calls.append(1) or original(*a, **k)
+        estimated = []  # points per estimation call: each point's probe pass runs once
+        original = callback._estimate
+        callback._estimate = lambda w, i, *a: estimated.extend(i) or original(w, i, *a)
         model.fit(data.x_train[:400], data.x_train[:400], epochs=2, batch_size=100, verbose=0,
                   callbacks=[callback])
         t = callback.trajectory
         assert t.iterations.tolist() == [0, 2, 4, 6, 8], t.iterations
-        assert len(calls) == 5, calls  # once per point, not once per replica
+        assert estimated == [0, 1, 2, 3, 4], estimated  # once per point, not once per replica
         reps, out = model.representations_and_output(data.probe.x)
         direct = InformationPlane(data.probe.x)(list(reps.values()), out)
         assert np.abs(t.i_xt[-1] - direct["i_xt"].numpy()).max() < 1e-4
@@ -300,6 +388,9 @@ def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
         ({"every": "log:0"}, "every must be"),
         ({"sigma": -1.0}, "sigma must be"),
         ({"layers": "Z"}, "layers must be a list"),
+        ({"points_per_call": 0}, "points_per_call must be a positive integer"),
+        ({"points_per_call": 2.5}, "points_per_call must be a positive integer"),
+        ({"points_per_call": True}, "points_per_call must be a positive integer"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, message):
