@@ -4,8 +4,9 @@ When a point is due, the callback only takes a snapshot of the model's weights (
 TensorFlow keeps the old buffers alive, copy-on-write, while training updates the variables).
 The points are then estimated in a background thread while training goes on, a few at a time:
 one XLA-compiled call runs the probe's forward pass on each snapshot and builds every n × n
-matrix of those points, and ``eigvalsh`` (outside XLA) finishes them (``InformationPlane``). Points are streamed to disk in order as they are finished, so memory
-stays flat and a killed run keeps everything but the last few points.
+matrix of those points, and ``eigvalsh`` (outside XLA) finishes them (``InformationPlane``).
+Points are streamed to disk in order as they are finished, so memory stays flat and a killed
+run keeps everything but the last few points.
 
 Why this shape (measured with ``benchmarks/callback_overhead.py`` on 2 CPU cores): a point costs
 about as much CPU as a training step of the shallow AE, and the training loop keeps only about
@@ -441,18 +442,18 @@ class InfoPlaneCallback(keras.callbacks.Callback):
     def _compile_estimator(self, fuse: bool):
         """One graph function that estimates a batch of points from their weight snapshots.
 
-        ``estimate(weights, indices) -> (values, finite)``: ``weights`` holds one snapshot (the
-        model's variable values) per point, ``indices`` (points,) int64 their positions in the
-        trajectory (they seed a variational model's noise). The probe's forward pass on each
-        snapshot and every n × n matrix of those points are compiled together by XLA (with
-        ``fuse``: one fused kernel launch instead of dozens of small ops per point); one batched
-        eigendecomposition outside XLA, where it is unreliable (TF #50017, #62461), finishes
-        them. A different number of points traces anew (only ``points_per_call`` and 1 occur).
+        ``estimate(weights, indices, one_core) -> (values, finite)``: ``weights`` holds one
+        snapshot (the model's variable values) per point, ``indices`` (points,) int64 their
+        positions in the trajectory (they seed a variational model's noise). The probe's forward
+        pass on each snapshot and every n × n matrix of those points are compiled together by
+        XLA (with ``fuse``: one fused kernel launch instead of dozens of small ops per point);
+        the eigendecompositions run outside XLA, where they are unreliable (TF #50017, #62461).
+        A different number of points traces anew (only ``points_per_call`` and 1 occur).
 
         ``one_core`` (a Python bool) selects how the spectra are taken: one matrix after another
         on one thread, for the background worker, so that it takes the idle core and leaves the
-        other to training (measured: deep AE 1.8× instead of 2.2-2.4× plain fit); or one
-        batched eigvalsh spread over all cores, for a point finished while training waits.
+        other to training (measured: deep AE about 1.9× plain fit instead of 2.2-2.4×); or one
+        batched eigvalsh spread over all cores, for points finished while training waits.
         """
         plane, keys, forward, noise = self.plane, self._keys, self._forward, self._noise
         variables = self._variables
