@@ -225,7 +225,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._writer: TrajectoryWriter | None = None
         self._summary_writer = None
         self._measured_model = None
-        self._estimator = None
+        self._estimators = None
         self._fused = None
         self._executor: ThreadPoolExecutor | None = None
         self._in_flight: Future | None = None
@@ -268,8 +268,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._scheduled = 0
         if self.background:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="infoplane")
-        self._record(loss=math.nan)  # the point before the first update...
-        self._finish_due_points()  # ...finished now: any error shows before training starts
+        self._record_now(loss=math.nan)  # the point before the first update; errors show now
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch
@@ -282,7 +281,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.schedule.kind == "epoch":
-            self._record(loss=_loss(logs))
+            self._record_now(loss=_loss(logs))
         self._finish_due_points()
         if logs is not None and self._log_key is not None:
             j = self.layer_names.index(self._log_key)
@@ -328,7 +327,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         """
         self._prepare()
         self._wait()
-        values, finite = self._estimate([self._read_weights()], [point_index])
+        values, finite = self._estimate(None, [point_index])
         return {**{key: values[0, k] for k, key in enumerate(self._keys)}, "finite": finite[0]}
 
     # ----------------------------------------------------------------------------------------
@@ -337,12 +336,23 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def _record(self, loss: float) -> None:
         """Takes the due point's weights now; it is estimated with the next batch of points."""
-        epoch = self._iteration / self._steps_per_epoch if self._steps_per_epoch else math.nan
-        point = _DuePoint(self._scheduled, self._iteration, epoch, loss, self._read_weights())
-        self._scheduled += 1
+        point = self._due_point(loss, self._read_weights())
         self._pending.append(point)
         if len(self._pending) >= self._batch_limit:
             self._dispatch()
+
+    def _record_now(self, loss: float) -> None:
+        """Estimates and writes a due point now, after every earlier one (no snapshot needed)."""
+        self._finish_due_points()
+        point = self._due_point(loss, weights=None)
+        values, finite = self._estimate(None, [point.index])
+        self._store(point, values[0] if finite[0] else None)
+        self._wait()  # warns of a missing point
+
+    def _due_point(self, loss: float, weights) -> _DuePoint:
+        epoch = self._iteration / self._steps_per_epoch if self._steps_per_epoch else math.nan
+        self._scheduled += 1
+        return _DuePoint(self._scheduled - 1, self._iteration, epoch, loss, weights)
 
     def _dispatch(self) -> None:
         """Hands the pending points to the worker (at most one batch in flight) or runs them."""
@@ -424,7 +434,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def _prepare(self) -> None:
         """Resolves the layers and compiles the point functions, once per model."""
-        if self._estimator is not None and self._measured_model is self.model:
+        if self._estimators is not None and self._measured_model is self.model:
             return  # the same model fitted again: reuse the traced functions
         self._forward, self.layer_names, self._noise = self._resolve_forward(self.model)
         self._keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
@@ -436,11 +446,11 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         fits = _SNAPSHOT_BUDGET_BYTES // (2 * max(weight_bytes, 1))
         self._batch_limit = max(1, min(self.points_per_call, fits))
         self._variables = variables
-        self._estimator = self._compile_estimator(fuse=True)
+        self._estimators = self._compile_estimator(fuse=True)
         self._measured_model = self.model
 
     def _compile_estimator(self, fuse: bool):
-        """One graph function that estimates a batch of points from their weight snapshots.
+        """Graph functions that estimate a batch of points from their weight snapshots.
 
         ``estimate(weights, indices, one_core) -> (values, finite)``: ``weights`` holds one
         snapshot (the model's variable values) per point, ``indices`` (points,) int64 their
@@ -454,6 +464,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         on one thread, for the background worker, so that it takes the idle core and leaves the
         other to training (measured: deep AE about 1.9× plain fit instead of 2.2-2.4×); or one
         batched eigvalsh spread over all cores, for points finished while training waits.
+        The second function, ``estimate_now(indices)``, estimates one point on the current
+        weights (indices of shape (1,)).
         """
         plane, keys, forward, noise = self.plane, self._keys, self._forward, self._noise
         variables = self._variables
@@ -486,13 +498,19 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             )
             return tf.stack([point[key] for key in keys], axis=1), finite
 
-        return tf.function(estimate)
+        def estimate_now(indices):
+            # The current weights, read inside the call: the same XLA computation as for one
+            # snapshot, without the separate snapshot call.
+            return estimate([[tf.identity(v) for v in variables]], indices, False)
 
-    def _estimate(self, weights: list, indices: list[int], one_core: bool = False):
+        return tf.function(estimate), tf.function(estimate_now)
+
+    def _estimate(self, weights: list | None, indices: list[int], one_core: bool = False):
         """Estimates the points of the given weight snapshots.
 
         Args:
-            weights: one snapshot (list of the model's variable values) per point.
+            weights: one snapshot (list of the model's variable values) per point, or None for
+                one point on the current weights.
             indices: the points' positions in the trajectory (they seed a sampled code).
             one_core: take the spectra on one thread (see ``_compile_estimator``).
 
@@ -501,14 +519,21 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``self._keys`` (bits; σ in activation units), finite a (points,) bool array.
         """
         indices = tf.constant(indices, tf.int64)
+
+        def run():
+            estimate, estimate_now = self._estimators
+            if weights is None:
+                return estimate_now(indices)
+            return estimate(weights, indices, one_core)
+
         try:
-            values, finite = self._estimator(weights, indices, one_core)
+            values, finite = run()
         except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
             if not self._fused:
                 raise
             # Some layer of this model has no XLA kernel: keep its forward pass outside XLA.
-            self._estimator = self._compile_estimator(fuse=False)
-            values, finite = self._estimator(weights, indices, one_core)
+            self._estimators = self._compile_estimator(fuse=False)
+            values, finite = run()
         return values.numpy(), finite.numpy()
 
     def _resolve_forward(self, model):

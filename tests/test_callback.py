@@ -255,7 +255,7 @@ def test_an_error_in_the_background_reaches_the_fit(data):
             def broken(*args):
                 raise RuntimeError("estimator exploded")
 
-            callback._estimator = broken
+            callback._estimators = (broken, broken)
 
     with pytest.raises(RuntimeError, match="estimator exploded"):
         model.fit(data["x"], data["x"], epochs=1, batch_size=100, verbose=0,
