@@ -230,8 +230,9 @@ def test_weight_snapshot_survives_the_next_update(jit_compile, data):
     snapshot = callback._read_weights()
     copies = [tensor.numpy().copy() for tensor in snapshot]
     model.fit(data["x"][:100], data["x"][:100], batch_size=100, verbose=0)
-    assert any(not np.array_equal(c, v.numpy()) for c, v in zip(copies, model.weights))
-    for copy, tensor in zip(copies, snapshot):
+    current = [v.numpy() for v in callback._variables]
+    assert any(not np.array_equal(c, v) for c, v in zip(copies, current, strict=True))
+    for copy, tensor in zip(copies, snapshot, strict=True):
         np.testing.assert_array_equal(tensor.numpy(), copy)
 
 
