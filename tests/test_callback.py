@@ -263,16 +263,22 @@ def test_an_error_in_the_background_reaches_the_fit(data):
                   callbacks=[Sabotage(), callback])  # fmt: skip
 
 
-def test_tensorboard_scalars_are_written(data, tmp_path):
+@pytest.mark.parametrize("every, points", [("epoch", 2), (1, 4)])  # 1: written by the worker
+def test_tensorboard_scalars_are_written(every, points, data, tmp_path):
     model = build_model("vanilla", code_units=4)
-    callback = InfoPlaneCallback(data["x_probe"], tensorboard_dir=tmp_path / "tb")
+    callback = InfoPlaneCallback(
+        data["x_probe"], every=every, points_per_call=2, tensorboard_dir=tmp_path / "tb"
+    )
     fit(model, data, callback, epochs=1)
     files = list((tmp_path / "tb").glob("events.out.tfevents.*"))
     assert files
-    tags = set()
+    tags, steps = set(), set()
     for event in tf.compat.v1.train.summary_iterator(str(files[0])):
         tags |= {value.tag for value in event.summary.value}
+        if event.summary.value:
+            steps.add(event.step)
     assert {"infoplane/i_xt/Z", "infoplane/i_ty/Z", "infoplane/h_t/Z"} <= tags
+    assert len(steps) == points
 
 
 def test_diverged_model_records_missing_points_without_crashing(data, tmp_path):
