@@ -32,13 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.estimator import (
-    PAPER_ALPHA,
-    PAPER_GAMMA,
-    InformationPlane,
-    eigenvalue_entropy,
-    spectral_entropy,
-)
+from infoplane_tf.estimator import PAPER_ALPHA, PAPER_GAMMA, InformationPlane, spectral_entropy
 from infoplane_tf.trajectory import (
     LABEL_COLUMN,
     VALUE_COLUMNS,
@@ -205,9 +199,11 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             isinstance(layers, str) or not all(isinstance(name, str) for name in layers)
         ):
             raise ValueError(f"layers must be a list of layer names, got {layers!r}")
-        if isinstance(points_per_call, bool) or not isinstance(points_per_call, int | np.integer):
-            raise ValueError(f"points_per_call must be a positive integer, got {points_per_call!r}")
-        if points_per_call < 1:
+        if (
+            isinstance(points_per_call, bool)
+            or not isinstance(points_per_call, int | np.integer)
+            or points_per_call < 1
+        ):
             raise ValueError(f"points_per_call must be a positive integer, got {points_per_call!r}")
         self.requested_layers = None if layers is None else tuple(layers)
         self.plane = InformationPlane(
@@ -487,15 +483,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
         def estimate(weights, indices, one_core):
             batch, widths, finite = matrices(weights, noise(indices, len(weights)))
-            points, per_point, n = batch.shape[0], batch.shape[1], batch.shape[2]
-            flat = tf.reshape(batch, [points * per_point, n, n])
-            if one_core and plane.alpha != 2.0:
-                entropies = eigenvalue_entropy(_spectra_one_at_a_time(flat), plane.alpha)
-            else:
-                entropies = spectral_entropy(flat, plane.alpha)
-            point = plane.point_from_entropies(
-                tf.reshape(entropies, [points, per_point]), widths, finite
-            )
+            eigvalsh = _spectra_one_at_a_time if one_core else tf.linalg.eigvalsh
+            entropies = spectral_entropy(batch, plane.alpha, eigvalsh)  # (points, matrices)
+            point = plane.point_from_entropies(entropies, widths, finite)
             return tf.stack([point[key] for key in keys], axis=1), finite
 
         def estimate_now(indices):
@@ -640,16 +630,18 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
 
 def _spectra_one_at_a_time(matrices: tf.Tensor) -> tf.Tensor:
-    """Eigenvalues of (m, n, n) symmetric matrices, one matrix after another → (m, n).
+    """Eigenvalues of symmetric matrices (..., n, n) with static shape, one after another.
 
     A batched ``eigvalsh`` shares its matrices out over every core; a chain of single-matrix
     ops (each waits for the one before) runs on one thread, in one graph call.
     """
+    n = matrices.shape[-1]
+    flat = tf.reshape(matrices, [-1, n, n])
     spectra = []
-    for i in range(matrices.shape[0]):
+    for i in range(flat.shape[0]):
         with tf.control_dependencies(spectra[-1:]):
-            spectra.append(tf.linalg.eigvalsh(matrices[i]))
-    return tf.stack(spectra)
+            spectra.append(tf.linalg.eigvalsh(flat[i]))
+    return tf.reshape(tf.stack(spectra), matrices.shape[:-1])
 
 
 def _is_graph_model(model) -> bool:

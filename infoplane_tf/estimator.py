@@ -258,26 +258,23 @@ def normalize_kernels(kernels: tf.Tensor) -> tf.Tensor:
     return 0.5 * (a + tf.linalg.matrix_transpose(a))
 
 
-def spectral_entropy(a: tf.Tensor, alpha: float) -> tf.Tensor:
+def spectral_entropy(a: tf.Tensor, alpha: float, eigvalsh=tf.linalg.eigvalsh) -> tf.Tensor:
     """Rényi α-entropy in bits of unit-trace symmetric PSD matrices a (..., n, n) → (...,).
+
+    Negative eigenvalues (rounding noise of a collapsed representation) are clamped to 0 and
+    the spectrum renormalized, so the result is finite for every finite input.
 
     Args:
         a: normalized matrices (see ``normalize_kernels``).
         alpha: the order α > 0, a Python float (it selects the code path when traced).
+        eigvalsh: the eigenvalue routine, (..., n, n) → (..., n); ``tf.linalg.eigvalsh`` unless
+            a caller needs the spectra taken differently (the callback's worker takes them one
+            matrix at a time, on one core).
     """
     if alpha == 2.0:
         # Σ λ² = tr(A²) = ||A||_F² for symmetric A: no eigendecomposition needed.
         return -tf.math.log(tf.reduce_sum(tf.square(a), axis=[-2, -1])) / math.log(2.0)
-    return eigenvalue_entropy(tf.linalg.eigvalsh(a), alpha)
-
-
-def eigenvalue_entropy(eigenvalues: tf.Tensor, alpha: float) -> tf.Tensor:
-    """Rényi α-entropy in bits from the spectra (..., n) of unit-trace PSD matrices → (...,).
-
-    Negative eigenvalues (rounding noise of a collapsed representation) are clamped to 0 and
-    the spectrum renormalized, so the result is finite for every finite input.
-    """
-    eigenvalues = tf.maximum(eigenvalues, 0.0)
+    eigenvalues = tf.maximum(eigvalsh(a), 0.0)
     eigenvalues = eigenvalues / tf.reduce_sum(eigenvalues, axis=-1, keepdims=True)
     if alpha == 1.0:
         tiny = tf.constant(np.finfo(eigenvalues.dtype.as_numpy_dtype).tiny, eigenvalues.dtype)
