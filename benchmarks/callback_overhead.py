@@ -7,8 +7,9 @@ same in the immediate mode (``points_per_call=1, background=False``: every point
 written before training goes on) and with ``every="epoch"``, for the shallow and the deep AE,
 and the ratios to plain ``fit``. Each variant gets a fresh model and a one-epoch warm-up fit
 (tracing) before the timed fit, so the ratios compare steady-state training; each time is the
-median of 5, with the variants interleaved so that drifts of the machine hit all alike. The
-individual times are printed too: on this 2-core machine they spread by ±20 %.
+median of 5 (``--repeats``), with the variants interleaved so that drifts of the machine hit
+all alike. The individual times are printed too (on this 2-core machine they spread by ±20 %),
+and each repeat's own every=1 ratio.
 
 Part 2: peak RSS of a 30,000-iteration deep-AE run with ``every=1`` streaming to disk, on
 synthetic data (60,000 × 784, batch 100, 50 epochs), measured in a child process (its own
@@ -17,7 +18,7 @@ peak before the fork); compared with what keeping a copy of the weights at every
 authors' approach) would take.
 
 Prints only; asserts nothing. Run:
-``python benchmarks/callback_overhead.py [--skip-rss | --rss-only]``.
+``python benchmarks/callback_overhead.py [--skip-rss | --rss-only] [--repeats N]``.
 """
 
 import argparse
@@ -97,7 +98,7 @@ def all_times(name, data, repeats=REPEATS):
     return times
 
 
-def overhead():
+def overhead(repeats=REPEATS):
     data = load_dataset("mnist-5k", probe_size=100)
     iterations = EPOCHS * len(data.x_train) // BATCH
     print(
@@ -109,7 +110,7 @@ def overhead():
     print(f"  {'model':<8}{header}{ratios}")
     raw = {}
     for name, model in (("vanilla", "shallow"), ("deep", "deep")):
-        raw[model] = all_times(name, data)
+        raw[model] = all_times(name, data, repeats)
         medians = {
             label: statistics.median(t for t, _ in runs) for label, runs in raw[model].items()
         }
@@ -121,6 +122,16 @@ def overhead():
     for model, times in raw.items():
         for label, runs in times.items():
             print(f"    {model:<8} {label:<18} " + " ".join(f"{t:.2f}" for t, _ in runs))
+    # Each repeat runs the variants back to back, so its own ratio is less exposed to slow
+    # drifts of the machine than the ratio of medians; its spread shows how far one run can land.
+    print("  ratio to the plain fit of the same repeat (every=1): median [min-max]")
+    for model, times in raw.items():
+        pairs = zip(times["every=1"], times["plain fit"], strict=True)
+        paired = [seconds / plain for (seconds, _), (plain, _) in pairs]
+        print(
+            f"    {model:<8} {statistics.median(paired):.2f}x "
+            f"[{min(paired):.2f}-{max(paired):.2f}] over {len(paired)} repeats"
+        )
     # Wall-time ratios spread by ±15 % between runs on this machine; the time spent inside the
     # callback's hooks is a steadier measure of what the training thread pays (for "epoch" it
     # is the whole cost; for every=1 the background worker's share comes on top).
@@ -182,9 +193,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-rss", action="store_true", help="skip the 30,000-step run")
     parser.add_argument("--rss-only", action="store_true", help="only the 30,000-step run")
+    parser.add_argument(
+        "--repeats", type=int, default=REPEATS, help=f"timed fits per variant (default {REPEATS})"
+    )
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     if not args.rss_only:
-        overhead()
+        overhead(args.repeats)
     if not args.skip_rss:
         peak_rss()
 

@@ -16,6 +16,16 @@ at n = 100. A batch is one graph-function call, so the worker hands control betw
 TensorFlow only once per batch and barely competes with the training loop for the GIL; the
 worker takes the spectra one matrix after another, on one core, because a batched eigvalsh
 spread over both cores slows the training step more than it gains.
+
+What the worker cannot avoid: its work does not run on its own thread. XLA's CPU runtime
+executes the fused call on a pool of its own spread over every core, and the eigvalsh kernels
+run on TensorFlow's inter-op pool, which training uses too; neither pool can be sized or
+deprioritised from inside a running process (renicing the worker, ``SCHED_IDLE`` and
+TensorFlow's single-threaded executor were measured and change nothing). So when a point costs
+as much CPU as a training step (deep AE: about 5 ms against 6 ms), training slows by more than
+the idle core would suggest: an endless estimation loop slows a plain deep-AE fit 2.0-2.4×
+from a thread of the same process but 1.3× from a separate process, and a second TensorFlow
+process would cost about 1 GB of memory.
 """
 
 from __future__ import annotations
@@ -437,7 +447,10 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         variables = list(self.model.variables)
         # Reading a variable gives a tensor that keeps its buffer: the optimizer's next update
         # copies before writing (copy-on-write), so a snapshot costs one call, not one copy.
-        self._read_weights = tf.function(lambda: [tf.identity(v) for v in variables])
+        # The concrete function skips tf.function's argument matching: 0.15 ms a call instead
+        # of 0.23 ms (deep AE), paid on the training thread at every due point.
+        read = tf.function(lambda: [tf.identity(v) for v in variables])
+        self._read_weights = read.get_concrete_function()
         weight_bytes = sum(int(np.prod(v.shape)) * v.dtype.size for v in self._read_weights())
         fits = _SNAPSHOT_BUDGET_BYTES // (2 * max(weight_bytes, 1))
         self._batch_limit = max(1, min(self.points_per_call, fits))
