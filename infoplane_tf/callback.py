@@ -21,7 +21,7 @@ What the worker cannot avoid: its work does not run on its own thread. XLA's CPU
 executes the fused call on a pool of its own spread over every core, and the eigvalsh kernels
 run on TensorFlow's inter-op pool, which training uses too; neither pool can be sized or
 deprioritised from inside a running process (renicing the worker, ``SCHED_IDLE`` and
-TensorFlow's single-threaded executor were measured and change nothing). So when a point costs
+TensorFlow's single-threaded executor were measured: none helps). So when a point costs
 as much CPU as a training step (deep AE: about 5 ms against 6 ms), training slows by more than
 the idle core would suggest: an endless estimation loop slows a plain deep-AE fit 2.0-2.4×
 from a thread of the same process but 1.3× from a separate process, and a second TensorFlow
