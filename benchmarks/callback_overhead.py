@@ -11,6 +11,11 @@ median of 5 (``--repeats``), with the variants interleaved so that drifts of the
 all alike. The individual times are printed too (on this 2-core machine they spread by ±20 %),
 and each repeat's own every=1 ratio.
 
+Part 0 (the fixed cost of a new callback): a new model fitted for the same 200 iterations twice,
+with a new ``InfoPlaneCallback(every=1)`` and without; the callback's fixed cost is how much
+longer its first fit takes than its second (tracing, XLA compilation), minus the same difference
+of the plain fits (Keras's own tracing). Median of ``--repeats``.
+
 Part 2: peak RSS of a 30,000-iteration deep-AE run with ``every=1`` streaming to disk, on
 synthetic data (60,000 × 784, batch 100, 50 epochs), measured in a child process (its own
 high-water mark, ``VmHWM``: on Linux the child's ``ru_maxrss`` would include this process's
@@ -18,10 +23,12 @@ peak before the fork); compared with what keeping a copy of the weights at every
 authors' approach) would take.
 
 Prints only; asserts nothing. Run:
-``python benchmarks/callback_overhead.py [--skip-rss | --rss-only] [--repeats N]``.
+``python benchmarks/callback_overhead.py [--skip-rss | --rss-only] [--repeats N]
+[--fixed-cost-only]``.
 """
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -96,6 +103,59 @@ def all_times(name, data, repeats=REPEATS):
         for label, settings in VARIANTS.items():
             times[label].append(timed_fit(name, data, settings))
     return times
+
+
+FIXED_COST_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, time
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    from infoplane_tf import InfoPlaneCallback, build_model, load_dataset
+    name, with_callback, epochs, batch = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), 100
+    data = load_dataset("mnist-5k", probe_size=100)
+    x = data.x_train
+    result = []
+    for _ in range(2):  # a cold process, then a second new model in the same process
+        keras.utils.set_random_seed(0)
+        model = build_model(name)
+        callbacks = [InfoPlaneCallback(data.probe.x, every=1)] if with_callback else []
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            model.fit(x, x, epochs=epochs, batch_size=batch, verbose=0, callbacks=callbacks)
+            times.append(time.perf_counter() - start)
+        result.append(times)
+    print(json.dumps(result))
+    """
+)
+
+
+def first_minus_second(name, with_callback):
+    """``[cold, warm]`` first-fit minus second-fit seconds of a new model, in a new process
+    (cold) and for a second new model in that process (warm)."""
+    command = [sys.executable, "-c", FIXED_COST_SCRIPT, name, str(int(with_callback)), str(EPOCHS)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return [first - second for first, second in json.loads(output.splitlines()[-1])]
+
+
+def fixed_cost(repeats=REPEATS):
+    print(
+        f"Part 0: fixed cost of a new InfoPlaneCallback(every=1) ({EPOCHS} epochs of mnist-5k, "
+        "n = 100): (first - second fit) with the callback minus the same without; median of "
+        f"{repeats} repeats"
+    )
+    for name, label in (("vanilla", "shallow"), ("deep", "deep")):
+        rows = {True: [], False: []}
+        for _ in range(repeats):
+            for with_callback in (False, True):
+                rows[with_callback].append(first_minus_second(name, with_callback))
+        for k, where in enumerate(("new process", "second model in the process")):
+            plain = statistics.median(r[k] for r in rows[False])
+            callback = statistics.median(r[k] for r in rows[True])
+            print(
+                f"  {label:<8} {where:<28} first - second fit: plain {plain:.2f} s, with the "
+                f"callback {callback:.2f} s; the callback's fixed cost {callback - plain:.2f} s"
+            )
 
 
 def overhead(repeats=REPEATS):
@@ -193,12 +253,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-rss", action="store_true", help="skip the 30,000-step run")
     parser.add_argument("--rss-only", action="store_true", help="only the 30,000-step run")
+    parser.add_argument("--fixed-cost-only", action="store_true", help="only part 0")
     parser.add_argument(
         "--repeats", type=int, default=REPEATS, help=f"timed fits per variant (default {REPEATS})"
     )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if not args.rss_only:
+        fixed_cost(args.repeats)
+    if args.fixed_cost_only:
+        return
     if not args.rss_only:
         overhead(args.repeats)
     if not args.skip_rss:

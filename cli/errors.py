@@ -1,30 +1,40 @@
-"""Turning library errors into one-line CLI errors (exit 2: usage, exit 1: everything else)."""
+"""Library errors as one-line CLI errors (exit 2: usage, exit 1: everything else), in one place."""
 
 import contextlib
 
 import click
 
 
+def flag(parameter: str) -> str:
+    """The command-line flag of a library parameter: ``probe_size`` → ``--probe-size``."""
+    return "--" + parameter.replace("_", "-")
+
+
 @contextlib.contextmanager
-def user_errors():
-    """Re-raises known user-facing errors as Click exceptions, so no traceback is shown.
+def user_errors(tensorflow: bool = False):
+    """Turns known user-facing errors into Click exceptions, so no traceback is shown.
 
-    ``UsageError`` (a bad option value) exits with 2; a missing dataset, a folder that is not a
-    run or a corrupt file exits with 1. Anything else is a bug and keeps its traceback.
+    A ``ParameterError`` (a bad option value) exits with 2 and names the ``--flag``; any other
+    ``ValueError`` of the library (a folder that is not a run, a corrupt file), a missing
+    dataset or a failed suite exits with 1. Anything else is a bug and keeps its traceback.
+
+    Args:
+        tensorflow: import TensorFlow first, quietly unless the group's ``-v`` was given.
     """
-    from infoplane_tf.datasets import DatasetFormatError, DatasetUnavailableError
-    from infoplane_tf.errors import UsageError
-    from infoplane_tf.runs import RunFormatError
-    from infoplane_tf.trajectory import TrajectoryFormatError
+    from infoplane_tf._quiet import import_tensorflow
+    from infoplane_tf.data.datasets import DatasetUnavailableError
+    from infoplane_tf.validation import ParameterError
 
+    if tensorflow:
+        root = click.get_current_context().find_root()
+        import_tensorflow(verbose=bool(root.params.get("verbose")))
     try:
         yield
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-    except (
-        DatasetUnavailableError,
-        DatasetFormatError,
-        RunFormatError,
-        TrajectoryFormatError,
-    ) as error:
+    except ParameterError as error:
+        raise click.BadParameter(
+            error.requirement, param_hint=f"'{flag(error.parameter)}'"
+        ) from None
+    except (ValueError, DatasetUnavailableError, RuntimeError) as error:
+        if isinstance(error, NotImplementedError):
+            raise
         raise click.ClickException(" ".join(str(error).split())) from None

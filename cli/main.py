@@ -4,24 +4,20 @@ TensorFlow is imported inside the commands, never at module level here, so ``--h
 ``--version`` are instant.
 """
 
-import os
+import click
 
-# Quiet TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) on the terminal.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import click  # noqa: E402
-
-from infoplane_tf._version import __version__  # noqa: E402
-from infoplane_tf_cli.plot import plot  # noqa: E402
-from infoplane_tf_cli.report import report  # noqa: E402
-from infoplane_tf_cli.reproduce import reproduce  # noqa: E402
-from infoplane_tf_cli.summary import summary  # noqa: E402
-from infoplane_tf_cli.train import train  # noqa: E402
+from infoplane_tf._version import __version__
+from infoplane_tf_cli.plot import plot
+from infoplane_tf_cli.report import report
+from infoplane_tf_cli.reproduce import reproduce
+from infoplane_tf_cli.summary import summary
+from infoplane_tf_cli.train import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="infoplane-tf")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show TensorFlow's own log messages.")
+def cli(verbose) -> None:
     """Information-plane analysis of Keras autoencoders (Lee & Jo, Entropy 2021).
 
     \b

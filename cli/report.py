@@ -12,8 +12,5 @@ def report(suite_dir):
     with user_errors():
         from infoplane_tf.report import write_report
 
-        try:
-            path = write_report(suite_dir)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from None
+        path = write_report(suite_dir)
     click.echo(str(path))

@@ -7,34 +7,6 @@ import click
 from infoplane_tf_cli.errors import user_errors
 
 
-def summarize(run) -> dict:
-    """The summary row of a loaded run (bottleneck Z, or the last layer of other models)."""
-    trajectory = run.trajectory
-    layer = "Z" if "Z" in trajectory.layers else trajectory.layers[-1]
-    phases = run.summary.get("phases", {}).get(layer)
-    if phases is None:  # an incomplete run: analyze what was recorded so far
-        from infoplane_tf.phases import analyze_trajectory
-
-        phases = analyze_trajectory(trajectory, [layer])[layer].to_dict()
-    final = run.summary.get("final", {})
-    return {
-        "run": str(run.path),
-        "name": run.label,
-        "model": run.config.get("model"),
-        "dataset": run.config.get("dataset"),
-        "layer": layer,
-        "complete": run.complete,
-        "iterations": int(trajectory.iterations[-1]) if len(trajectory) else 0,
-        "peak_i_xt": phases["peak_bits"],
-        "peak_iteration": phases["peak_iteration"],
-        "final_i_xt": phases["final_bits"],
-        "drop_bits": phases["drop_bits"],
-        "simplifying": phases["has_simplifying_phase"],
-        "train_error": final.get("train_reconstruction_error"),
-        "test_error": final.get("test_reconstruction_error"),
-    }
-
-
 def _format(value, spec):
     return "-" if value is None else format(value, spec)
 
@@ -45,7 +17,8 @@ def _format(value, spec):
 def summary(run_dirs, as_json):
     """Summarize runs: peak and final I(X;Z), the simplifying drop, train/test error."""
     with user_errors():
-        from infoplane_tf.runs import load_run
+        from infoplane_tf.analysis.summary import summarize
+        from infoplane_tf.io.runs import load_run
 
         rows = [summarize(load_run(path)) for path in run_dirs]
     if as_json:

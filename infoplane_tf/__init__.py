@@ -1,30 +1,45 @@
 """infoplane-tf: information-plane analysis of Keras models with a matrix-based Rényi estimator.
 
+The package, by layer (each imports only from the layers above it):
+
+- ``catalog``, ``validation``: names, the paper's defaults, argument checks (no TensorFlow);
+- ``estimator``: kernels, spectra and ``InformationPlane`` (pure TensorFlow);
+- ``models``: the autoencoder zoo and the contract a model meets to be measured;
+- ``probe``: a model resolved into "probe forward pass → named representations + output";
+- ``callbacks``: ``InfoPlaneCallback`` and the training loggers;
+- ``io``, ``data``, ``analysis``: trajectories and run directories, datasets, phase analysis;
+- ``workflows``: one training run and the paper's suite; ``plotting`` and ``report``.
+
 The public names are loaded lazily (PEP 562), so ``import infoplane_tf`` and the command line's
 ``--help`` do not pay for importing TensorFlow until a name that needs it is used.
 """
 
 import importlib
 
+from infoplane_tf import _moved
 from infoplane_tf._version import __version__
+
+_moved.install()
 
 # Public name → module that defines it.
 _EXPORTS = {
     "renyi_entropy": "infoplane_tf.estimator",
     "renyi_mutual_information": "infoplane_tf.estimator",
     "InformationPlane": "infoplane_tf.estimator",
-    "SIGMA_RULES": "infoplane_tf.estimator",
+    "SIGMA_RULES": "infoplane_tf.catalog",
+    "PAPER": "infoplane_tf.catalog",
     "build_model": "infoplane_tf.models",
-    "MODEL_NAMES": "infoplane_tf.models",
-    "load_dataset": "infoplane_tf.datasets",
-    "DATASET_NAMES": "infoplane_tf.datasets",
-    "InfoPlaneCallback": "infoplane_tf.callback",
-    "Trajectory": "infoplane_tf.trajectory",
-    "load_trajectory": "infoplane_tf.trajectory",
-    "TrajectoryFormatError": "infoplane_tf.trajectory",
-    "load_run": "infoplane_tf.runs",
-    "Run": "infoplane_tf.runs",
-    "analyze_phases": "infoplane_tf.phases",
+    "MODEL_NAMES": "infoplane_tf.catalog",
+    "load_dataset": "infoplane_tf.data.datasets",
+    "DATASET_NAMES": "infoplane_tf.catalog",
+    "InfoPlaneCallback": "infoplane_tf.callbacks",
+    "Trajectory": "infoplane_tf.io.trajectory",
+    "load_trajectory": "infoplane_tf.io.trajectory",
+    "TrajectoryFormatError": "infoplane_tf.io.trajectory",
+    "load_run": "infoplane_tf.io.runs",
+    "Run": "infoplane_tf.io.runs",
+    "analyze_phases": "infoplane_tf.analysis.phases",
+    "TrainConfig": "infoplane_tf.workflows.config",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -8,6 +8,8 @@ Figures (Lee & Jo 2021, Figs. 2-8):
 
 - ``plot_information_plane``: I(X;T) against I(T;X') per layer, coloured by iteration, with the
   dashed diagonal y = x and both axes from 0 to log2 n bits (n = probe size).
+- ``plot_label_plane``: the supervised plane, I(X;T) against I(T;Y) with the class labels Y,
+  drawn the same way (runs recorded with labels).
 - ``plot_dpi``: the data-processing-inequality strip, I(X;E1) ≥ I(X;E2) ≥ I(X;Z) and
   I(D2;X') ≥ I(D1;X') ≥ I(Z;X') against iteration.
 - ``plot_losses``: log10 of the train and test loss against iteration.
@@ -16,7 +18,7 @@ Figures (Lee & Jo 2021, Figs. 2-8):
   information plane building up; ``plot_runs``: what ``infoplane-tf plot`` calls.
 
 Example:
-    >>> from infoplane_tf.runs import load_run
+    >>> from infoplane_tf.io.runs import load_run
     >>> run = load_run("saved_results/mnist-deep")  # doctest: +SKIP
     >>> save_figure(plot_information_plane([run]), "deep-ip.png")  # doctest: +SKIP
 """
@@ -28,6 +30,7 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +43,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from infoplane_tf.runs import Run
+from infoplane_tf.catalog import PLOT_KINDS
+from infoplane_tf.io.runs import Run
 
-#: What ``plot_runs`` draws: ``kind`` → description (the CLI's ``--kind`` choices).
-PLOT_KINDS = {
-    "all": "every figure below in one file",
-    "ip": "the information plane of every layer",
-    "dpi": "the data-processing-inequality strip",
-    "loss": "log10 train and test loss",
-    "recon": "example inputs over their reconstructions",
-}
 #: File extension → matplotlib format accepted by ``save_figure``.
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: The scatter of one layer shows at most this many points (first and last always kept).
@@ -62,6 +58,27 @@ PANEL_INCHES = 3.4
 TIME_CMAP = "viridis"
 
 _RUN_COLORS = colormaps["tab10"].colors
+
+
+@dataclass(frozen=True)
+class _Plane:
+    """What an information plane puts on its y axis (x is always I(X;T)).
+
+    Attributes:
+        key: the ``Trajectory`` attribute of the y values, (P, L) in bits.
+        y_label: the y axis's mathtext, ``{t}`` standing for the layer.
+        title: the figure title when several runs are overlaid.
+    """
+
+    key: str
+    y_label: str
+    title: str
+
+
+#: I(T;X') with the network's output (the paper's plane).
+_OUTPUT_PLANE = _Plane("i_t_out", "I({t};X')", "information plane")
+#: I(T;Y) with the class labels (the supervised plane).
+_LABEL_PLANE = _Plane("i_t_label", "I({t};Y)", "supervised information plane")
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,7 +111,35 @@ def plot_information_plane(
     Raises:
         ValueError: no runs, or a layer that no run recorded (the message lists the layers).
     """
-    fig, _ = _plane_figure(_as_runs(runs), layers, cmap)
+    fig, _ = _plane_figure(_as_runs(runs), layers, cmap, _OUTPUT_PLANE)
+    return fig
+
+
+def plot_label_plane(
+    runs: Run | Sequence[Run], layers: Sequence[str] | None = None, *, cmap: str = TIME_CMAP
+) -> Figure:
+    """The supervised information plane, one panel per layer: I(X;T) (x) against I(T;Y) (y).
+
+    Y are the class labels of the probe (``trajectory.i_t_label``, recorded when the run was
+    given labels). Drawn exactly like ``plot_information_plane``: the same panel grid, limits
+    and dashed diagonal (by the data-processing inequality, I(T;Y) ≤ I(X;T) for an encoder of
+    X), a scatter coloured by iteration for one run, a line per run for several.
+
+    Args:
+        runs: a ``Run`` or a list of runs to overlay, all recorded with labels.
+        layers: the layers to draw, in order; None draws every recorded layer.
+        cmap: the colour map of training time (single runs).
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no runs, a run recorded without labels (the message names each), or a
+            layer that no run recorded (the message lists the layers).
+    """
+    runs = _as_runs(runs)
+    _check_labels(runs)
+    fig, _ = _plane_figure(runs, layers, cmap, _LABEL_PLANE)
     return fig
 
 
@@ -206,7 +251,7 @@ def plot_all(
     plane_width = max(len(row) for row in grid) * PANEL_INCHES + (1.0 if single else 0.2)
     side = max(width - plane_width, 0.0) / 2  # centre a plane narrower than the figure
     plane = parts[0].subfigures(1, 3, width_ratios=[side, plane_width, side])[1]
-    _draw_plane(plane, runs, grid, cmap=TIME_CMAP, title=False)
+    _draw_plane(plane, runs, grid, _OUTPUT_PLANE, cmap=TIME_CMAP, title=False)
     dpi_part, loss_part = parts[1].subfigures(1, 2, width_ratios=[2.1, 1.0])
     _draw_dpi(dpi_part, runs, names)
     _draw_losses(loss_part.add_subplot(), runs)
@@ -246,7 +291,7 @@ def plot_seed_bands(groups: dict[str, Sequence[Run]], layer: str = "Z") -> Figur
         for run in runs[1:]:
             iterations = np.intersect1d(iterations, run.trajectory.iterations)
         positions = [np.searchsorted(r.trajectory.iterations, iterations) for r in runs]
-        for row, key in enumerate(("i_xt", "i_ty")):
+        for row, key in enumerate(("i_xt", "i_t_out")):
             values = np.stack(
                 [r.trajectory.layer(layer)[key][at] for r, at in zip(runs, positions, strict=True)]
             )
@@ -304,7 +349,7 @@ def animate_information_plane(
     if frames < 1 or fps < 1:
         raise ValueError(f"frames and fps must be >= 1, got frames={frames}, fps={fps}")
     runs = _as_runs(runs)
-    fig, artists = _plane_figure(runs, layers, TIME_CMAP)
+    fig, artists = _plane_figure(runs, layers, TIME_CMAP, _OUTPUT_PLANE)
     title = _runs_title(runs) if len(runs) == 1 else "information plane"
     start = min(float(a["iterations"][0]) for a in artists if len(a["iterations"]))
     stop = max(float(a["iterations"][-1]) for a in artists if len(a["iterations"]))
@@ -360,8 +405,8 @@ def plot_runs(
     Args:
         runs: a ``Run`` or a list of runs to overlay.
         path: the figure file (.png, .svg or .pdf).
-        kind: one of ``PLOT_KINDS``: ``all`` (one figure with everything), ``ip``, ``dpi``,
-            ``loss`` or ``recon``.
+        kind: one of ``PLOT_KINDS``: ``all`` (one figure with everything), ``ip``,
+            ``ip-label`` (the supervised plane), ``dpi``, ``loss`` or ``recon``.
         layers: the layers to draw; None means all.
         animate: a ``.gif`` path for an animated information plane, True for ``path`` with the
             suffix ``.gif``, or None/False for none.
@@ -373,38 +418,45 @@ def plot_runs(
         The files written: the figure, then the GIF if any.
 
     Raises:
-        ValueError: an unknown ``kind`` or extension, an unknown layer, or (``recon``)
-            a run without examples. Arguments are checked before any drawing.
+        ValueError: an unknown ``kind`` or extension, an unknown layer, (``ip-label``) a run
+            recorded without labels, or (``recon``) a run without examples. Arguments are
+            checked before any drawing.
     """
     path = Path(path)
     if kind not in PLOT_KINDS:
         raise ValueError(f"unknown plot kind {kind!r}; choose one of: {', '.join(PLOT_KINDS)}")
     _figure_format(path)
-    gif = None
-    if animate is True:
-        gif = path.with_suffix(".gif")
-    elif animate:
-        gif = Path(animate)
-        if gif.suffix.lower() != ".gif":
-            raise ValueError(f"an animation is written as .gif, got {gif.suffix or gif.name!r}")
-    if gif is not None and (frames < 1 or fps < 1):
-        raise ValueError(f"frames and fps must be >= 1, got frames={frames}, fps={fps}")
+    gif = _animation_path(path, animate, frames, fps)
     runs = _as_runs(runs)
     _select_layers(runs, layers)
-    if kind == "all":
-        fig = plot_all(runs, layers)
-    elif kind == "ip":
-        fig = plot_information_plane(runs, layers)
-    elif kind == "dpi":
-        fig = plot_dpi(runs, layers)
-    elif kind == "loss":
-        fig = plot_losses(runs)
-    else:
-        fig = plot_reconstructions(runs)
+    fig = _KIND_FIGURES[kind](runs, layers)  # each checks its own needs before drawing
     written = [save_figure(fig, path, dpi=dpi)]
     if gif is not None:
         written.append(animate_information_plane(runs, gif, layers, frames=frames, fps=fps))
     return written
+
+
+#: ``plot_runs`` kind → figure of (runs, layers); one entry per ``catalog.PLOT_KINDS`` name.
+_KIND_FIGURES = {
+    "all": plot_all,
+    "ip": plot_information_plane,
+    "ip-label": plot_label_plane,
+    "dpi": plot_dpi,
+    "loss": lambda runs, layers: plot_losses(runs),
+    "recon": lambda runs, layers: plot_reconstructions(runs),
+}
+
+
+def _animation_path(path: Path, animate, frames: int, fps: int) -> Path | None:
+    """The GIF that ``plot_runs`` writes besides ``path`` (None for none), checked."""
+    if not animate:
+        return None
+    gif = path.with_suffix(".gif") if animate is True else Path(animate)
+    if gif.suffix.lower() != ".gif":
+        raise ValueError(f"an animation is written as .gif, got {gif.suffix or gif.name!r}")
+    if frames < 1 or fps < 1:
+        raise ValueError(f"frames and fps must be >= 1, got frames={frames}, fps={fps}")
+    return gif
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,20 +464,23 @@ def plot_runs(
 # --------------------------------------------------------------------------------------------
 
 
-def _plane_figure(runs, layers, cmap):
-    """The information-plane figure and its series artists (see ``_draw_plane``)."""
+def _plane_figure(runs, layers, cmap, plane: _Plane):
+    """An information-plane figure and its series artists (see ``_draw_plane``)."""
     names = _select_layers(runs, layers)
     grid = _plane_grid(names, default=layers is None)
     nrows, ncols = len(grid), max(len(row) for row in grid)
     width = ncols * PANEL_INCHES + (1.0 if len(runs) == 1 else 0.2)
     height = nrows * (PANEL_INCHES + 0.5) + (0.4 if len(runs) == 1 else 0.8)
     fig = _new_figure((width, height))
-    artists = _draw_plane(fig, runs, grid, cmap=cmap)
+    artists = _draw_plane(fig, runs, grid, plane, cmap=cmap)
     return fig, artists
 
 
-def _draw_plane(container, runs, grid, *, cmap, title=True):
+def _draw_plane(container, runs, grid, plane: _Plane, *, cmap, title=True):
     """Information-plane panels in ``grid`` (rows of layer names) into a (sub)figure.
+
+    One run is a scatter coloured by iteration (with a colour bar), several runs a line each
+    (with a legend); ``plane`` chooses the quantity on the y axis.
 
     Returns:
         One dict per drawn series, for the animation: ``artist`` (scatter or line), ``x``,
@@ -433,52 +488,14 @@ def _draw_plane(container, runs, grid, *, cmap, title=True):
     """
     single = len(runs) == 1
     limit = max(math.log2(_n_probe(run)) for run in runs)
-    margin = 0.04 * limit
-    nrows, ncols = len(grid), max(len(row) for row in grid)
-    spec = container.add_gridspec(nrows, ncols)
+    spec = container.add_gridspec(len(grid), max(len(row) for row in grid))
     norm = _time_norm(runs) if single else None
     artists, axes = [], []
     for r, row in enumerate(grid):
         for c, name in enumerate(row):
             ax = container.add_subplot(spec[r, c])
             axes.append(ax)
-            ax.plot([0, limit], [0, limit], ls="--", color="0.45", lw=1.0, zorder=1)
-            drawn = False
-            for k, run in enumerate(runs):
-                series = _plane_series(run, name)
-                if series is None:
-                    continue
-                x, y, iterations = series
-                drawn = drawn or len(x) > 0
-                if single:
-                    artist = ax.scatter(
-                        x, y, c=iterations, cmap=cmap, norm=norm, s=7, linewidths=0,
-                        rasterized=True, zorder=2,
-                    )  # fmt: skip
-                    artists.append({"artist": artist, "x": x, "y": y, "iterations": iterations})
-                else:
-                    color = _RUN_COLORS[k % len(_RUN_COLORS)]
-                    (line,) = ax.plot(x, y, color=color, lw=0.9, alpha=0.85, zorder=2)
-                    (end,) = ax.plot(
-                        x[-1:], y[-1:], "o", color=color, mec="black", mew=0.6, ms=5, zorder=3
-                    )
-                    artists.append(
-                        {"artist": line, "end": end, "x": x, "y": y, "iterations": iterations}
-                    )
-            if not drawn:
-                ax.text(0.5, 0.5, "no valid points", ha="center", va="center",
-                        transform=ax.transAxes, color="0.4")  # fmt: skip
-            symbol = _math_name(name)
-            ax.set_xlabel(f"$I(X;{symbol})$")
-            ax.set_ylabel(f"$I({symbol};X')$")
-            ax.set_title(name)
-            ax.set_xlim(-margin, limit + margin)
-            ax.set_ylim(-margin, limit + margin)
-            ticks = np.arange(0, math.floor(limit) + 1)
-            ax.set_xticks(ticks)
-            ax.set_yticks(ticks)
-            ax.set_box_aspect(1)  # square panels: equal scales, since the limits are equal
-            ax.grid(True, alpha=0.25, lw=0.6)
+            artists += _draw_plane_panel(ax, runs, name, plane, limit, cmap=cmap, norm=norm)
     if single:
         colorbar = container.colorbar(
             ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.9, aspect=30, pad=0.02
@@ -486,18 +503,65 @@ def _draw_plane(container, runs, grid, *, cmap, title=True):
         colorbar.set_label("iteration")
         colorbar.ax.yaxis.set_major_formatter(FuncFormatter(_format_iteration))
     else:
-        handles = [
-            Line2D([], [], color=_RUN_COLORS[k % len(_RUN_COLORS)], lw=1.5, label=run.label)
-            for k, run in enumerate(runs)
-        ]
-        handles.append(Line2D([], [], ls="", marker="o", color="0.6", mec="black", label="end"))
-        container.legend(
-            handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
-            frameon=False,
-        )  # fmt: skip
+        _run_legend(container, runs)
     if title:
-        container.suptitle(_runs_title(runs) if single else "information plane")
+        container.suptitle(_runs_title(runs) if single else plane.title)
     return artists
+
+
+def _draw_plane_panel(ax, runs, name, plane: _Plane, limit, *, cmap, norm):
+    """One layer's panel: the diagonal, each run's series, labels and square limits.
+
+    ``norm`` (the time scale) colours a single run's scatter; None draws a line per run.
+    """
+    ax.plot([0, limit], [0, limit], ls="--", color="0.45", lw=1.0, zorder=1)
+    artists = []
+    for k, run in enumerate(runs):
+        series = _plane_series(run, name, plane.key)
+        if series is None:
+            continue
+        x, y, iterations = series
+        if norm is not None:
+            artist = ax.scatter(
+                x, y, c=iterations, cmap=cmap, norm=norm, s=7, linewidths=0,
+                rasterized=True, zorder=2,
+            )  # fmt: skip
+            artists.append({"artist": artist, "x": x, "y": y, "iterations": iterations})
+        else:
+            color = _RUN_COLORS[k % len(_RUN_COLORS)]
+            (line,) = ax.plot(x, y, color=color, lw=0.9, alpha=0.85, zorder=2)
+            (end,) = ax.plot(x[-1:], y[-1:], "o", color=color, mec="black", mew=0.6, ms=5,
+                             zorder=3)  # fmt: skip
+            artists.append({"artist": line, "end": end, "x": x, "y": y, "iterations": iterations})
+    if not any(len(artist["x"]) for artist in artists):
+        ax.text(0.5, 0.5, "no valid points", ha="center", va="center",
+                transform=ax.transAxes, color="0.4")  # fmt: skip
+    symbol = _math_name(name)
+    ax.set_xlabel(f"$I(X;{symbol})$")
+    ax.set_ylabel("$" + plane.y_label.format(t=symbol) + "$")
+    ax.set_title(name)
+    margin = 0.04 * limit
+    ax.set_xlim(-margin, limit + margin)
+    ax.set_ylim(-margin, limit + margin)
+    ticks = np.arange(0, math.floor(limit) + 1)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_box_aspect(1)  # square panels: equal scales, since the limits are equal
+    ax.grid(True, alpha=0.25, lw=0.6)
+    return artists
+
+
+def _run_legend(container, runs):
+    """The legend of overlaid runs below the panels: a colour per run, the end marker."""
+    handles = [
+        Line2D([], [], color=_RUN_COLORS[k % len(_RUN_COLORS)], lw=1.5, label=run.label)
+        for k, run in enumerate(runs)
+    ]
+    handles.append(Line2D([], [], ls="", marker="o", color="0.6", mec="black", label="end"))
+    container.legend(
+        handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
+        frameon=False,
+    )  # fmt: skip
 
 
 def _draw_dpi(container, runs, names):
@@ -512,7 +576,7 @@ def _draw_dpi(container, runs, names):
     axes = container.subplots(len(runs), 2, sharex=True, sharey=True, squeeze=False)
     sides = (
         (0, encoder, "i_xt", lambda s: f"I(X;{s})", "encoder side"),
-        (1, decoder, "i_ty", lambda s: f"I({s};X')", "decoder side"),
+        (1, decoder, "i_t_out", lambda s: f"I({s};X')", "decoder side"),
     )
     for row, run in enumerate(runs):
         for column, side, key, label, heading in sides:
@@ -619,6 +683,16 @@ def _as_runs(runs) -> list[Run]:
     return runs
 
 
+def _check_labels(runs: Sequence[Run]) -> None:
+    """ValueError naming the runs recorded without labels (no I(T;Y) to plot)."""
+    unlabelled = [str(run.path) for run in runs if run.trajectory.i_t_label is None]
+    if unlabelled:
+        raise ValueError(
+            f"{', '.join(unlabelled)}: recorded without labels, so there is no I(T;Y) for the "
+            "supervised plane (ip-label); record with InfoPlaneCallback(y_probe=...)"
+        )
+
+
 def _available_layers(runs: Sequence[Run]) -> list[str]:
     """The layers recorded by any run, in first-seen order."""
     names: list[str] = []
@@ -673,13 +747,16 @@ def _layer_index(run: Run, name: str) -> int | None:
     return layers.index(name) if name in layers else None
 
 
-def _plane_series(run: Run, name: str):
-    """(x, y, iterations) of a layer's valid points, subsampled; None if the run lacks it."""
+def _plane_series(run: Run, name: str, key: str = "i_t_out"):
+    """(x, y, iterations) of a layer's valid points, subsampled; None if the run lacks it.
+
+    x is I(X;T); y the trajectory's ``key`` (``i_t_out`` or ``i_t_label``).
+    """
     j = _layer_index(run, name)
     if j is None:
         return None
     trajectory = run.trajectory
-    x, y = trajectory.i_xt[:, j], trajectory.i_ty[:, j]
+    x, y = trajectory.i_xt[:, j], getattr(trajectory, key)[:, j]
     keep = np.isfinite(x) & np.isfinite(y)
     if trajectory.valid is not None:
         keep &= np.asarray(trajectory.valid, bool)

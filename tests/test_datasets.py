@@ -1,4 +1,4 @@
-"""Tests for infoplane_tf.datasets: sources, formats, splits, options and offline behaviour.
+"""Tests for infoplane_tf.data.datasets: sources, formats, splits, options and offline behaviour.
 
 No test touches the network: an autouse fixture makes every download hook and socket connection
 fail the test, and points the Keras, TFDS and INFOPLANE data folders at empty temporary ones.
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from infoplane_tf import datasets
-from infoplane_tf.datasets import (
+from infoplane_tf.data.datasets import (
     DATASET_NAMES,
     DatasetFormatError,
     DatasetUnavailableError,
@@ -532,7 +532,7 @@ def test_bad_probe_size_is_named(value):
 
 
 def test_probe_size_larger_than_the_test_set():
-    with pytest.raises(ValueError, match="probe_size=1001 exceeds the 1000 test images"):
+    with pytest.raises(ValueError, match="probe_size must be at most the 1000 test images of mnist-5k, got 1001"):
         load_dataset("mnist-5k", probe_size=1001)
     assert load_dataset("mnist-5k", probe_size=1000).probe.x.shape == (1000, 784)
 
@@ -545,7 +545,7 @@ def test_unknown_name_lists_the_names():
 
 
 def test_data_dir_must_be_a_folder(tmp_path):
-    with pytest.raises(ValueError, match="not a directory"):
+    with pytest.raises(ValueError, match="data_dir must be a directory, got"):
         load_dataset("mnist", data_dir=tmp_path / "missing")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from infoplane_tf.datasets import load_dataset
+from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.models import (
     MODEL_NAMES,
     Autoencoder,

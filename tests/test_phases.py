@@ -6,14 +6,14 @@ import math
 import numpy as np
 import pytest
 
-from infoplane_tf.phases import (
+from infoplane_tf.analysis.phases import (
     MIN_DROP_BITS,
     PhaseAnalysis,
     analyze_phases,
     analyze_trajectory,
     moving_average,
 )
-from infoplane_tf.trajectory import Trajectory
+from infoplane_tf.io.trajectory import Trajectory
 
 ITERATIONS = np.arange(0, 30_000, 10)  # 3,000 points, as in a 50-epoch run measured every 10
 
@@ -177,7 +177,7 @@ def test_analyze_trajectory():
         epochs=ITERATIONS / 600,
         loss=np.ones(len(ITERATIONS)),
         i_xt=i_xt,
-        i_ty=i_xt,
+        i_t_out=i_xt,
         h_t=i_xt,
         sigma=np.ones_like(i_xt),
     )

@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from infoplane_tf import plotting
-from infoplane_tf.runs import History, Run
-from infoplane_tf.trajectory import Trajectory
+from infoplane_tf.io.runs import History, Run
+from infoplane_tf.io.trajectory import Trajectory
 
 DEEP = ("E1", "E2", "Z", "D1", "D2")
 LOG2_100 = math.log2(100)
@@ -28,8 +28,13 @@ def make_run(
     per_iteration=True,
     invalid=(7,),
     seed=0,
+    labels=False,
 ):
-    """A synthetic run: I(X;T) rises to a per-layer peak by 1/6 of training, then falls."""
+    """A synthetic run: I(X;T) rises to a per-layer peak by 1/6 of training, then falls.
+
+    With ``labels``, I(T;Y) is recorded too: 0.4 I(X;T) (at most log2 10 bits), NaN where
+    I(X;T) is.
+    """
     rng = np.random.default_rng(seed)
     iterations = np.linspace(0, 30_000, points).round().astype(np.int64)
     t = iterations / 30_000
@@ -37,18 +42,19 @@ def make_run(
     rise = peaks * (1 - np.exp(-t[:, None] / 0.04))
     fall = np.clip(t[:, None] - 1 / 6, 0, None) * 2.0 * (peaks > 5)
     i_xt = rise - fall + rng.normal(0, 0.02, rise.shape)
-    i_ty = 0.97 * i_xt
+    i_t_out = 0.97 * i_xt
     i_xt[list(invalid)] = np.nan
-    i_ty[list(invalid)] = np.nan
+    i_t_out[list(invalid)] = np.nan
     trajectory = Trajectory(
         layers=tuple(layers),
         iterations=iterations,
         epochs=iterations / 600,
         loss=0.05 * np.exp(-3 * t),
         i_xt=i_xt,
-        i_ty=i_ty,
+        i_t_out=i_t_out,
         h_t=i_xt.copy(),
         sigma=np.ones_like(i_xt),
+        i_t_label=0.4 * i_xt if labels else None,
         settings={"estimator": {"n_probe": n_probe}},
     )
     epoch_iterations = np.arange(0, 30_001, 600)
@@ -129,7 +135,7 @@ def test_information_plane_scatter_skips_invalid_points(deep):
     z = deep.trajectory.layers.index("Z")
     valid = np.delete(np.arange(len(deep.trajectory)), 7)
     np.testing.assert_allclose(offsets[:, 0], deep.trajectory.i_xt[valid, z])
-    np.testing.assert_allclose(offsets[:, 1], deep.trajectory.i_ty[valid, z])
+    np.testing.assert_allclose(offsets[:, 1], deep.trajectory.i_t_out[valid, z])
     np.testing.assert_allclose(scatter.get_array(), deep.trajectory.iterations[valid])
     assert scatter.get_rasterized()
 
@@ -140,8 +146,8 @@ def test_information_plane_subsamples_long_runs():
     offsets = ax.collections[0].get_offsets()
     assert len(offsets) == plotting.MAX_POINTS
     trajectory = run.trajectory
-    np.testing.assert_allclose(offsets[0], [trajectory.i_xt[0, 0], trajectory.i_ty[0, 0]])
-    np.testing.assert_allclose(offsets[-1], [trajectory.i_xt[-1, 0], trajectory.i_ty[-1, 0]])
+    np.testing.assert_allclose(offsets[0], [trajectory.i_xt[0, 0], trajectory.i_t_out[0, 0]])
+    np.testing.assert_allclose(offsets[-1], [trajectory.i_xt[-1, 0], trajectory.i_t_out[-1, 0]])
 
 
 def test_information_plane_explicit_layers_and_probe_size():
@@ -198,6 +204,72 @@ def test_layer_names_outside_mathtext_render(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
+# Supervised information plane (ip-label)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    return make_run(name="labelled", labels=True, seed=2)
+
+
+def test_label_plane_draws_i_t_label(labelled):
+    fig = plotting.plot_label_plane(labelled)
+    axes = panels(fig)
+    assert [ax.get_title() for ax in axes] == ["E1", "E2", "Z", "Z", "D1", "D2"]
+    assert axes[0].get_xlabel() == "$I(X;E1)$" and axes[0].get_ylabel() == "$I(E1;Y)$"
+    assert axes[5].get_xlabel() == "$I(X;D2)$" and axes[5].get_ylabel() == "$I(D2;Y)$"
+    (colorbar,) = colorbars(fig)
+    assert colorbar.get_ylabel() == "iteration"
+    (scatter,) = [c for c in axes[2].collections if isinstance(c, PathCollection)]
+    trajectory = labelled.trajectory
+    z = trajectory.layers.index("Z")
+    valid = np.delete(np.arange(len(trajectory)), 7)  # point 7 is invalid
+    offsets = scatter.get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], trajectory.i_xt[valid, z])
+    np.testing.assert_allclose(offsets[:, 1], trajectory.i_t_label[valid, z])
+    assert not np.allclose(offsets[:, 1], trajectory.i_t_out[valid, z])
+    for ax in axes:  # the same square limits and diagonal as the output plane
+        assert ax.get_xlim() == ax.get_ylim() == pytest.approx((-0.04 * LOG2_100, 1.04 * LOG2_100))
+        (diagonal,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        np.testing.assert_allclose(diagonal.get_ydata(), [0, LOG2_100])
+    assert "labelled" in fig.get_suptitle()
+
+
+def test_label_plane_overlay_and_layers(labelled):
+    other = make_run(layers=("Z",), name="other", labels=True, examples=False, seed=3)
+    fig = plotting.plot_label_plane([labelled, other], layers=["Z"])
+    (ax,) = panels(fig)
+    assert ax.get_ylabel() == "$I(Z;Y)$" and not colorbars(fig)
+    lines = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    assert len(lines) == 2
+    valid = np.isfinite(other.trajectory.i_xt[:, 0])
+    np.testing.assert_allclose(lines[1].get_ydata(), other.trajectory.i_t_label[valid, 0])
+    (legend,) = fig.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["labelled", "other", "end"]
+    assert fig.get_suptitle() == "supervised information plane"
+
+
+def test_label_plane_needs_labels(tmp_path, deep, shallow, labelled):
+    with pytest.raises(ValueError, match=r"^/runs/deep: recorded without labels"):
+        plotting.plot_label_plane([labelled, deep])
+    with pytest.raises(ValueError, match=r"^/runs/deep, /runs/shallow: recorded without labels"):
+        plotting.plot_label_plane([deep, shallow])
+    with pytest.raises(ValueError, match="recorded without labels"):
+        plotting.plot_runs(deep, tmp_path / "x.png", kind="ip-label")
+    assert not (tmp_path / "x.png").exists()
+    with pytest.raises(ValueError, match="available layers"):
+        plotting.plot_label_plane(labelled, layers=["nope"])
+
+
+def test_plot_runs_draws_every_kind(tmp_path, labelled):
+    for kind in plotting.PLOT_KINDS:
+        (path,) = plotting.plot_runs(labelled, tmp_path / f"{kind}.png", kind=kind, dpi=20)
+        with Image.open(path) as image:
+            assert image.format == "PNG"
+
+
+# --------------------------------------------------------------------------------------------
 # DPI strip, losses, reconstructions, all
 # --------------------------------------------------------------------------------------------
 
@@ -216,7 +288,7 @@ def test_dpi_deep(deep):
     valid = np.isfinite(deep.trajectory.i_xt[:, j])
     np.testing.assert_allclose(e2.get_ydata(), deep.trajectory.i_xt[valid, j])
     z_out = decoder.get_lines()[2]
-    np.testing.assert_allclose(z_out.get_ydata(), deep.trajectory.i_ty[valid, DEEP.index("Z")])
+    np.testing.assert_allclose(z_out.get_ydata(), deep.trajectory.i_t_out[valid, DEEP.index("Z")])
     assert encoder.get_ylim()[1] == pytest.approx(LOG2_100 * 1.04)
 
 
@@ -341,7 +413,7 @@ def test_plot_runs(tmp_path, deep, shallow):
     )
     assert written == [tmp_path / "all.pdf", tmp_path / "all.gif"]
     assert all(path.exists() for path in written)
-    with pytest.raises(ValueError, match="choose one of: all, ip, dpi, loss, recon"):
+    with pytest.raises(ValueError, match="choose one of: all, ip, ip-label, dpi, loss, recon"):
         plotting.plot_runs(deep, tmp_path / "x.png", kind="everything")
     with pytest.raises(ValueError, match="'.jpg'"):
         plotting.plot_runs(deep, tmp_path / "x.jpg")
@@ -356,7 +428,7 @@ def test_plot_runs(tmp_path, deep, shallow):
 
 def test_modules_stay_light():
     code = (
-        "import sys; import infoplane_tf.plotting, infoplane_tf.phases;"
+        "import sys; import infoplane_tf.plotting, infoplane_tf.analysis.phases;"
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported';"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
     )
@@ -392,7 +464,7 @@ def test_seed_bands_align_runs_on_shared_iterations():
     keep = slice(None, None, 10)
     for key in ("iterations", "epochs", "loss"):
         setattr(t, key, getattr(t, key)[keep])
-    for key in ("i_xt", "i_ty", "h_t", "sigma"):
+    for key in ("i_xt", "i_t_out", "h_t", "sigma"):
         setattr(t, key, getattr(t, key)[keep] + 1.0)
     t.valid = t.valid[keep]
     fig = plotting.plot_seed_bands({"mixed": [dense, sparse]})

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infoplane_tf.runs import is_run_dir, load_run
+from infoplane_tf.io.runs import is_run_dir, load_run
 
 SAVED = Path(__file__).resolve().parent.parent / "saved_results"
 RUNS = sorted(p.parent for p in SAVED.rglob("config.json") if is_run_dir(p.parent))

@@ -6,8 +6,9 @@ Every model is an ``Autoencoder``: ``encode``, ``decode``, ``call`` (the reconst
 """
 
 from infoplane_tf.models.base import Autoencoder
+from infoplane_tf.models.contract import MeasurableModel
 from infoplane_tf.models.label import LabelAutoencoder
-from infoplane_tf.models.registry import MODEL_NAMES, PAPER_LEARNING_RATE, build_model
+from infoplane_tf.models.registry import MODEL_NAMES, PAPER_LEARNING_RATE, build_model, model_class
 from infoplane_tf.models.sparse import SparseAutoencoder
 from infoplane_tf.models.tied import TiedAutoencoder, TiedDense
 from infoplane_tf.models.vae import VariationalAutoencoder, binary_crossentropy_sum
@@ -18,6 +19,7 @@ __all__ = [
     "PAPER_LEARNING_RATE",
     "Autoencoder",
     "LabelAutoencoder",
+    "MeasurableModel",
     "SparseAutoencoder",
     "TiedAutoencoder",
     "TiedDense",
@@ -25,4 +27,5 @@ __all__ = [
     "VariationalAutoencoder",
     "binary_crossentropy_sum",
     "build_model",
+    "model_class",
 ]

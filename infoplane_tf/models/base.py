@@ -19,27 +19,11 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
+from infoplane_tf.validation import ParameterError
+
 # --------------------------------------------------------------------------------------------
 # Hyperparameter checks (plain Python, before any layer is made)
 # --------------------------------------------------------------------------------------------
-
-
-def check_units(name: str, value) -> int:
-    """Returns ``value`` as an int; raises ValueError unless it is an integer > 0.
-
-    Args:
-        name: The argument's name, for the error message.
-        value: The width to check.
-
-    Returns:
-        The width as a Python int.
-
-    Raises:
-        ValueError: If ``value`` is not a positive integer (bools and floats are refused).
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def check_hidden_units(hidden_units) -> tuple[int, ...]:
@@ -56,14 +40,15 @@ def check_hidden_units(hidden_units) -> tuple[int, ...]:
         ValueError: If ``hidden_units`` is not a sequence of positive integers.
     """
     if isinstance(hidden_units, str | bytes) or not isinstance(hidden_units, Sequence):
-        raise ValueError(
-            f"hidden_units must be a sequence of positive integers, got {hidden_units!r}"
+        raise ParameterError(
+            "hidden_units", f"must be a sequence of positive integers, got {hidden_units!r}"
         )
     for units in hidden_units:
         if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
-            raise ValueError(
-                f"hidden_units must be a sequence of positive integers, got {hidden_units!r} "
-                f"(bad width {units!r})"
+            raise ParameterError(
+                "hidden_units",
+                f"must be a sequence of positive integers, got {hidden_units!r} "
+                f"(bad width {units!r})",
             )
     return tuple(int(units) for units in hidden_units)
 
@@ -85,26 +70,8 @@ def check_activation(name: str, value):
     try:
         keras.activations.get(value)
     except (ValueError, TypeError):
-        raise ValueError(f"{name} must be a Keras activation, got {value!r}") from None
+        raise ParameterError(name, f"must be a Keras activation, got {value!r}") from None
     return value
-
-
-def check_fraction(name: str, value) -> float:
-    """Returns ``value`` as a float; raises ValueError unless 0 < value < 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
-    return float(value)
-
-
-def check_non_negative(name: str, value) -> float:
-    """Returns ``value`` as a float; raises ValueError unless it is a finite number ≥ 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0 <= value < float("inf")
-    ):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def serialize_activation(value):

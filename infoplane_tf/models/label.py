@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from infoplane_tf.models.base import check_non_negative
 from infoplane_tf.models.vanilla import VanillaAutoencoder
+from infoplane_tf.validation import non_negative_float
 
 
 @keras.saving.register_keras_serializable(package="infoplane_tf")
@@ -53,7 +53,7 @@ class LabelAutoencoder(VanillaAutoencoder):
         output_activation="sigmoid",
         **kwargs,
     ):
-        label_weight = check_non_negative("label_weight", label_weight)
+        label_weight = non_negative_float("label_weight", label_weight)
         super().__init__(
             hidden_units=hidden_units,
             code_units=code_units,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from infoplane_tf.models.base import check_fraction, check_non_negative
 from infoplane_tf.models.vanilla import VanillaAutoencoder
+from infoplane_tf.validation import fraction, non_negative_float
 
 # ρ̂ is clipped to [ε, 1 - ε] so a dead or saturated unit gives a large, finite penalty.
 _EPSILON = 1e-6
@@ -76,8 +76,8 @@ class SparseAutoencoder(VanillaAutoencoder):
         sparsity_weight=0.001,
         **kwargs,
     ):
-        sparsity_target = check_fraction("sparsity_target", sparsity_target)
-        sparsity_weight = check_non_negative("sparsity_weight", sparsity_weight)
+        sparsity_target = fraction("sparsity_target", sparsity_target)
+        sparsity_weight = non_negative_float("sparsity_weight", sparsity_weight)
         super().__init__(
             hidden_units=hidden_units,
             code_units=code_units,

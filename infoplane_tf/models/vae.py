@@ -7,7 +7,8 @@ import numbers
 import keras
 from keras import ops
 
-from infoplane_tf.models.base import Autoencoder, check_units
+from infoplane_tf.models.base import Autoencoder
+from infoplane_tf.validation import positive_int
 
 #: Values of ``VariationalAutoencoder(representation=...)``.
 REPRESENTATIONS = ("sample", "mean")
@@ -99,7 +100,7 @@ class VariationalAutoencoder(Autoencoder):
         output_activation="sigmoid",
         **kwargs,
     ):
-        latent_units = check_units("latent_units", latent_units)
+        latent_units = positive_int("latent_units", latent_units)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise ValueError(f"seed must be an integer or None, got {seed!r}")
         if representation not in REPRESENTATIONS:
@@ -233,7 +234,7 @@ class VariationalAutoencoder(Autoencoder):
         Raises:
             ValueError: If ``n`` is not a positive integer or the model is not built.
         """
-        n = check_units("n", n)
+        n = positive_int("n", n)
         self._check_built()
         z = keras.random.normal(
             (n, self.latent_units),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from infoplane_tf.models.base import Autoencoder, check_units
+from infoplane_tf.models.base import Autoencoder
+from infoplane_tf.validation import positive_int
 
 
 @keras.saving.register_keras_serializable(package="infoplane_tf")
@@ -47,7 +48,7 @@ class VanillaAutoencoder(Autoencoder):
         output_activation="sigmoid",
         **kwargs,
     ):
-        code_units = check_units("code_units", code_units)
+        code_units = positive_int("code_units", code_units)
         super().__init__(
             hidden_units=hidden_units,
             activation=activation,

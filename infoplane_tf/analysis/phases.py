@@ -217,7 +217,7 @@ def analyze_trajectory(
     """``analyze_phases`` on the I(X;T) series of every (or every chosen) layer.
 
     Args:
-        trajectory: an ``infoplane_tf.trajectory.Trajectory``; invalid points are NaN and
+        trajectory: an ``infoplane_tf.io.trajectory.Trajectory``; invalid points are NaN and
             ignored.
         layers: layer names to analyse, in the order wanted; None means all layers.
         **settings: keyword settings of ``analyze_phases`` (``min_drop_bits``, ...).

@@ -26,7 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from infoplane_tf.trajectory import Trajectory, TrajectoryFormatError, find_table, load_trajectory
+from infoplane_tf.io.cells import format_number, parse_number
+from infoplane_tf.io.trajectory import (
+    Trajectory,
+    TrajectoryFormatError,
+    find_table,
+    load_trajectory,
+)
 
 CONFIG_NAME = "config.json"
 HISTORY_NAME = "history.csv"
@@ -173,7 +179,12 @@ def read_history(path: Path) -> History:
                         break
                     raise RunFormatError(f"{path} line {number}: malformed row {row}")
                 try:
-                    values = (int(row[0]), float(row[1]), _float(row[3]), _float(row[4]))
+                    values = (
+                        int(row[0]),
+                        float(row[1]),
+                        parse_number(row[3]),
+                        parse_number(row[4]),
+                    )
                 except ValueError as error:
                     raise RunFormatError(f"{path} line {number}: {error}") from None
                 rows[row[2]].append(values)
@@ -186,10 +197,6 @@ def read_history(path: Path) -> History:
     return History(*epoch, *iteration)
 
 
-def _float(text: str) -> float:
-    return float(text) if text else float("nan")
-
-
 class HistoryWriter:
     """Appends loss rows to ``history.csv``, flushed as they come."""
 
@@ -199,15 +206,10 @@ class HistoryWriter:
         self._file.flush()
 
     def append(self, iteration: int, epoch: float, scope: str, train: float, test: float):
-        cells = [str(iteration), f"{epoch:.6g}", scope, _cell(train), _cell(test)]
+        cells = [str(iteration), f"{epoch:.6g}", scope, format_number(train), format_number(test)]
         self._file.write(",".join(cells) + "\n")
         self._file.flush()
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
-
-
-def _cell(value: float) -> str:
-    value = float(value)
-    return f"{value:.8g}" if np.isfinite(value) else ""

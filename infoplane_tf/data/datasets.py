@@ -45,7 +45,6 @@ import functools
 import gzip
 import importlib.util
 import math
-import numbers
 import os
 import re
 import socket
@@ -60,8 +59,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-#: Names accepted by :func:`load_dataset`.
-DATASET_NAMES = ("mnist", "mnist-5k", "fashion-mnist", "emnist-letters")
+from infoplane_tf.catalog import DATASET_NAMES
+from infoplane_tf.validation import ParameterError, fraction, one_of, positive_int
 
 _N_CLASSES = {"mnist": 10, "mnist-5k": 10, "fashion-mnist": 10, "emnist-letters": 26}
 # EMNIST letters are labelled 1..26 by NIST and TFDS; everything else starts at 0.
@@ -226,21 +225,25 @@ def load_dataset(
         DatasetUnavailableError: No local copy, and download disabled or failed.
         DatasetFormatError: A file is corrupt, truncated or inconsistent.
     """
-    name = _check_name(name)
-    train_fraction = _check_train_fraction(train_fraction)
-    probe_size = _check_probe_size(probe_size)
+    name = one_of("name", name, DATASET_NAMES)
+    train_fraction = fraction("train_fraction", train_fraction, include_one=True)
+    probe_size = positive_int("probe_size", probe_size, minimum=2)
     data_dir = _check_data_dir(data_dir)
 
     if name == "mnist-5k":
         arrays, source, downloaded = _load_mnist_5k()
     else:
         arrays, source, downloaded = _load_full(name, data_dir, download)
-    x_train, y_train, x_test, y_test = arrays
-
-    if probe_size > len(x_test):
-        raise ValueError(
-            f"probe_size={probe_size} exceeds the {len(x_test)} test images of {name!r}"
+    if probe_size > len(arrays[2]):
+        raise ParameterError(
+            "probe_size",
+            f"must be at most the {len(arrays[2])} test images of {name}, got {probe_size}",
         )
+    return _dataset(name, arrays, source, downloaded, train_fraction, probe_size)
+
+
+def _dataset(name, arrays, source, downloaded, train_fraction, probe_size) -> Dataset:
+    x_train, y_train, x_test, y_test = arrays
     n_train = max(1, round(train_fraction * len(x_train)))
     info = DatasetInfo(
         name=name,
@@ -363,39 +366,12 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_name(name: str) -> str:
-    if not isinstance(name, str) or name not in DATASET_NAMES:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASET_NAMES)}")
-    return name
-
-
-def _check_train_fraction(train_fraction: float) -> float:
-    # NaN fails both comparisons, so it is rejected too.
-    if (
-        isinstance(train_fraction, bool)
-        or not isinstance(train_fraction, numbers.Real)
-        or not 0.0 < train_fraction <= 1.0
-    ):
-        raise ValueError(f"train_fraction must be a number in (0, 1], got {train_fraction!r}")
-    return float(train_fraction)
-
-
-def _check_probe_size(probe_size: int) -> int:
-    if (
-        isinstance(probe_size, bool)
-        or not isinstance(probe_size, numbers.Integral)
-        or probe_size < 2
-    ):
-        raise ValueError(f"probe_size must be an integer ≥ 2, got {probe_size!r}")
-    return int(probe_size)
-
-
 def _check_data_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
     if data_dir is None:
         return None
     path = Path(data_dir).expanduser()
     if not path.is_dir():
-        raise ValueError(f"data_dir {str(data_dir)!r} is not a directory")
+        raise ParameterError("data_dir", f"must be a directory, got {str(data_dir)!r}")
     return path
 
 

@@ -3,14 +3,15 @@
 On disk a trajectory is a tidy long table, one row per point and layer, plus a small JSON
 sidecar with the estimator settings and the layer names::
 
-    trajectory.csv      point,iteration,epoch,loss,layer,i_xt,i_ty,h_t,sigma[,i_ty_label]
+    trajectory.csv      point,iteration,epoch,loss,layer,i_xt,i_t_out,h_t,sigma[,i_t_label]
     trajectory.json     {"format": "infoplane-tf/trajectory", "layers": [...], ...}
 
 The writer appends the rows of a point in one write and flushes, so a killed process loses at
 most the point being written; the loader drops such an incomplete last point. A point whose
 activations were not finite (a diverged model) is written with empty value cells, never NaN,
 and loads as NaN with ``valid`` False. Finished runs may gzip the table
-(``trajectory.csv.gz``); the loader reads both.
+(``trajectory.csv.gz``); the loader reads both. Tables written before 0.2 name I(T;X') ``i_ty``
+and I(T;Y) ``i_ty_label``; they load under the new names.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import csv
 import gzip
 import io
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,12 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
+from infoplane_tf.io.cells import format_number, parse_number
+
 FORMAT = "infoplane-tf/trajectory"
 TABLE_NAME = "trajectory.csv"
 SIDECAR_NAME = "trajectory.json"
 POINT_COLUMNS = ("point", "iteration", "epoch", "loss")
-VALUE_COLUMNS = ("i_xt", "i_ty", "h_t", "sigma")
-LABEL_COLUMN = "i_ty_label"
+#: Per-layer quantities of every point: I(X;T), I(T;X') (the network's output), S(T), σ.
+VALUE_COLUMNS = ("i_xt", "i_t_out", "h_t", "sigma")
+#: I(T;Y) with the class labels, recorded when labels are given.
+LABEL_COLUMN = "i_t_label"
+#: Column names of tables written before 0.2.
+OLD_COLUMNS = {"i_ty": "i_t_out", "i_ty_label": "i_t_label"}
 
 
 class TrajectoryFormatError(ValueError):
@@ -49,10 +55,10 @@ class Trajectory:
         epochs: (P,) float, training time in epochs at each point (iterations / steps per epoch).
         loss: (P,) float, the training loss Keras reported at the point (NaN before training).
         i_xt: (P, L) I(X;T) in bits.
-        i_ty: (P, L) I(T;X') in bits: with the network's output X' (the paper's Y).
+        i_t_out: (P, L) I(T;X') in bits: with the network's output X' (the paper's "Y").
         h_t: (P, L) S(T) in bits.
         sigma: (P, L) the kernel width used for each layer (activation units).
-        i_ty_label: (P, L) I(T;Y) in bits with the class labels, or None without labels.
+        i_t_label: (P, L) I(T;Y) in bits with the class labels, or None without labels.
         valid: (P,) bool; False where the activations were not finite (values are NaN there).
         settings: the estimator settings and metadata of the sidecar.
     """
@@ -62,10 +68,10 @@ class Trajectory:
     epochs: np.ndarray
     loss: np.ndarray
     i_xt: np.ndarray
-    i_ty: np.ndarray
+    i_t_out: np.ndarray
     h_t: np.ndarray
     sigma: np.ndarray
-    i_ty_label: np.ndarray | None = None
+    i_t_label: np.ndarray | None = None
     valid: np.ndarray | None = None
     settings: dict = field(default_factory=dict)
 
@@ -76,8 +82,13 @@ class Trajectory:
     def __len__(self) -> int:
         return len(self.iterations)
 
+    @property
+    def i_ty(self) -> np.ndarray:
+        """The 0.1 name of ``i_t_out``, I(T;X') (kept for old code)."""
+        return self.i_t_out
+
     def layer(self, name: str) -> dict[str, np.ndarray]:
-        """The (P,) series of one layer: ``i_xt``, ``i_ty``, ``h_t``, ``sigma`` (+ label MI).
+        """The (P,) series of one layer: ``i_xt``, ``i_t_out``, ``h_t``, ``sigma``, ``i_t_label``.
 
         Raises:
             KeyError: ``name`` is not a recorded layer (the message lists them).
@@ -87,8 +98,8 @@ class Trajectory:
             raise KeyError(f"no layer {name!r} in this trajectory; layers: {listed}")
         j = self.layers.index(name)
         series = {key: getattr(self, key)[:, j] for key in VALUE_COLUMNS}
-        if self.i_ty_label is not None:
-            series[LABEL_COLUMN] = self.i_ty_label[:, j]
+        if self.i_t_label is not None:
+            series[LABEL_COLUMN] = self.i_t_label[:, j]
         return series
 
     def to_dataframe(self):
@@ -114,8 +125,8 @@ def _long_columns(trajectory: Trajectory) -> dict[str, np.ndarray]:
     }
     for key in VALUE_COLUMNS:
         columns[key] = getattr(trajectory, key).reshape(-1)
-    if trajectory.i_ty_label is not None:
-        columns[LABEL_COLUMN] = trajectory.i_ty_label.reshape(-1)
+    if trajectory.i_t_label is not None:
+        columns[LABEL_COLUMN] = trajectory.i_t_label.reshape(-1)
     return columns
 
 
@@ -128,12 +139,13 @@ class TrajectoryBuffer:
     """Growable arrays of recorded points: memory is the recorded floats, nothing more.
 
     Args:
-        layers: layer names; has_labels: whether ``i_ty_label`` is recorded; settings: metadata.
+        layers: layer names; keys: the recorded quantities (``VALUE_COLUMNS`` [+
+            ``LABEL_COLUMN``]); settings: metadata.
     """
 
-    def __init__(self, layers: Sequence[str], has_labels: bool, settings: dict | None = None):
+    def __init__(self, layers: Sequence[str], keys: Sequence[str], settings: dict | None = None):
         self.layers = tuple(layers)
-        self.keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if has_labels else ())
+        self.keys = tuple(keys)
         self.settings = dict(settings or {})
         self._size = 0
         self._scalars = np.empty((64, 3))  # iteration, epoch, loss
@@ -184,16 +196,16 @@ class TrajectoryWriter:
 
     Args:
         path: the table's path (``.csv``); its sidecar is written next to it at once.
-        layers: layer names; has_labels: whether the ``i_ty_label`` column exists.
+        layers: layer names; keys: the value columns (as ``TrajectoryBuffer``).
         settings: JSON-ready metadata for the sidecar (estimator settings, schedule, ...).
     """
 
     def __init__(
-        self, path: str | os.PathLike, layers: Sequence[str], has_labels: bool, settings: dict
+        self, path: str | os.PathLike, layers: Sequence[str], keys: Sequence[str], settings: dict
     ):
         self.path = Path(path)
         self.layers = tuple(layers)
-        self.keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if has_labels else ())
+        self.keys = tuple(keys)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         sidecar = {
             "format": FORMAT,
@@ -212,9 +224,9 @@ class TrajectoryWriter:
     def append(self, iteration: int, epoch: float, loss: float, values: dict | None) -> None:
         """Writes the L rows of a point in one write and flushes (values None: missing point)."""
         lines = []
-        head = f"{self._points},{iteration},{_number(epoch)},{_number(loss)}"
+        head = f"{self._points},{iteration},{format_number(epoch)},{format_number(loss)}"
         for j, layer in enumerate(self.layers):
-            cells = ("" if values is None else _number(values[key][j]) for key in self.keys)
+            cells = ("" if values is None else format_number(values[key][j]) for key in self.keys)
             lines.append(f"{head},{layer},{','.join(cells)}\n")
         self._file.write("".join(lines))
         self._file.flush()
@@ -224,12 +236,6 @@ class TrajectoryWriter:
         """Closes the table (idempotent)."""
         if not self._file.closed:
             self._file.close()
-
-
-def _number(value: float) -> str:
-    """A float as text with 8 significant digits; empty for NaN/Inf (never a fake value)."""
-    value = float(value)
-    return f"{value:.8g}" if math.isfinite(value) else ""
 
 
 def compress_table(path: str | os.PathLike) -> Path:
@@ -284,14 +290,8 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
             the file and line), or rows that do not match the sidecar's layers.
     """
     table = find_table(path)
-    sidecar_file = sidecar_path(table)
-    try:
-        sidecar = json.loads(sidecar_file.read_text())
-        layers = tuple(sidecar["layers"])
-    except FileNotFoundError:
-        raise TrajectoryFormatError(f"{sidecar_file}: missing (the table's sidecar)") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise TrajectoryFormatError(f"{sidecar_file}: not a trajectory sidecar ({error})") from None
+    sidecar = _read_sidecar(sidecar_path(table))
+    layers = tuple(sidecar["layers"])
     text = _read_text(table)
     complete = text.endswith("\n")
     lines = text.split("\n")
@@ -299,27 +299,57 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
         lines = lines[:-1]
     if not lines or not lines[0]:
         raise TrajectoryFormatError(f"{table}: empty file (no header line)")
-    header = lines[0].split(",")
+    keys = _value_keys(table, lines[0].split(","))
+    rows = lines[1:]
+    if not complete and rows:
+        rows = rows[:-1]  # the line being written when the process died
+    scalars, values = _parse_rows(table, rows, layers, len(POINT_COLUMNS) + 1 + len(keys))
+    settings = {k: v for k, v in sidecar.items() if k not in ("layers", "columns")}
+    return Trajectory(
+        layers=layers,
+        iterations=scalars[:, 0].astype(np.int64),
+        epochs=scalars[:, 1],
+        loss=scalars[:, 2],
+        settings=settings,
+        **{key: values[:, :, k] for k, key in enumerate(keys)},
+    )
+
+
+def _read_sidecar(path: Path) -> dict:
+    try:
+        sidecar = json.loads(path.read_text())
+        tuple(sidecar["layers"])
+    except FileNotFoundError:
+        raise TrajectoryFormatError(f"{path}: missing (the table's sidecar)") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise TrajectoryFormatError(f"{path}: not a trajectory sidecar ({error})") from None
+    return sidecar
+
+
+def _value_keys(table: Path, header: list[str]) -> tuple[str, ...]:
+    """The value columns of a table from its header (old column names are renamed)."""
+    header = [OLD_COLUMNS.get(name, name) for name in header]
     keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if LABEL_COLUMN in header else ())
     expected = [*POINT_COLUMNS, "layer", *keys]
     if header != expected:
         raise TrajectoryFormatError(
             f"{table} line 1: header {','.join(header)!r}, expected {','.join(expected)!r}"
         )
-    rows = lines[1:]
-    if not complete and rows:
-        rows = rows[:-1]  # the line being written when the process died
+    return keys
+
+
+def _parse_rows(table: Path, rows: list[str], layers: tuple[str, ...], n_fields: int):
+    """``(scalars (P, 3), values (P, L, keys))`` of the whole points among ``rows``."""
     n_layers = len(layers)
     parsed = []
     for number, row in enumerate(csv.reader(io.StringIO("\n".join(rows))), start=2):
-        if len(row) != len(expected):
+        if len(row) != n_fields:
             raise TrajectoryFormatError(
-                f"{table} line {number}: expected {len(expected)} fields, got {len(row)}"
+                f"{table} line {number}: expected {n_fields} fields, got {len(row)}"
             )
         try:
             point, iteration = int(row[0]), int(row[1])
-            epoch, loss = _cell(row[2]), _cell(row[3])
-            values = [_cell(cell) for cell in row[5:]]
+            numbers = [parse_number(cell) for cell in (row[2], row[3], *row[5:])]
         except ValueError as error:
             raise TrajectoryFormatError(f"{table} line {number}: {error}") from None
         expected_layer = layers[(number - 2) % n_layers]
@@ -328,26 +358,11 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
                 f"{table} line {number}: expected point {(number - 2) // n_layers} layer "
                 f"{expected_layer!r}, got point {point} layer {row[4]!r}"
             )
-        parsed.append((iteration, epoch, loss, values))
+        parsed.append((iteration, *numbers))
     n_points = len(parsed) // n_layers  # an incomplete last point is dropped
-    parsed = parsed[: n_points * n_layers]
-    scalars = np.array([p[:3] for p in parsed[::n_layers]], dtype=float).reshape(n_points, 3)
-    values = np.array([p[3] for p in parsed], dtype=float).reshape(n_points, n_layers, len(keys))
-    arrays = {key: values[:, :, k] for k, key in enumerate(keys)}
-    settings = {k: v for k, v in sidecar.items() if k not in ("layers", "columns")}
-    return Trajectory(
-        layers=layers,
-        iterations=scalars[:, 0].astype(np.int64),
-        epochs=scalars[:, 1],
-        loss=scalars[:, 2],
-        settings=settings,
-        **arrays,
-    )
-
-
-def _cell(text: str) -> float:
-    """A numeric cell; empty means missing (NaN)."""
-    return float(text) if text else math.nan
+    whole = np.array(parsed[: n_points * n_layers], dtype=float)
+    whole = whole.reshape(n_points, n_layers, n_fields - 2)  # iteration, epoch, loss, values
+    return whole[:, 0, :3], whole[:, :, 3:]
 
 
 def _read_text(path: Path) -> str:

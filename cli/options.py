@@ -1,0 +1,112 @@
+"""Options shared by the commands, defined once; choices and defaults come from the library
+(``infoplane_tf.catalog`` and ``TrainConfig``), which imports no TensorFlow."""
+
+import click
+
+from infoplane_tf.catalog import (
+    DATASET_NAMES,
+    EXPERIMENT_NAMES,
+    MODEL_NAMES,
+    MODELS,
+    PLOT_KINDS,
+    SCHEDULE_FORMS,
+    SIGMA_RULES,
+)
+from infoplane_tf.workflows.config import TrainConfig
+
+DEFAULTS = TrainConfig()
+
+
+def _units(ctx, param, value):
+    """``--hidden-units 256,128`` → (256, 128); ``""`` or ``none`` → () (a shallow model)."""
+    if value is None:
+        return None
+    if value.strip().lower() in ("", "none"):
+        return ()
+    try:
+        units = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+    if any(unit <= 0 for unit in units):
+        raise click.BadParameter(f"widths must be positive, got {value!r}")
+    return units
+
+
+def _names(ctx, param, value):
+    """``a,b`` → ("a", "b")."""
+    return None if value is None else tuple(n.strip() for n in value.split(",") if n.strip())
+
+
+model = click.option(
+    "--model",
+    type=click.Choice(MODEL_NAMES),
+    default=DEFAULTS.model,
+    show_default=True,
+    help="; ".join(f"{name}: {spec.description}" for name, spec in MODELS.items()),
+)
+dataset = click.option(
+    "--dataset",
+    type=click.Choice(DATASET_NAMES),
+    default=None,
+    help="Default: full MNIST when available locally or downloadable, else the embedded "
+    "mnist-5k (with a notice). An explicit choice never falls back.",
+)
+record = click.option(
+    "--record",
+    default=DEFAULTS.record,
+    show_default=True,
+    help=f"When to record a point: {SCHEDULE_FORMS}.",
+)
+probe_size = click.option(
+    "--probe-size",
+    type=int,
+    default=DEFAULTS.probe_size,
+    show_default=True,
+    help="Probe set = the first N test images.",
+)
+sigma_rule = click.option(
+    "--sigma-rule",
+    default=DEFAULTS.sigma_rule,
+    show_default=True,
+    help=f"Kernel width: {', '.join(SIGMA_RULES)}, or a fixed number.",
+)
+alpha = click.option("--alpha", type=float, default=DEFAULTS.alpha, show_default=True,
+                     help="Renyi order.")  # fmt: skip
+gamma = click.option(
+    "--gamma",
+    type=float,
+    default=DEFAULTS.gamma,
+    show_default=True,
+    help="Scale of the paper/scaled width rules.",
+)
+hidden_units = click.option(
+    "--hidden-units",
+    callback=_units,
+    default=None,
+    help="Encoder widths, e.g. 256,128 (default: the model's own; 'none' = shallow).",
+)
+experiments = click.option(
+    "--experiments",
+    callback=_names,
+    default=",".join(EXPERIMENT_NAMES),
+    show_default=True,
+    help="Comma-separated subset of the experiments.",
+)
+kind = click.option(
+    "--kind",
+    type=click.Choice(tuple(PLOT_KINDS)),
+    default="all",
+    show_default=True,
+    help="; ".join(f"{name}: {text}" for name, text in PLOT_KINDS.items()),
+)
+layers = click.option(
+    "--layers", callback=_names, default=None, help="Comma-separated layers, e.g. E1,Z."
+)
+
+
+def number(name: str, help_text: str, kind=float):
+    """A numeric ``train`` option whose default is ``TrainConfig``'s field of the same name."""
+    field = name.lstrip("-").replace("-", "_")
+    return click.option(
+        name, type=kind, default=getattr(DEFAULTS, field), show_default=True, help=help_text
+    )

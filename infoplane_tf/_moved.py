@@ -1,0 +1,42 @@
+"""Old module paths, kept importable: ``infoplane_tf.trajectory`` is ``infoplane_tf.io.trajectory``.
+
+An import of an old path loads the module at its new home and returns that same module object
+(its private names included), so code written against 0.1 keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+#: Old module path → where it lives now.
+MOVED = {
+    "infoplane_tf.callback": "infoplane_tf.callbacks.info_plane",
+    "infoplane_tf.trajectory": "infoplane_tf.io.trajectory",
+    "infoplane_tf.runs": "infoplane_tf.io.runs",
+    "infoplane_tf.datasets": "infoplane_tf.data.datasets",
+    "infoplane_tf.phases": "infoplane_tf.analysis.phases",
+    "infoplane_tf.training": "infoplane_tf.workflows.training",
+    "infoplane_tf.experiments": "infoplane_tf.workflows.suite",
+}
+
+
+class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in MOVED:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module(MOVED[spec.name])
+
+    def exec_module(self, module):
+        pass  # already executed at its new home
+
+
+def install() -> None:
+    """Makes the old paths importable (idempotent)."""
+    if not any(isinstance(finder, _Alias) for finder in sys.meta_path):
+        sys.meta_path.append(_Alias())

@@ -1,0 +1,272 @@
+"""InfoPlaneCallback: the information plane of every layer, recorded live during ``model.fit``.
+
+When a point is due, the training thread only takes a snapshot of the model's weights (one
+cheap call: copy-on-write buffers). A ``PointWorker`` estimates the snapshots a few at a time
+in a background thread with the model's compiled point function (``ModelProbe``), and a
+``PointRecorder`` streams the finished points to memory, disk and TensorBoard, in order.
+Why this shape, and what it costs: ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from infoplane_tf.callbacks.recorder import PointRecorder
+from infoplane_tf.callbacks.schedule import Schedule
+from infoplane_tf.callbacks.worker import DuePoint, PointWorker
+from infoplane_tf.catalog import PAPER
+from infoplane_tf.estimator import InformationPlane
+from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
+from infoplane_tf.probe import ModelProbe
+from infoplane_tf.validation import names, positive_int
+
+#: Weight snapshots held at once are capped to this many bytes.
+SNAPSHOT_BUDGET_BYTES = 128 * 2**20
+
+
+class InfoPlaneCallback(keras.callbacks.Callback):
+    """Records I(X;T), I(T;X'), S(T) (and I(T;Y) with labels) of every layer during ``fit``.
+
+    Works with any functional or Sequential model and with subclassed models that meet
+    ``infoplane_tf.models.MeasurableModel`` (this package's autoencoders do); see
+    ``infoplane_tf.probe`` for which layers are measured. Place it before ``CSVLogger`` so the
+    copies it writes into ``logs`` are logged too.
+
+    Args:
+        x_probe: (n, ...) probe inputs X, the same at every point (paper: the first 100 test
+            images); n ≥ 2, finite.
+        y_probe: optional (n,) integer class labels of the probe, for I(T;Y).
+        every: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
+            ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
+            plus one point before the first update.
+        layers: names of the layers to measure (default: see ``infoplane_tf.probe``).
+        alpha, sigma, gamma, dtype: estimator settings, see ``InformationPlane``.
+        filepath: where to stream the trajectory table (``.csv`` plus a ``.json`` sidecar),
+            or None to keep it in memory only.
+        log_layer: layer whose I(X;T) and I(T;X') are copied into Keras ``logs`` at every
+            epoch end as ``i_xt_<layer>`` and ``i_t_out_<layer>``; "auto" = the bottleneck of
+            an autoencoder or the narrowest measured layer; None = no copies.
+        tensorboard_dir: if given, per-layer scalars of every point (step = iteration).
+        seed: seed of a variational model's per-point noise (recomputing a point gives the
+            same value).
+        points_per_call: due points estimated per compiled call; default 4, or 1 with
+            ``every="epoch"``; fewer when snapshots would exceed 128 MiB.
+        background: estimate in a background thread while training goes on (default); with
+            ``background=False`` every batch of points is estimated before training goes on.
+
+    Attributes:
+        trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``); reading it
+            first finishes the points still being estimated.
+
+    Durability: points are flushed to ``filepath`` as they are finished, and every due point
+    is finished at each epoch end; a process killed mid-epoch loses fewer than
+    ``2 * points_per_call`` points. The point before training is written before the first
+    update, except when the model's point function is still to be compiled: compilation then
+    overlaps the first training steps, and their points queue up until it is done.
+
+    Raises:
+        ValueError: bad arguments (here), or an unknown layer or a model that cannot be
+            measured (at ``on_train_begin``, before training).
+    """
+
+    def __init__(
+        self,
+        x_probe,
+        y_probe=None,
+        *,
+        every="epoch",
+        layers: Sequence[str] | None = None,
+        alpha: float = PAPER.alpha,
+        sigma: str | float = PAPER.sigma_rule,
+        gamma: float = PAPER.gamma,
+        dtype: str = "float32",
+        filepath: str | os.PathLike | None = None,
+        log_layer: str | None = "auto",
+        tensorboard_dir: str | os.PathLike | None = None,
+        seed: int = 0,
+        points_per_call: int | None = None,
+        background: bool = True,
+    ):
+        super().__init__()
+        self.schedule = Schedule(every)
+        self.requested_layers = None if layers is None else names("layers", layers)
+        if points_per_call is None:
+            points_per_call = 1 if self.schedule.kind == "epoch" else 4
+        self.points_per_call = positive_int("points_per_call", points_per_call)
+        self.plane = InformationPlane(
+            x_probe, y_probe, alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype
+        )
+        self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
+        self.filepath = None if filepath is None else os.fspath(filepath)
+        self.log_layer = log_layer
+        self.tensorboard_dir = tensorboard_dir
+        self.seed = int(seed)
+        self.background = bool(background)
+        self.keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
+        self.layer_names: tuple[str, ...] = ()
+        self._probe: ModelProbe | None = None
+        self._recorder: PointRecorder | None = None
+        self._worker: PointWorker | None = None
+        self._log_key: str | None = None
+        self._steps: int | None = None
+        self._iteration = self._epoch_start = self._scheduled = 0
+
+    # Keras hooks ------------------------------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        self._close()  # a fit that raised earlier may have left points behind
+        self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
+        self.layer_names = self._probe.names
+        self._log_key = self._resolve_log_layer()
+        self._steps, epochs = self.params.get("steps"), self.params.get("epochs")
+        self._iteration = int(self.model.optimizer.iterations.numpy())
+        self.schedule.start(self._iteration, self._steps * epochs if self._steps else None)
+        settings = {
+            "estimator": self.plane.settings(),
+            "schedule": self.schedule.to_json(),
+            "steps_per_epoch": self._steps,
+            "epochs": epochs,
+            "model": type(self.model).__name__,
+            "probe_noise_seed": self.seed,
+        }
+        self._recorder = PointRecorder(
+            self.layer_names, self.keys, settings, self.filepath, self.tensorboard_dir
+        )
+        fits = SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1)
+        points = max(1, min(self.points_per_call, fits // 2))
+        function = self._probe.point_function(self.plane, points, one_core=self.background)
+        self._worker = PointWorker(
+            self._estimator(function),
+            self._store,
+            points,
+            self.background,
+            max_pending=fits,
+            warm=function.trace_count > 0,
+        )
+        self._scheduled = 0
+        self._due(loss=math.nan)  # the point before the first update
+        if self._worker.warm:
+            self._finish()  # at once: its errors show before training
+
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        previous, self._iteration = self._iteration, self._epoch_start + batch + 1
+        if self.schedule.due_after_batch(self._iteration, previous):
+            self._due(loss=_loss(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.schedule.kind == "epoch":
+            self._due(loss=_loss(logs))
+        self._finish()
+        if logs is not None and self._log_key is not None:
+            j = self.layer_names.index(self._log_key)
+            for key in ("i_xt", "i_t_out"):
+                logs[f"{key}_{self._log_key}"] = self._recorder.buffer.last(key)[j]
+
+    def on_train_end(self, logs=None):
+        try:
+            self._finish()
+        finally:
+            self._close()
+        if self._recorder.missing:
+            warnings.warn(
+                f"InfoPlaneCallback: {self._recorder.missing} information-plane point(s) were "
+                "recorded as missing because the activations were not finite (diverged model)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    # Results ----------------------------------------------------------------------------------
+
+    @property
+    def trajectory(self) -> Trajectory:
+        """Everything recorded so far in the current (or last) fit, as a ``Trajectory``."""
+        if self._recorder is None:
+            empty = np.zeros((0, 0))
+            return Trajectory((), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), *[empty] * 4)
+        self._finish()
+        return self._recorder.trajectory()
+
+    def measure(self, point_index: int = 0) -> dict[str, np.ndarray]:
+        """Computes a point now, on the model's current weights, without recording it.
+
+        Args:
+            point_index: selects the fixed noise of a variational model's sampled code.
+
+        Returns:
+            A dict of (L,) arrays in bits (``self.keys``) and the bool ``finite``.
+        """
+        if self._probe is None or self._probe.model is not self.model:
+            self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
+            self.layer_names = self._probe.names
+        self._finish()
+        function = self._probe.point_function(self.plane, 1, one_core=self.background)
+        values, finite = self._estimator(function)([self._probe.snapshot()], [point_index])
+        return {**dict(zip(self.keys, values[0], strict=True)), "finite": finite[0]}
+
+    # Internals --------------------------------------------------------------------------------
+
+    def _estimator(self, function):
+        """``estimate(snapshots, indices) -> (values (P, keys, L), finite (P,))``, NumPy."""
+        seed, probe, x = tf.constant(self.seed, tf.int64), self.plane.probe, self.x_probe
+
+        def estimate(snapshots, indices):
+            result = function(probe, x, snapshots, tf.constant(indices, tf.int64), seed)
+            values = np.stack([result[key].numpy() for key in self.keys], axis=1)
+            return values, result["finite"].numpy()
+
+        return estimate
+
+    def _due(self, loss: float) -> None:
+        epoch = self._iteration / self._steps if self._steps else math.nan
+        self._scheduled += 1
+        point = DuePoint(self._scheduled - 1, self._iteration, epoch, loss, self._probe.snapshot())
+        self._worker.submit(point)
+        self._recorder.warn_missing()
+
+    def _store(self, point: DuePoint, values) -> None:
+        self._recorder.append(point.iteration, point.epoch, point.loss, values)
+
+    def _finish(self) -> None:
+        if self._worker is not None:
+            self._worker.finish()
+            self._recorder.warn_missing()
+
+    def _close(self) -> None:
+        worker, self._worker = self._worker, None
+        try:
+            if worker is not None:
+                worker.close()
+        finally:
+            if self._recorder is not None:
+                self._recorder.close()
+
+    def _resolve_log_layer(self) -> str | None:
+        if self.log_layer is None:
+            return None
+        if self.log_layer == "auto":
+            widths = self._probe.widths
+            return self._probe.bottleneck or min(self.layer_names, key=widths.get)
+        if self.log_layer not in self.layer_names:
+            raise ValueError(
+                f"log_layer {self.log_layer!r} is not a measured layer; measured: "
+                f"{', '.join(self.layer_names)}"
+            )
+        return self.log_layer
+
+
+def _loss(logs) -> float:
+    """The training loss from Keras ``logs`` (NaN when absent)."""
+    if not logs or "loss" not in logs:
+        return math.nan
+    return float(logs["loss"])

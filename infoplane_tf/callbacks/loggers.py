@@ -1,0 +1,158 @@
+"""The training run's own callbacks: the loss history file and one live progress line."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import keras
+import tensorflow as tf
+
+from infoplane_tf.io.runs import HistoryWriter
+
+
+class LossRecorder(keras.callbacks.Callback):
+    """Writes ``history.csv``: per-epoch train/test loss, and per-iteration when asked.
+
+    Per epoch: Keras's mean training objective and its ``val_loss`` on the whole test set.
+    Per iteration: that step's own objective (recovered exactly from Keras's running mean,
+    ``k·m_k − (k−1)·m_{k−1}``) and the objective on the given test images, computed without
+    touching the model's metric state.
+
+    Args:
+        path: the history file; x_test, y_test: the test subset of the per-iteration loss;
+        per_iteration: whether to write a row per training iteration.
+    """
+
+    def __init__(self, path: Path, x_test, y_test, per_iteration: bool):
+        super().__init__()
+        self.path = path
+        self.x_test, self.y_test = tf.constant(x_test), tf.constant(y_test)
+        self.per_iteration = per_iteration
+        self.last_train = self.last_test = math.nan
+        self.writer: HistoryWriter | None = None
+        self.iteration = self.steps = 0
+        self.running_mean = 0.0
+        self.test_objective = None
+
+    def on_train_begin(self, logs=None):
+        self.writer = HistoryWriter(self.path)
+        self.iteration = int(self.model.optimizer.iterations.numpy())
+        self.steps = self.params.get("steps") or 1
+        self.test_objective = _test_objective(self.model)
+        if self.per_iteration:
+            test = float(self.test_objective(self.x_test, self.y_test))
+            self.writer.append(self.iteration, 0.0, "iteration", math.nan, test)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.running_mean = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.iteration += 1
+        if not self.per_iteration:
+            return
+        k, mean = batch + 1, float(logs["loss"])
+        step_loss = k * mean - (k - 1) * self.running_mean
+        self.running_mean = mean
+        test = float(self.test_objective(self.x_test, self.y_test))
+        self.writer.append(
+            self.iteration, self.iteration / self.steps, "iteration", step_loss, test
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.last_train = float(logs.get("loss", math.nan))
+        self.last_test = float(logs.get("val_loss", math.nan))
+        self.writer.append(self.iteration, epoch + 1, "epoch", self.last_train, self.last_test)
+
+    def on_train_end(self, logs=None):
+        self.writer.close()
+
+
+def _test_objective(model):
+    """The model's objective on given data, compiled, leaving its metric variables as they were."""
+    variables = list(model.metrics_variables)
+
+    @tf.function(autograph=False)
+    def test_objective(x, y):
+        # compute_loss may update metrics (KL, label accuracy): restore them afterwards so the
+        # training logs stay exactly Keras's.
+        saved = [tf.identity(v) for v in variables]
+        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False), training=False)
+        with tf.control_dependencies([loss]):
+            for variable, value in zip(variables, saved, strict=True):
+                variable.assign(value)
+        return loss
+
+    return test_objective
+
+
+class ProgressLine(keras.callbacks.Callback):
+    """One live progress line: a bar, iteration, loss, the logged I(X;T) and the time left.
+
+    On a terminal the line is redrawn in place (at most 5 times a second); elsewhere (a log
+    file) a line is written at each tenth of the training. Place it after the
+    ``InfoPlaneCallback``, whose copies into ``logs`` (``i_xt_<layer>``) it shows.
+
+    Args:
+        stream: where to write (default: standard error).
+        width: characters of the bar.
+    """
+
+    def __init__(self, stream: TextIO | None = None, width: int = 24):
+        super().__init__()
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total = self.iteration = self.epoch_start = 0
+        self.started = self.drawn = 0.0
+        self.info: dict = {}
+
+    def on_train_begin(self, logs=None):
+        self.total = (self.params.get("steps") or 0) * (self.params.get("epochs") or 0)
+        self.iteration = int(self.model.optimizer.iterations.numpy())
+        self.started, self.drawn, self.info = time.time(), 0.0, {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = self.iteration
+
+    def on_train_batch_end(self, batch, logs=None):
+        previous, self.iteration = self.iteration, self.epoch_start + batch + 1
+        self.info["loss"] = (logs or {}).get("loss", math.nan)
+        now = time.time()
+        tenth = max(1, self.total // 10)
+        if (self.live and now - self.drawn >= 0.2) or (
+            not self.live and self.iteration // tenth > previous // tenth
+        ):
+            self._draw(now)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.info.update((k, v) for k, v in (logs or {}).items() if k.startswith("i_xt_"))
+        self.info["test"] = (logs or {}).get("val_loss", math.nan)
+
+    def on_train_end(self, logs=None):
+        self._draw(time.time())
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _draw(self, now: float) -> None:
+        self.drawn = now
+        done = self.iteration / self.total if self.total else 0.0
+        elapsed = now - self.started
+        left = elapsed * (1 - done) / done if done > 0 else math.nan
+        bar = "#" * int(done * self.width)
+        parts = [f"[{bar:<{self.width}}] {self.iteration}/{self.total or '?'}"]
+        parts.append(f"loss {float(self.info.get('loss', math.nan)):.5f}")
+        if "test" in self.info:
+            parts.append(f"test {float(self.info['test']):.5f}")
+        parts += [
+            f"I(X;{k[5:]}) {float(v):.2f} bits" for k, v in self.info.items() if k[:5] == "i_xt_"
+        ]
+        parts.append(f"{elapsed:.0f} s" + ("" if math.isnan(left) else f", {left:.0f} s left"))
+        line = "  ".join(parts)
+        self.stream.write(("\r" + line + "\x1b[K") if self.live else line + "\n")
+        self.stream.flush()

@@ -1,0 +1,322 @@
+"""Whole information-plane points for a fixed probe set: one compiled point function.
+
+A point measures L representations T_1..T_L and the network's output X' on the same n probe
+inputs X (and their labels Y). It needs M = 3L + 1 unit-trace n × n matrices (4L + 1 with
+labels), laid out as ``PointLayout`` says, whose entropies give I(X;T), I(T;X') and I(T;Y).
+``PointFunction`` computes P points per call: a ``forward`` turns the call's inputs into the
+activations, the matrices are built under XLA together with that forward pass, and their
+spectra are taken outside XLA (TF issues #50017, #62461). ``InformationPlane.__call__`` (the
+user path) and ``InfoPlaneCallback`` (the training path) both go through it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple, Protocol
+
+import tensorflow as tf
+
+from infoplane_tf.catalog import PAPER
+from infoplane_tf.estimator.checks import (
+    as_samples,
+    check_alpha,
+    check_dtype,
+    check_gamma,
+    check_same_samples,
+    check_samples_shape,
+    check_sigma,
+)
+from infoplane_tf.estimator.kernels import (
+    flatten_samples,
+    gaussian_gram,
+    label_gram,
+    normalize_kernels,
+)
+from infoplane_tf.estimator.spectra import (
+    eigvalsh_one_at_a_time,
+    entropy_of_kernels,
+    spectral_entropy,
+)
+from infoplane_tf.validation import ParameterError
+
+
+class ProbeKernels(NamedTuple):
+    """What every point of one probe shares: the Gram matrices and entropies of X and Y."""
+
+    k_x: tf.Tensor  # (n, n)
+    h_x: tf.Tensor  # () bits
+    k_y: tf.Tensor | None = None  # (n, n) label kernel
+    h_y: tf.Tensor | None = None  # () bits
+
+
+@dataclasses.dataclass(frozen=True)
+class PointLayout:
+    """The order of a point's matrices: T_1..T_L, X', (X,T_l)..., (T_l,X')..., (T_l,Y)...
+
+    The joint matrices are Hadamard products of Gram matrices (normalized afterwards).
+    """
+
+    n_layers: int
+    labels: bool
+
+    @property
+    def size(self) -> int:
+        """M, the number of matrices of one point."""
+        return (4 if self.labels else 3) * self.n_layers + 1
+
+    def values(self, h: tf.Tensor, widths: tf.Tensor, finite, probe: ProbeKernels) -> dict:
+        """The point's quantities from the entropies h (..., M) of its matrices, in bits.
+
+        Returns ``i_xt``, ``i_t_out``, ``h_t``, ``sigma`` (..., L), ``i_t_label`` (..., L) with
+        labels, ``h_output`` and ``sigma_output`` (...), and the bool ``finite`` (...).
+        """
+        n = self.n_layers
+        h_t, h_out = h[..., :n], h[..., n]
+        result = {
+            "i_xt": probe.h_x + h_t - h[..., n + 1 : 2 * n + 1],
+            "i_t_out": h_t + h_out[..., None] - h[..., 2 * n + 1 : 3 * n + 1],
+            "h_t": h_t,
+            "sigma": widths[..., :n],
+            "h_output": h_out,
+            "sigma_output": widths[..., n],
+            "finite": finite,
+        }
+        if self.labels:
+            result["i_t_label"] = h_t + probe.h_y - h[..., 3 * n + 1 :]
+        return result
+
+
+def point_matrices(tensors: Sequence[tf.Tensor], probe: ProbeKernels, sigma, gamma):
+    """The matrices of P points, their kernel widths and a finite flag per point.
+
+    Args:
+        tensors: L + 1 tensors (P, n, d_l): the layers T_1..T_L, then the output X'.
+        probe: the probe's kernels; sigma, gamma: the width rule (see ``gaussian_gram``).
+
+    Returns:
+        ``(A, widths, finite)``: A (P, M, n, n) in ``PointLayout`` order, widths (P, L + 1),
+        finite (P,) bool. A point with non-finite activations gets identity/n matrices
+        (eigvalsh fails on NaN) and ``finite`` False.
+    """
+    finite = tf.reduce_all(
+        tf.stack([tf.reduce_all(tf.math.is_finite(t), axis=[1, 2]) for t in tensors]), axis=0
+    )
+    grams, widths = zip(*(gaussian_gram(t, sigma, gamma) for t in tensors), strict=True)
+    grams, widths = tf.stack(grams, axis=1), tf.stack(widths, axis=1)
+    n_layers = len(tensors) - 1
+    layer_grams, k_out = grams[:, :n_layers], grams[:, n_layers:]
+    parts = [grams, probe.k_x * layer_grams, layer_grams * k_out]
+    if probe.k_y is not None:
+        parts.append(layer_grams * probe.k_y)
+    a = normalize_kernels(tf.concat(parts, axis=1))
+    n = probe.k_x.shape[0]
+    placeholder = tf.eye(n, dtype=a.dtype) / n
+    return tf.where(finite[:, None, None, None], a, placeholder), widths, finite
+
+
+# One module-level XLA function: every point function whose matrices have the same shapes and
+# settings shares its compilation, whatever model produced the activations. No autograph: the
+# code has no tensor-dependent Python control flow, and converting it (and every Keras layer a
+# forward pass calls) costs more than a second per new model (see benchmarks/README.md).
+_point_matrices_xla = tf.function(point_matrices, jit_compile=True, autograph=False)
+
+
+class Forward(Protocol):
+    """What a ``PointFunction`` measures: its call's inputs → P points' activations."""
+
+    def __call__(self, *inputs) -> tuple[list[tf.Tensor], tf.Tensor]:
+        """The L layers' activations (P, n, ...) and the output (P, n, ...)."""
+
+
+def activations_forward(layers, output):
+    """The ``Forward`` of ``InformationPlane.__call__``: one point of given activations."""
+    return [t[None] for t in layers], output[None]
+
+
+class PointFunction:
+    """The compiled estimator of P points at a time for one plane and one ``forward``.
+
+    ``f(probe, *inputs)`` returns the dict of ``PointLayout.values`` with a leading axis of P
+    points, for the ``ProbeKernels`` ``probe`` (passed, not captured, so that every probe of the
+    same shape shares the function). Equal shapes never retrace. The forward pass runs in the
+    graph; the matrices are compiled by XLA (one fused computation instead of ~30 small ops per
+    layer); the spectra are taken outside XLA, where ``eigvalsh`` is reliable (TF #50017,
+    #62461).
+
+    Args:
+        plane: the ``InformationPlane`` whose settings (α, width rule, precision, n) it uses.
+        forward: a ``Forward``.
+        one_core: take the spectra one matrix after another on one thread (for a background
+            estimator), instead of one batched ``eigvalsh`` spread over every core.
+    """
+
+    def __init__(self, plane: InformationPlane, forward: Forward, *, one_core: bool = False):
+        self.plane, self.forward, self.one_core = plane, forward, one_core
+        self.trace_count = 0
+        eager = plane.run_eagerly
+        self._matrices = point_matrices if eager else _point_matrices_xla
+        self._call = self._estimate if eager else tf.function(self._estimate, autograph=False)
+
+    def _estimate(self, inputs, probe):
+        self.trace_count += 1  # Python side effect: runs once per trace, not per call
+        layers, output = self.forward(*inputs)
+        tensors = [self.plane.as_points(t) for t in [*layers, output]]
+        a, widths, finite = self._matrices(tensors, probe, self.plane.sigma, self.plane.gamma)
+        eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
+        h = spectral_entropy(a, self.plane.alpha, eigvalsh)
+        layout = PointLayout(len(layers), probe.k_y is not None)
+        return layout.values(h, widths, finite, probe)
+
+    def concrete_function(self, probe: ProbeKernels, *inputs):
+        """The traced graph for these inputs (to inspect what runs where)."""
+        return self._call.get_concrete_function(inputs, probe)
+
+    def __call__(self, probe: ProbeKernels, *inputs) -> dict:
+        return self._call(inputs, probe)
+
+
+class InformationPlane:
+    """Computes whole information-plane points for a fixed probe set, one compiled call each.
+
+    The probe input X (and labels Y) are fixed, so their Gram matrices and entropies are
+    computed once here. Each point then builds the Gram matrices of the layers T_1..T_L and of
+    the output X', and takes the spectra of every n × n matrix of the point in one call.
+
+    Args:
+        x_probe: (n, ...) probe inputs X, n ≥ 2, finite.
+        y_probe: optional (n,) integer class labels (or (n, k) one-hot) for I(T;Y).
+        alpha: Rényi order α > 0 (paper: 1.01).
+        sigma: kernel-width rule for every variable, see ``gaussian_gram`` (paper: "paper").
+        gamma: scale γ of the 'paper' and 'scaled' rules (paper: 2).
+        dtype: precision of Gram matrices and spectra, "float32" (default) or "float64"; for
+            α < 1 the computation is float64 in either case (see ``check_dtype``).
+        run_eagerly: skip ``tf.function`` and XLA (for debugging).
+
+    Attributes:
+        n: number of probe samples; ``log2(n)`` bounds every entropy.
+        h_x: S(X) in bits (float); sigma_x: σ used for X (float); h_y: S(Y) or None.
+        probe: the ``ProbeKernels`` every point uses.
+        point_function: the ``PointFunction`` of ``__call__``.
+        trace_count: how many times it has been traced.
+
+    Example:
+        >>> plane = InformationPlane(x_probe)
+        >>> point = plane([hidden, code], reconstruction)
+        >>> point["i_xt"]  # (2,) bits: I(X;hidden), I(X;code)
+    """
+
+    def __init__(
+        self,
+        x_probe,
+        y_probe=None,
+        *,
+        alpha: float = PAPER.alpha,
+        sigma: str | float = PAPER.sigma_rule,
+        gamma: float = PAPER.gamma,
+        dtype: str = "float32",
+        run_eagerly: bool = False,
+    ):
+        self.alpha = check_alpha(alpha)
+        self.sigma = check_sigma(sigma)
+        self.gamma = check_gamma(gamma)
+        self.dtype = check_dtype(dtype, self.alpha)
+        self.run_eagerly = bool(run_eagerly)
+        x = as_samples(x_probe, "x_probe", self.dtype)
+        self.n = int(x.shape[0])
+        k_x, sigma_x = gaussian_gram(x, self.sigma, self.gamma)
+        self.sigma_x = float(sigma_x)
+        h_x = entropy_of_kernels(k_x, self.alpha)
+        k_y = h_y = None
+        if y_probe is not None:
+            k_y = label_gram(_check_labels(y_probe, self.n), self.dtype)
+            h_y = entropy_of_kernels(k_y, self.alpha)
+        self.probe = ProbeKernels(k_x, h_x, k_y, h_y)
+        self.h_x = float(h_x)
+        self.h_y = None if h_y is None else float(h_y)
+        self.point_function = PointFunction(self, activations_forward)
+
+    @property
+    def has_labels(self) -> bool:
+        """Whether I(T;Y) is computed (labels were given)."""
+        return self.probe.k_y is not None
+
+    @property
+    def trace_count(self) -> int:
+        return self.point_function.trace_count
+
+    def signature(self) -> tuple:
+        """What a compiled point function depends on besides its forward: equal signatures
+        can share one function (the probe's values are passed, not captured)."""
+        return (self.n, self.dtype.name, self.alpha, self.sigma, self.gamma, self.has_labels)
+
+    def settings(self) -> dict:
+        """The estimator settings as plain JSON-ready values (recorded with every result)."""
+        return {
+            "estimator": "matrix-renyi",
+            "alpha": self.alpha,
+            "sigma_rule": self.sigma,
+            "gamma": self.gamma,
+            "dtype": self.dtype.name,
+            "n_probe": self.n,
+            "h_x": self.h_x,
+            "sigma_x": self.sigma_x,
+            "h_y": self.h_y,
+        }
+
+    def as_points(self, t: tf.Tensor) -> tf.Tensor:
+        """Activations (P, n, ...) as (P, n, d) of the working precision, n pinned to the
+        probe's (a layer may not know its batch size statically; the width rules need it)."""
+        t = tf.cast(t, self.dtype)
+        t = flatten_samples(tf.ensure_shape(t, [t.shape[0], self.n, *t.shape[2:]]), 1)
+        if t.shape[-1] is None:
+            raise ValueError(f"layer activations need a known width, got shape {t.shape}")
+        return t
+
+    def __call__(self, representations, output) -> dict:
+        """Validates the inputs, then computes one point with the compiled point function.
+
+        Args:
+            representations: a sequence of L arrays (n, ...) or a mapping name → array (its
+                values are used in order).
+            output: the model's output X' on the probe, (n, ...).
+
+        Returns:
+            A dict of tensors: ``i_xt``, ``i_t_out`` (I(T;X')), ``h_t``, ``sigma`` of shape
+            (L,) in bits (σ in activation units), ``i_t_label`` (L,) with labels, scalars
+            ``h_output`` and ``sigma_output``, and the boolean scalar ``finite``.
+
+        Raises:
+            ValueError: NaN/Inf in any input (named), or a sample count different from the probe.
+        """
+        if isinstance(representations, Mapping):
+            named = {f"representation {k!r}": v for k, v in representations.items()}
+        else:
+            named = {f"representations[{i}]": v for i, v in enumerate(representations)}
+        if not named:
+            raise ParameterError("representations", "must hold at least one layer, got none")
+        named["output"] = output
+        tensors = {name: check_samples_shape(v, name) for name, v in named.items()}
+        check_same_samples({"x_probe": self.probe.k_x, **tensors})
+        *layers, out = tensors.values()
+        result = {key: value[0] for key, value in self.point_function(self.probe, layers, out).items()}
+        if not bool(result["finite"]):
+            bad = [
+                name
+                for name, t in tensors.items()
+                if not bool(tf.reduce_all(tf.math.is_finite(tf.cast(t, self.dtype))))
+            ]
+            raise ValueError(f"non-finite values (NaN or Inf) in {', '.join(bad)}")
+        return result
+
+
+def _check_labels(y_probe, n: int) -> tf.Tensor:
+    labels = tf.convert_to_tensor(y_probe)
+    if not (labels.dtype.is_integer or labels.shape.rank == 2) or labels.shape.rank not in (1, 2):
+        raise ParameterError(
+            "y_probe",
+            "must be integer class labels of shape (n,) or one-hot (n, k), "
+            f"got dtype {labels.dtype.name} and shape {labels.shape}",
+        )
+    check_same_samples({"x_probe": tf.zeros([n, 0]), "y_probe": labels})
+    return labels

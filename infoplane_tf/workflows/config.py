@@ -1,0 +1,84 @@
+"""The options of one training run, checked before anything is loaded (no TensorFlow here)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from infoplane_tf.callbacks.schedule import Schedule
+from infoplane_tf.catalog import DATASET_NAMES, MODEL_NAMES, MODELS, PAPER
+from infoplane_tf.validation import (
+    ParameterError,
+    fraction,
+    non_negative_float,
+    one_of,
+    positive_float,
+    positive_int,
+    sigma_rule,
+)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every option of a training run (the CLI's ``train`` options; defaults = the paper's).
+
+    ``hidden_units=None`` keeps the model's own default (``deep``/``vae``/``label``: 256,128;
+    the others: none). ``dataset=None`` picks full MNIST when available, else ``mnist-5k``.
+    ``record`` is a schedule of ``InfoPlaneCallback`` (``catalog.SCHEDULE_FORMS``).
+    """
+
+    model: str = "deep"
+    epochs: int = PAPER.epochs
+    dataset: str | None = None
+    batch_size: int = PAPER.batch_size
+    learning_rate: float = PAPER.learning_rate
+    hidden_units: tuple[int, ...] | None = None
+    code_units: int = PAPER.code_units
+    sparsity_target: float = PAPER.sparsity_target
+    sparsity_weight: float = PAPER.sparsity_weight
+    label_weight: float = PAPER.label_weight
+    train_fraction: float = 1.0
+    probe_size: int = PAPER.probe_size
+    record: str | int = PAPER.record
+    alpha: float = PAPER.alpha
+    sigma_rule: str | float = PAPER.sigma_rule
+    gamma: float = PAPER.gamma
+    seed: int = 0
+    out: str | None = None
+    overwrite: bool = False
+    name: str | None = None
+
+    def validate(self) -> None:
+        """Checks every option that needs no data; ParameterError names the field."""
+        one_of("model", self.model, MODEL_NAMES)
+        if self.dataset is not None:
+            one_of("dataset", self.dataset, DATASET_NAMES)
+        for field in ("epochs", "batch_size", "code_units"):
+            positive_int(field, getattr(self, field))
+        positive_int("probe_size", self.probe_size, minimum=2)
+        positive_int("seed", self.seed, minimum=0)
+        fraction("train_fraction", self.train_fraction, include_one=True)
+        fraction("sparsity_target", self.sparsity_target)
+        for field in ("learning_rate", "alpha", "gamma"):
+            positive_float(field, getattr(self, field))
+        for field in ("sparsity_weight", "label_weight"):
+            non_negative_float(field, getattr(self, field))
+        if self.hidden_units is not None and any(
+            isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in self.hidden_units
+        ):
+            raise ParameterError(
+                "hidden_units", f"must be positive integers, got {self.hidden_units!r}"
+            )
+        Schedule(self.record, parameter="record")
+        sigma_rule("sigma_rule", self.sigma_rule)
+
+    def model_hparams(self) -> dict:
+        """The constructor arguments of the chosen model that these options set."""
+        hparams = {
+            key: getattr(self, key)
+            for key in MODELS[self.model].hparams
+            if not (key == "hidden_units" and self.hidden_units is None)
+        }
+        if self.model == "vae":
+            hparams["latent_units"] = hparams.pop("code_units")
+            hparams["seed"] = self.seed
+        return hparams
