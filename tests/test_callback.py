@@ -214,6 +214,7 @@ def test_first_fit_overlaps_compilation_and_still_writes_every_point(data, tmp_p
     np.testing.assert_array_equal(load_trajectory(path).iterations, np.arange(4))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["deep", "vae"])
 def test_background_batches_equal_the_immediate_mode_point_for_point(name, data):
     # Each point is estimated later, in a batch, from a snapshot of the weights taken when it
@@ -340,6 +341,7 @@ def test_diverged_model_records_missing_points_without_crashing(data, tmp_path):
     assert loaded.valid.tolist() == [True, True, False, False]
 
 
+@pytest.mark.slow
 def test_killed_process_leaves_a_readable_file(tmp_path):
     path = tmp_path / "killed.csv"
     script = textwrap.dedent(
@@ -372,6 +374,7 @@ def test_killed_process_leaves_a_readable_file(tmp_path):
     assert json.loads((tmp_path / "killed.json").read_text())["layers"] == list(trajectory.layers)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
     # Logical devices must be configured before TensorFlow starts: run in a fresh process.
     script = textwrap.dedent(

@@ -50,19 +50,35 @@ def test_help_and_version(runner):
     [
         (["train", "--model", "giant"], "'giant' is not one of 'vanilla', 'deep'"),
         (["train", "--dataset", "cifar"], "'cifar' is not one of 'mnist', 'mnist-5k'"),
-        (["train", "--epochs", "0", "--dataset", "mnist-5k"], "'--epochs': must be a positive integer, got 0"),
+        (
+            ["train", "--epochs", "0", "--dataset", "mnist-5k"],
+            "'--epochs': must be a positive integer, got 0",
+        ),
         (["train", "--epochs", "-3", "--dataset", "mnist-5k"], "got -3"),
-        (["train", "--probe-size", "1", "--dataset", "mnist-5k"], "'--probe-size': must be an integer >= 2, got 1"),
-        (["train", "--probe-size", "5000", "--dataset", "mnist-5k"], "'--probe-size': must be at most the 1000 test images"),
-        (["train", "--record", "hourly", "--dataset", "mnist-5k"], "'--record': must be epoch, iteration"),
-        (["train", "--sigma-rule", "wide", "--dataset", "mnist-5k"], "'--sigma-rule': must be one of paper, scaled, median"),
+        (
+            ["train", "--probe-size", "1", "--dataset", "mnist-5k"],
+            "'--probe-size': must be an integer >= 2, got 1",
+        ),
+        (
+            ["train", "--probe-size", "5000", "--dataset", "mnist-5k"],
+            "'--probe-size': must be at most the 1000 test images",
+        ),
+        (
+            ["train", "--record", "hourly", "--dataset", "mnist-5k"],
+            "'--record': must be epoch, iteration",
+        ),
+        (
+            ["train", "--sigma-rule", "wide", "--dataset", "mnist-5k"],
+            "'--sigma-rule': must be one of paper, scaled, median",
+        ),
         (["train", "--alpha", "0", "--dataset", "mnist-5k"], "--alpha"),
         (["train", "--train-fraction", "1.5", "--dataset", "mnist-5k"], "--train-fraction"),
         (["train", "--hidden-units", "256,x"], "comma-separated integers"),
         (["plot"], "Missing argument"),
         (
             ["reproduce", "--dataset", "mnist-5k", "--out", "x", "--experiments", "big"],
-            "'--experiments': must be among shallow, deep, deep-overfit, sparse, tied, vae, label, got big",
+            "'--experiments': must be among shallow, deep, deep-overfit, sparse, tied, vae, "
+            "label, got big",
         ),
     ],
 )
@@ -145,6 +161,7 @@ def test_killed_run_still_loads(small_run, tmp_path):
     assert not run.complete and len(run.trajectory) == 9
 
 
+@pytest.mark.slow
 def test_same_seed_same_trajectory(runner, tmp_path, small_run):
     out = tmp_path / "again"
     result = runner.invoke(
@@ -176,6 +193,7 @@ def test_default_dataset_falls_back_offline(runner, tmp_path, monkeypatch):
     assert config["dataset_fallback_reason"] == "full MNIST is not here"
 
 
+@pytest.mark.slow
 def test_installed_console_script_end_to_end(tmp_path):
     script = shutil.which("infoplane-tf")
     assert script, "the console script is not installed"
@@ -208,6 +226,7 @@ def test_installed_console_script_end_to_end(tmp_path):
     assert len(load_run(out).trajectory) == 9
 
 
+@pytest.mark.slow
 def test_reproduce_end_to_end_with_report(tmp_path):
     out = tmp_path / "suite"
     result = subprocess.run(

@@ -532,7 +532,9 @@ def test_bad_probe_size_is_named(value):
 
 
 def test_probe_size_larger_than_the_test_set():
-    with pytest.raises(ValueError, match="probe_size must be at most the 1000 test images of mnist-5k, got 1001"):
+    with pytest.raises(
+        ValueError, match="probe_size must be at most the 1000 test images of mnist-5k, got 1001"
+    ):
         load_dataset("mnist-5k", probe_size=1001)
     assert load_dataset("mnist-5k", probe_size=1000).probe.x.shape == (1000, 784)
 

@@ -305,7 +305,10 @@ def test_settings_are_recorded():
         (lambda: renyi_mutual_information(np.ones((4, 2)), np.ones((5, 2))), "x has 4, y has 5"),
         (lambda: renyi_entropy(np.ones((4, 2)), alpha=0), "alpha must be a finite number > 0"),
         (lambda: renyi_entropy(np.ones((4, 2)), alpha=-1.5), "-1.5"),
-        (lambda: renyi_entropy(np.ones((4, 2)), sigma=0.0), "sigma must be one of paper, scaled, median or a number > 0"),
+        (
+            lambda: renyi_entropy(np.ones((4, 2)), sigma=0.0),
+            "sigma must be one of paper, scaled, median or a number > 0",
+        ),
         (lambda: renyi_entropy(np.ones((4, 2)), sigma=-2), "-2"),
         (lambda: renyi_entropy(np.ones((4, 2)), sigma="silverman"), "'silverman'"),
         (lambda: renyi_entropy(np.ones((4, 2)), gamma=0), "gamma must be"),

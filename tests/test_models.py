@@ -497,6 +497,7 @@ def test_vae_sampling_is_seeded(x_small):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_label_bottleneck_classifies_held_out_digits(mnist):
     model = build_model("label")  # the paper's: 784-256-128-softmax(50)-128-256-784, λ = 0.01
     history = model.fit(mnist.x_train, mnist.y_train, epochs=5, batch_size=100, verbose=0)

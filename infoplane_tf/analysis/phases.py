@@ -152,6 +152,20 @@ def analyze_phases(
         >>> result.has_simplifying_phase
         True
     """
+    settings = {
+        "smoothing": smoothing,
+        "tail": tail,
+        "min_drop_bits": min_drop_bits,
+        "min_drop_fraction": min_drop_fraction,
+        "max_peak_position": max_peak_position,
+    }
+    iterations, values = _finite_series(iterations, i_xt)
+    _check_settings(settings)
+    return _analyze(iterations, values, describe_rule(**settings), **settings)
+
+
+def _finite_series(iterations, i_xt) -> tuple[np.ndarray, np.ndarray]:
+    """The finite points of a series, sorted by iteration."""
     iterations = np.asarray(iterations, dtype=float)
     values = np.asarray(i_xt, dtype=float)
     if iterations.ndim != 1 or values.shape != iterations.shape:
@@ -159,34 +173,34 @@ def analyze_phases(
             f"iterations and i_xt must be 1-D of equal length, got shapes {iterations.shape} "
             f"and {values.shape}"
         )
-    for name, value, low, high, open_low in (
-        ("smoothing", smoothing, 0.0, 1.0, False),
-        ("tail", tail, 0.0, 1.0, True),
-        ("min_drop_fraction", min_drop_fraction, 0.0, 1.0, False),
-        ("max_peak_position", max_peak_position, 0.0, 1.0, True),
-    ):
-        if not (low < value <= high if open_low else low <= value <= high):
-            bound = "(" if open_low else "["
-            raise ValueError(f"{name} must be in {bound}{low:g}, {high:g}], got {value!r}")
-    if not min_drop_bits >= 0:
-        raise ValueError(f"min_drop_bits must be >= 0, got {min_drop_bits!r}")
-    rule = describe_rule(
-        smoothing=smoothing,
-        tail=tail,
-        min_drop_bits=min_drop_bits,
-        min_drop_fraction=min_drop_fraction,
-        max_peak_position=max_peak_position,
-    )
-
     keep = np.isfinite(values) & np.isfinite(iterations)
     order = np.argsort(iterations[keep], kind="stable")
-    iterations, values = iterations[keep][order], values[keep][order]
+    return iterations[keep][order], values[keep][order]
+
+
+def _check_settings(settings: dict) -> None:
+    for name, open_low in (
+        ("smoothing", False),
+        ("tail", True),
+        ("min_drop_fraction", False),
+        ("max_peak_position", True),
+    ):
+        value = settings[name]
+        if not (0.0 < value <= 1.0 if open_low else 0.0 <= value <= 1.0):
+            bound = "(" if open_low else "["
+            raise ValueError(f"{name} must be in {bound}0, 1], got {value!r}")
+    if not settings["min_drop_bits"] >= 0:
+        raise ValueError(f"min_drop_bits must be >= 0, got {settings['min_drop_bits']!r}")
+
+
+def _analyze(iterations, values, rule, *, smoothing, tail, min_drop_bits, min_drop_fraction,
+             max_peak_position) -> PhaseAnalysis:  # fmt: skip
+    """The rule of the module docstring on a finite, sorted series."""
     n = len(values)
     window = _window(n, smoothing)
     if n == 0:
         nan = math.nan
         return PhaseAnalysis(None, nan, nan, nan, nan, False, rule, 0, window)
-
     smooth = moving_average(values, window)
     peak = int(np.argmax(smooth))
     peak_bits = float(smooth[peak])

@@ -155,7 +155,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self._worker.warm:
             self._finish()  # at once: its errors show before training
 
-
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch
 

@@ -299,7 +299,8 @@ class InformationPlane:
         tensors = {name: check_samples_shape(v, name) for name, v in named.items()}
         check_same_samples({"x_probe": self.probe.k_x, **tensors})
         *layers, out = tensors.values()
-        result = {key: value[0] for key, value in self.point_function(self.probe, layers, out).items()}
+        points = self.point_function(self.probe, layers, out)
+        result = {key: value[0] for key, value in points.items()}
         if not bool(result["finite"]):
             bad = [
                 name

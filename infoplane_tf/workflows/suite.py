@@ -146,10 +146,9 @@ def run_suite(
     """
     out.mkdir(parents=True, exist_ok=True)
     record = {"options": suite_options or {}, "runs": _earlier_runs(out / SUITE_NAME)}
-    for planned in runs:
-        if planned.done:
-            log(f"skip {planned.out} (finished earlier)")
     pending = [planned for planned in runs if not planned.done]
+    for planned in (planned for planned in runs if planned not in pending):
+        log(f"skip {planned.out} (finished earlier)")
     started = time.time()
     own = executor is None
     if own:

@@ -1,0 +1,121 @@
+"""The architecture's rules, checked on the source: one source for every name, the library free
+of the command line, and short functions."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from infoplane_tf import catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = sorted((ROOT / "infoplane_tf").rglob("*.py"))
+SOURCES = LIBRARY + sorted((ROOT / "cli").rglob("*.py"))
+
+
+def parsed(path):
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+def test_the_library_never_imports_the_command_line():
+    for path in LIBRARY:
+        for node in ast.walk(parsed(path)):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not re.match(r"(infoplane_tf_cli|cli|click)\b", name), f"{path}: {name}"
+
+
+def test_library_errors_never_mention_a_flag():
+    for path in LIBRARY:
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                for text in ast.walk(node.exc):
+                    if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                        assert not re.search(r"--[a-z]", text.value), f"{path}:{node.lineno}"
+
+
+def test_functions_are_short_and_the_callback_is_small():
+    for path in SOURCES:
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 60, f"{path}:{node.lineno} {node.name} has {length} lines"
+    tree = parsed(ROOT / "infoplane_tf" / "callbacks" / "info_plane.py")
+    (callback,) = [n for n in tree.body if getattr(n, "name", "") == "InfoPlaneCallback"]
+    assert callback.end_lineno - callback.lineno + 1 < 250
+
+
+def test_light_modules_do_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "import infoplane_tf, infoplane_tf.catalog, infoplane_tf.validation\n"
+        "import infoplane_tf.workflows.config, infoplane_tf.callbacks.schedule\n"
+        "import infoplane_tf.io.trajectory, infoplane_tf.io.runs, infoplane_tf.analysis.phases\n"
+        "import infoplane_tf.analysis.findings, infoplane_tf_cli.main\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_old_module_paths_are_the_new_modules():
+    import infoplane_tf.callback
+    import infoplane_tf.callbacks.info_plane
+    import infoplane_tf.io.trajectory
+    import infoplane_tf.trajectory
+
+    assert infoplane_tf.trajectory is infoplane_tf.io.trajectory
+    assert infoplane_tf.callback is infoplane_tf.callbacks.info_plane
+    assert infoplane_tf.callback.InfoPlaneCallback is infoplane_tf.InfoPlaneCallback
+
+
+def cli_choices(command, option):
+    from infoplane_tf_cli.main import cli
+
+    (param,) = [p for p in cli.commands[command].params if p.name == option]
+    return param
+
+
+def test_cli_choices_are_the_library_registries():
+    from infoplane_tf.data import datasets
+    from infoplane_tf.models import build_model
+    from infoplane_tf.plotting import _KIND_FIGURES
+
+    assert tuple(cli_choices("train", "model").type.choices) == catalog.MODEL_NAMES
+    for name in catalog.MODEL_NAMES:
+        assert build_model(name).name == name  # every listed model can be built
+    for command in ("train", "reproduce"):
+        assert tuple(cli_choices(command, "dataset").type.choices) == catalog.DATASET_NAMES
+    assert set(datasets._N_CLASSES) == set(catalog.DATASET_NAMES)  # every listed set loads
+    assert tuple(cli_choices("plot", "kind").type.choices) == tuple(catalog.PLOT_KINDS)
+    assert set(_KIND_FIGURES) | {"all"} == set(catalog.PLOT_KINDS)  # every kind is drawn
+    experiments = cli_choices("reproduce", "experiments").default
+    assert tuple(experiments.split(",")) == catalog.EXPERIMENT_NAMES
+    assert {e.model for e in catalog.EXPERIMENTS} <= set(catalog.MODEL_NAMES)
+
+
+def test_cli_defaults_are_the_papers():
+    from infoplane_tf.workflows.config import TrainConfig
+
+    defaults = TrainConfig()
+    for option in ("epochs", "batch_size", "learning_rate", "alpha", "gamma", "probe_size",
+                   "record", "sigma_rule", "code_units", "label_weight"):  # fmt: skip
+        assert cli_choices("train", option).default == getattr(defaults, option)
+        assert getattr(defaults, option) == getattr(catalog.PAPER, option)
+
+
+@pytest.mark.parametrize("rule", list(catalog.SIGMA_RULES))
+def test_every_width_rule_is_implemented(rule):
+    from infoplane_tf import InformationPlane
+
+    x = np.random.default_rng(0).random((12, 4))
+    point = InformationPlane(x, sigma=rule)([x[:, :2]], x)
+    assert np.isfinite(point["i_xt"].numpy()).all()

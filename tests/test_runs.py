@@ -1,0 +1,96 @@
+"""Run directories (``infoplane_tf.io.runs``): writing, loading and refusing what is not one."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from infoplane_tf.io.runs import (
+    HistoryWriter,
+    RunFormatError,
+    is_run_dir,
+    load_run,
+    read_history,
+    read_json,
+    write_json,
+)
+from infoplane_tf.io.trajectory import VALUE_COLUMNS, TrajectoryWriter
+
+
+def make_run(folder, complete=True):
+    folder.mkdir()
+    write_json(folder / "config.json", {"model": "deep", "name": "my run"})
+    writer = TrajectoryWriter(folder / "trajectory.csv", ("Z",), VALUE_COLUMNS, {})
+    for iteration in range(3):
+        writer.append(iteration, iteration / 3, 0.1, {key: [iteration] for key in VALUE_COLUMNS})
+    writer.close()
+    history = HistoryWriter(folder / "history.csv")
+    history.append(0, 0.0, "iteration", float("nan"), 0.5)
+    history.append(1, 1 / 3, "iteration", 0.4, 0.45)
+    history.append(3, 1.0, "epoch", 0.3, 0.35)
+    history.close()
+    if complete:
+        write_json(folder / "summary.json", {"complete": True})
+    return folder
+
+
+def test_a_run_directory_loads(tmp_path):
+    run = load_run(make_run(tmp_path / "run"))
+    assert run.complete and run.label == "my run" and run.config["model"] == "deep"
+    np.testing.assert_array_equal(run.trajectory.i_xt[:, 0], [0, 1, 2])
+    np.testing.assert_array_equal(run.history.epochs, [1.0])
+    np.testing.assert_array_equal(run.history.iteration_iterations, [0, 1])
+    assert np.isnan(run.history.iteration_train_loss[0])
+    np.testing.assert_allclose(run.history.iteration_test_loss, [0.5, 0.45])
+    assert run.examples is None
+
+
+def test_an_unfinished_run_loads_as_incomplete(tmp_path):
+    run = load_run(make_run(tmp_path / "run", complete=False))
+    assert not run.complete and run.label == "my run"
+
+
+def test_history_cut_short_by_a_kill_keeps_its_whole_rows(tmp_path):
+    folder = make_run(tmp_path / "run")
+    path = folder / "history.csv"
+    path.write_text(path.read_text() + "4,1.3,itera")
+    assert len(read_history(path).iteration_iterations) == 2
+    with gzip.open(folder / "history.csv.gz", "wt") as f:
+        f.write(path.read_text().rsplit("\n", 1)[0] + "\n")
+    path.unlink()
+    assert len(load_run(folder).history.iteration_iterations) == 2
+
+
+def test_malformed_history_names_the_line(tmp_path):
+    path = make_run(tmp_path / "run") / "history.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = "1,x,iteration,0.4,0.45"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RunFormatError, match=r"history\.csv line 3"):
+        read_history(path)
+
+
+def test_folders_that_are_not_runs_are_refused(tmp_path):
+    with pytest.raises(RunFormatError, match="not a folder"):
+        load_run(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    assert not is_run_dir(tmp_path / "empty")
+    with pytest.raises(RunFormatError, match=r"not a run directory \(no config.json\)"):
+        load_run(tmp_path / "empty")
+    (tmp_path / "bare").mkdir()
+    write_json(tmp_path / "bare" / "config.json", {})
+    with pytest.raises(RunFormatError, match="no trajectory yet"):
+        load_run(tmp_path / "bare")
+
+
+def test_json_is_written_atomically_and_read_with_clear_errors(tmp_path):
+    write_json(tmp_path / "a.json", {"x": 1})
+    assert json.loads((tmp_path / "a.json").read_text()) == {"x": 1}
+    assert list(tmp_path.iterdir()) == [tmp_path / "a.json"]  # no temporary left behind
+    (tmp_path / "b.json").write_text("{broken")
+    with pytest.raises(RunFormatError, match=r"b\.json line 1: not valid JSON"):
+        read_json(tmp_path / "b.json")
+    (tmp_path / "c.json").write_text("[1, 2]")
+    with pytest.raises(RunFormatError, match="expected a JSON object"):
+        read_json(tmp_path / "c.json")

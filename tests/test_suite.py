@@ -1,0 +1,75 @@
+"""The paper's suite (``infoplane_tf.workflows.suite``): planning, resuming, failures."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from infoplane_tf.catalog import EXPERIMENT_NAMES
+from infoplane_tf.validation import ParameterError
+from infoplane_tf.workflows import suite
+
+
+def test_plan_lists_every_experiment_with_its_own_settings(tmp_path):
+    runs = suite.plan("mnist-5k", tmp_path, sigma_rule="median", probe_size=50)
+    assert [r.experiment.name for r in runs] == list(EXPERIMENT_NAMES)
+    by_name = {r.experiment.name: r.config for r in runs}
+    assert by_name["deep-overfit"].epochs == 500 and by_name["deep-overfit"].train_fraction == 0.1
+    assert by_name["shallow"].model == "vanilla" and by_name["shallow"].epochs == 50
+    assert all(c.sigma_rule == "median" and c.probe_size == 50 for c in by_name.values())
+    assert by_name["vae"].out == str(tmp_path / "vae") and by_name["vae"].overwrite
+
+
+def test_plan_scales_epochs_and_spreads_seeds(tmp_path):
+    runs = suite.plan(
+        "mnist-5k", tmp_path, epochs=4, epochs_scale=0.5, seeds=2, experiments=("deep-overfit",)
+    )
+    assert [(r.seed, r.config.epochs) for r in runs] == [(0, 20), (1, 20)]  # 4 * 10 * 0.5
+    assert [Path(r.config.out).name for r in runs] == ["seed-0", "seed-1"]
+    assert runs[1].config.name == "deep-overfit seed 1" and runs[1].config.seed == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, parameter",
+    [
+        ({"experiments": ("deep", "huge")}, "experiments"),
+        ({"epochs_scale": 0}, "epochs_scale"),
+        ({"seeds": 0}, "seeds"),
+        ({"epochs": 0}, "epochs"),
+        ({"record": "hourly"}, "record"),
+        ({"model": "deep"}, "options"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+    ],
+)
+def test_plan_names_the_bad_parameter(kwargs, parameter, tmp_path):
+    with pytest.raises(ParameterError) as error:
+        suite.plan("mnist-5k", tmp_path, **kwargs)
+    assert error.value.parameter == parameter
+
+
+def fake_train(config):
+    """Stands in for ``train_one``: 'tied' fails, the others leave a finished run."""
+    if config.model == "tied":
+        return 0.5, "ValueError: diverged"
+    Path(config.out).mkdir(parents=True, exist_ok=True)
+    (Path(config.out) / "summary.json").write_text(json.dumps({"complete": True}))
+    return 1.25, None
+
+
+def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(suite, "train_one", fake_train)
+    runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied", "vae"))
+    lines = []
+    with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="1 run.*: tied"):
+        suite.run_suite(runs, tmp_path, executor=pool, log=lines.append)
+    record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
+    assert record["runs"]["tied"] == {"seconds": 0.5, "error": "ValueError: diverged"}
+    assert record["runs"]["shallow"] == {"seconds": 1.2, "error": None}
+    assert [r.done for r in runs] == [True, False, True]
+    lines.clear()
+    with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError):
+        suite.run_suite(runs, tmp_path, executor=pool, log=lines.append)
+    assert f"skip {tmp_path / 'shallow'} (finished earlier)" in lines
+    assert not any(line.startswith("start") and "shallow" in line for line in lines)
+    assert any(line.startswith("start") and "tied" in line for line in lines)

@@ -1,0 +1,111 @@
+"""One training run (``infoplane_tf.workflows``): its options, its directory, its progress line."""
+
+import io
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from infoplane_tf.callbacks.loggers import ProgressLine
+from infoplane_tf.io.runs import load_run
+from infoplane_tf.validation import ParameterError
+from infoplane_tf.workflows.config import TrainConfig
+from infoplane_tf.workflows.training import prepare_out, run
+
+
+@pytest.mark.parametrize(
+    "fields, parameter",
+    [
+        ({"model": "giant"}, "model"),
+        ({"dataset": "cifar"}, "dataset"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"probe_size": 1}, "probe_size"),
+        ({"seed": -1}, "seed"),
+        ({"train_fraction": 0}, "train_fraction"),
+        ({"sparsity_target": 1.0}, "sparsity_target"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"alpha": 0}, "alpha"),
+        ({"label_weight": -0.1}, "label_weight"),
+        ({"hidden_units": (256, 0)}, "hidden_units"),
+        ({"record": "every:0"}, "record"),
+        ({"sigma_rule": "wide"}, "sigma_rule"),
+        ({"sigma_rule": "-1"}, "sigma_rule"),
+    ],
+)
+def test_each_bad_option_is_named(fields, parameter):
+    with pytest.raises(ParameterError) as error:
+        TrainConfig(**fields).validate()
+    assert error.value.parameter == parameter
+    assert str(error.value).startswith(f"{parameter} must")
+
+
+def test_options_are_checked_without_tensorflow():
+    code = (
+        "import sys\nfrom infoplane_tf.workflows.config import TrainConfig\n"
+        "TrainConfig(record='log:10', sigma_rule='0.5').validate()\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_model_hyperparameters_follow_the_model():
+    assert TrainConfig(model="vae", code_units=7, seed=3).model_hparams() == {
+        "latent_units": 7,
+        "seed": 3,
+    }
+    assert TrainConfig(model="sparse", hidden_units=(8,)).model_hparams() == {
+        "hidden_units": (8,),
+        "code_units": 50,
+        "sparsity_target": 0.05,
+        "sparsity_weight": 0.001,
+    }
+
+
+def test_a_tiny_run_writes_a_complete_directory(tmp_path):
+    config = TrainConfig(
+        model="label", dataset="mnist-5k", epochs=1, train_fraction=0.05, probe_size=30,
+        record="every:2", hidden_units=(16,), code_units=10, out=str(tmp_path / "run"),
+    )  # fmt: skip
+    messages = []
+    out = run(config, log=messages.append)
+    loaded = load_run(out)
+    assert loaded.complete and messages[-1].startswith(f"run written to {out}")
+    trajectory = loaded.trajectory
+    np.testing.assert_array_equal(trajectory.iterations, [0, 2])  # 200 images, batch 100
+    assert trajectory.layers == ("E1", "Z", "D1")
+    assert trajectory.settings["estimator"]["n_probe"] == 30
+    assert trajectory.i_t_label is not None and trajectory.valid.all()  # labels recorded
+    assert loaded.config["dataset_info"]["probe_size"] == 30
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"] == 2 and set(summary["phases"]) == set(trajectory.layers)
+    restored = keras.saving.load_model(out / "model.keras")
+    assert restored.count_params() > 0
+
+
+def test_the_run_folder_is_protected(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine")
+    with pytest.raises(ParameterError, match="already exists; overwrite replaces it"):
+        prepare_out(tmp_path / "notes", overwrite=False)
+    with pytest.raises(ParameterError, match="not a run directory; refusing to delete it"):
+        prepare_out(tmp_path / "notes", overwrite=True)
+    assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ParameterError, match="must be a folder"):
+        prepare_out(tmp_path / "file", overwrite=True)
+
+
+def test_progress_line_writes_a_line_per_tenth_off_a_terminal():
+    stream = io.StringIO()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).random((200, 3)).astype("float32")
+    model.fit(x, x, epochs=2, batch_size=10, verbose=0, callbacks=[ProgressLine(stream)])
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 11  # 40 iterations: every 4th, plus the final line
+    assert lines[-1].startswith("[" + "#" * 24 + "] 40/40  loss ")
+    assert "\r" not in stream.getvalue()
