@@ -156,6 +156,8 @@ def fixed_cost(repeats=REPEATS):
                 f"  {label:<8} {where:<28} first - second fit: plain {plain:.2f} s, with the "
                 f"callback {callback:.2f} s; the callback's fixed cost {callback - plain:.2f} s"
             )
+            each = " ".join(f"{r[k]:.2f}" for r in rows[True])
+            print(f"  {'':<8} {'':<28} (with the callback, each repeat: {each})")
 
 
 def overhead(repeats=REPEATS):

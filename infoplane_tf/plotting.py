@@ -43,7 +43,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from infoplane_tf.catalog import PLOT_KINDS
+from infoplane_tf.catalog import PAPER, PLOT_KINDS
 from infoplane_tf.io.runs import Run
 
 #: File extension → matplotlib format accepted by ``save_figure``.
@@ -51,7 +51,7 @@ FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: The scatter of one layer shows at most this many points (first and last always kept).
 MAX_POINTS = 5000
 #: Probe size assumed when a trajectory's settings do not record one (the paper's n).
-DEFAULT_N_PROBE = 100
+DEFAULT_N_PROBE = PAPER.probe_size
 #: Side of one information-plane panel, inches.
 PANEL_INCHES = 3.4
 #: Colour map for training time (single runs).

@@ -34,6 +34,20 @@ def positive_int(parameter: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def positive_ints(parameter: str, value) -> tuple[int, ...]:
+    """A sequence of integers ≥ 1 (may be empty) as a tuple; ParameterError otherwise."""
+    try:
+        ok = not isinstance(value, str | bytes) and all(
+            not isinstance(item, bool) and isinstance(item, numbers.Integral) and item >= 1
+            for item in value
+        )
+    except TypeError:  # not iterable
+        ok = False
+    if not ok:
+        raise ParameterError(parameter, f"must be a sequence of positive integers, got {value!r}")
+    return tuple(int(item) for item in value)
+
+
 def positive_float(parameter: str, value) -> float:
     """``value`` as a float; ParameterError unless it is a finite number > 0."""
     number = _real(parameter, value, "a finite number > 0")

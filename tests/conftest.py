@@ -11,5 +11,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "slow: real training runs in subprocesses (deselect with -m 'not slow')"
+        "markers",
+        "slow: real training runs in subprocesses and the longest fits (-m 'not slow')",
     )

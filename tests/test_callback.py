@@ -62,7 +62,14 @@ def direct_point(model, callback, data, point_index):
     return plane([reps[name] for name in callback.layer_names], output)
 
 
-@pytest.mark.parametrize("name", sorted(SMALL))
+# The two slowest variants run with the slow tests (the other four cover the same code).
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n in ("vae", "label") else n
+        for n in sorted(SMALL)
+    ],
+)
 def test_every_model_records_every_point_and_last_equals_direct_call(name, data, tmp_path):
     keras.utils.set_random_seed(0)
     model = build_model(name, **SMALL[name])

@@ -109,6 +109,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.tensorboard_dir = tensorboard_dir
         self.seed = int(seed)
         self.background = bool(background)
+        # Spectra on one core leave the other to training; epoch points are waited for at once,
+        # so they take every core.
+        self._one_core = self.background and self.schedule.kind != "epoch"
         self.keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
         self.layer_names: tuple[str, ...] = ()
         self._probe: ModelProbe | None = None
@@ -139,17 +142,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._recorder = PointRecorder(
             self.layer_names, self.keys, settings, self.filepath, self.tensorboard_dir
         )
-        fits = SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1)
-        points = max(1, min(self.points_per_call, fits // 2))
-        function = self._probe.point_function(self.plane, points, one_core=self.background)
-        self._worker = PointWorker(
-            self._estimator(function),
-            self._store,
-            points,
-            self.background,
-            max_pending=fits,
-            warm=function.trace_count > 0,
-        )
+        self._worker = self._start_worker()
         self._scheduled = 0
         self._due(loss=math.nan)  # the point before the first update
         if self._worker.warm:
@@ -209,11 +202,26 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
             self.layer_names = self._probe.names
         self._finish()
-        function = self._probe.point_function(self.plane, 1, one_core=self.background)
+        function = self._probe.point_function(self.plane, 1, one_core=self._one_core)
         values, finite = self._estimator(function)([self._probe.snapshot()], [point_index])
         return {**dict(zip(self.keys, values[0], strict=True)), "finite": finite[0]}
 
     # Internals --------------------------------------------------------------------------------
+
+    def _start_worker(self) -> PointWorker:
+        """A worker for this model's point function, with as many points per call as the
+        snapshot budget allows (two batches of snapshots may be held at once)."""
+        fits = SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1)
+        points = max(1, min(self.points_per_call, fits // 2))
+        function = self._probe.point_function(self.plane, points, one_core=self._one_core)
+        return PointWorker(
+            self._estimator(function),
+            self._store,
+            points,
+            self.background,
+            max_pending=fits,
+            warm=function.trace_count > 0,
+        )
 
     def _estimator(self, function):
         """``estimate(snapshots, indices) -> (values (P, keys, L), finite (P,))``, NumPy."""

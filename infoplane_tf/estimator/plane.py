@@ -4,9 +4,9 @@ A point measures L representations T_1..T_L and the network's output X' on the s
 inputs X (and their labels Y). It needs M = 3L + 1 unit-trace n × n matrices (4L + 1 with
 labels), laid out as ``PointLayout`` says, whose entropies give I(X;T), I(T;X') and I(T;Y).
 ``PointFunction`` computes P points per call: a ``forward`` turns the call's inputs into the
-activations, the matrices are built under XLA together with that forward pass, and their
-spectra are taken outside XLA (TF issues #50017, #62461). ``InformationPlane.__call__`` (the
-user path) and ``InfoPlaneCallback`` (the training path) both go through it.
+activations, the matrices are built in one XLA computation, and their spectra are taken outside
+XLA (TF issues #50017, #62461). ``InformationPlane.__call__`` (the user path, activations
+given) and ``InfoPlaneCallback`` (the training path, weight snapshots given) both go through it.
 """
 
 from __future__ import annotations

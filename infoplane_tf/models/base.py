@@ -12,45 +12,16 @@ References:
 
 from __future__ import annotations
 
-import numbers
 from collections import OrderedDict
-from collections.abc import Sequence
 
 import keras
 from keras import ops
 
-from infoplane_tf.validation import ParameterError
+from infoplane_tf.validation import ParameterError, positive_ints
 
 # --------------------------------------------------------------------------------------------
 # Hyperparameter checks (plain Python, before any layer is made)
 # --------------------------------------------------------------------------------------------
-
-
-def check_hidden_units(hidden_units) -> tuple[int, ...]:
-    """Returns the encoder's hidden widths as a tuple of ints (may be empty).
-
-    Args:
-        hidden_units: A sequence of positive integers, the encoder widths between the input and
-            the bottleneck (e.g. ``(256, 128)``); ``()`` for a shallow autoencoder.
-
-    Returns:
-        The widths as a tuple of Python ints.
-
-    Raises:
-        ValueError: If ``hidden_units`` is not a sequence of positive integers.
-    """
-    if isinstance(hidden_units, str | bytes) or not isinstance(hidden_units, Sequence):
-        raise ParameterError(
-            "hidden_units", f"must be a sequence of positive integers, got {hidden_units!r}"
-        )
-    for units in hidden_units:
-        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
-            raise ParameterError(
-                "hidden_units",
-                f"must be a sequence of positive integers, got {hidden_units!r} "
-                f"(bad width {units!r})",
-            )
-    return tuple(int(units) for units in hidden_units)
 
 
 def check_activation(name: str, value):
@@ -126,7 +97,7 @@ class Autoencoder(keras.Model):
     def __init__(
         self, hidden_units=(), activation="sigmoid", output_activation="sigmoid", **kwargs
     ):
-        hidden_units = check_hidden_units(hidden_units)
+        hidden_units = positive_ints("hidden_units", hidden_units)
         activation = check_activation("activation", activation)
         output_activation = check_activation("output_activation", output_activation)
         super().__init__(**kwargs)

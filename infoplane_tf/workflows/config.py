@@ -7,12 +7,12 @@ import dataclasses
 from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.catalog import DATASET_NAMES, MODEL_NAMES, MODELS, PAPER
 from infoplane_tf.validation import (
-    ParameterError,
     fraction,
     non_negative_float,
     one_of,
     positive_float,
     positive_int,
+    positive_ints,
     sigma_rule,
 )
 
@@ -62,12 +62,8 @@ class TrainConfig:
             positive_float(field, getattr(self, field))
         for field in ("sparsity_weight", "label_weight"):
             non_negative_float(field, getattr(self, field))
-        if self.hidden_units is not None and any(
-            isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in self.hidden_units
-        ):
-            raise ParameterError(
-                "hidden_units", f"must be positive integers, got {self.hidden_units!r}"
-            )
+        if self.hidden_units is not None:
+            positive_ints("hidden_units", self.hidden_units)
         Schedule(self.record, parameter="record")
         sigma_rule("sigma_rule", self.sigma_rule)
 
