@@ -10,6 +10,18 @@ def flag(parameter: str) -> str:
     return "--" + parameter.replace("_", "-")
 
 
+def _usage_error(error) -> click.UsageError:
+    """The Click error for a ``ParameterError``: naming the command's ``--flag`` when it has one
+    for that parameter, else the library's own message."""
+    options = {param.name for param in click.get_current_context().command.params}
+    if error.parameter not in options:
+        return click.UsageError(str(error))
+    message = error.requirement
+    if error.remedy in options:
+        message += f"; pass {flag(error.remedy)} to replace it"
+    return click.BadParameter(message, param_hint=f"'{flag(error.parameter)}'")
+
+
 @contextlib.contextmanager
 def user_errors(tensorflow: bool = False):
     """Turns known user-facing errors into Click exceptions, so no traceback is shown.
@@ -31,9 +43,7 @@ def user_errors(tensorflow: bool = False):
     try:
         yield
     except ParameterError as error:
-        raise click.BadParameter(
-            error.requirement, param_hint=f"'{flag(error.parameter)}'"
-        ) from None
+        raise _usage_error(error) from None
     except (ValueError, DatasetUnavailableError, RuntimeError) as error:
         if isinstance(error, NotImplementedError):
             raise

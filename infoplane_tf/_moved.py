@@ -30,10 +30,14 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def create_module(self, spec):
-        return importlib.import_module(MOVED[spec.name])
+        module = importlib.import_module(MOVED[spec.name])
+        self._specs = {**getattr(self, "_specs", {}), module.__name__: module.__spec__}
+        return module
 
     def exec_module(self, module):
-        pass  # already executed at its new home
+        # Already executed at its new home; the import system has just set the alias's spec on
+        # it, so give the module its own back (importlib.reload and tools rely on it).
+        module.__spec__ = self._specs[module.__name__]
 
 
 def install() -> None:

@@ -14,16 +14,18 @@ from infoplane_tf.catalog import SIGMA_RULES
 
 
 class ParameterError(ValueError):
-    """A bad argument: ``parameter`` is its Python name, ``requirement`` what was expected.
+    """A bad argument: ``parameter`` is its Python name, ``requirement`` what was expected, and
+    ``remedy`` (optional) another parameter whose setting resolves it.
 
     ``str(error)`` reads ``"<parameter> <requirement>"``, e.g. ``"epochs must be a positive
-    integer, got 0"``.
+    integer, got 0"``, then ``" (set <remedy>)"``.
     """
 
-    def __init__(self, parameter: str, requirement: str):
-        super().__init__(f"{parameter} {requirement}")
+    def __init__(self, parameter: str, requirement: str, remedy: str | None = None):
+        super().__init__(f"{parameter} {requirement}" + (f" (set {remedy})" if remedy else ""))
         self.parameter = parameter
         self.requirement = requirement
+        self.remedy = remedy
 
 
 def positive_int(parameter: str, value, minimum: int = 1) -> int:
@@ -36,16 +38,13 @@ def positive_int(parameter: str, value, minimum: int = 1) -> int:
 
 def positive_ints(parameter: str, value) -> tuple[int, ...]:
     """A sequence of integers ≥ 1 (may be empty) as a tuple; ParameterError otherwise."""
-    try:
-        ok = not isinstance(value, str | bytes) and all(
-            not isinstance(item, bool) and isinstance(item, numbers.Integral) and item >= 1
-            for item in value
-        )
-    except TypeError:  # not iterable
-        ok = False
-    if not ok:
+    items = _items(value)
+    if items is None or not all(
+        not isinstance(item, bool) and isinstance(item, numbers.Integral) and item >= 1
+        for item in items
+    ):
         raise ParameterError(parameter, f"must be a sequence of positive integers, got {value!r}")
-    return tuple(int(item) for item in value)
+    return tuple(int(item) for item in items)
 
 
 def positive_float(parameter: str, value) -> float:
@@ -83,13 +82,10 @@ def one_of(parameter: str, value, choices: Iterable[str]) -> str:
 
 def names(parameter: str, value) -> tuple[str, ...]:
     """A sequence of strings (not one string) as a tuple; ParameterError otherwise."""
-    try:
-        ok = not isinstance(value, str) and all(isinstance(item, str) for item in value)
-    except TypeError:  # not iterable
-        ok = False
-    if not ok:
+    items = _items(value)
+    if items is None or not all(isinstance(item, str) for item in items):
         raise ParameterError(parameter, f"must be a list of names, got {value!r}")
-    return tuple(value)
+    return items
 
 
 def sigma_rule(parameter: str, value) -> str | float:
@@ -106,6 +102,17 @@ def sigma_rule(parameter: str, value) -> str | float:
             parameter, f"must be one of {', '.join(SIGMA_RULES)} or a number > 0, got {value!r}"
         )
     return number
+
+
+def _items(value) -> tuple | None:
+    """The items of a list-like value (read once, so generators work), or None for a string or
+    something that is not iterable."""
+    if isinstance(value, str | bytes):
+        return None
+    try:
+        return tuple(value)
+    except TypeError:
+        return None
 
 
 def _real(parameter: str, value, expected: str) -> float:

@@ -98,7 +98,7 @@ def test_existing_out_needs_overwrite_and_keeps_files(runner, tmp_path):
     (out / "precious.txt").write_text("keep me")
     result = runner.invoke(cli, ["train", "--out", str(out), "--epochs", "1", *SMALL_RUN])
     assert result.exit_code == 2
-    assert "already exists; overwrite replaces it" in result.output
+    assert "already exists; pass --overwrite to replace it" in result.output
     assert (out / "precious.txt").read_text() == "keep me"
 
 

@@ -77,6 +77,17 @@ def test_old_module_paths_are_the_new_modules():
     assert infoplane_tf.callback.InfoPlaneCallback is infoplane_tf.InfoPlaneCallback
 
 
+def test_importing_an_old_path_leaves_the_module_its_own_spec():
+    import importlib
+
+    import infoplane_tf.analysis.phases
+    import infoplane_tf.phases  # noqa: F401 - the alias under test
+
+    module = infoplane_tf.analysis.phases
+    assert module.__spec__.name == "infoplane_tf.analysis.phases"
+    assert importlib.reload(module) is module
+
+
 def cli_choices(command, option):
     from infoplane_tf_cli.main import cli
 

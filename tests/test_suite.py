@@ -1,7 +1,8 @@
 """The paper's suite (``infoplane_tf.workflows.suite``): planning, resuming, failures."""
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,27 @@ def fake_train(config):
     return 1.25, None
 
 
+class DyingWorkers(ThreadPoolExecutor):
+    """Runs ``fake_train``, except that the worker of the 'vae' run dies."""
+
+    def submit(self, fn, config):
+        if config.model == "vae":
+            future = Future()
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+            return future
+        return super().submit(fake_train, config)
+
+
+def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path):
+    runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "vae", "deep"))
+    with DyingWorkers(1) as pool, pytest.raises(RuntimeError, match="1 run.*: vae"):
+        suite.run_suite(runs, tmp_path, executor=pool, log=lambda line: None)
+    record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
+    assert record["runs"]["vae"]["seconds"] is None
+    assert record["runs"]["vae"]["error"].startswith("the worker process died")
+    assert record["runs"]["deep"] == {"seconds": 1.2, "error": None}
+
+
 def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(suite, "train_one", fake_train)
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied", "vae"))
@@ -71,5 +93,5 @@ def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError):
         suite.run_suite(runs, tmp_path, executor=pool, log=lines.append)
     assert f"skip {tmp_path / 'shallow'} (finished earlier)" in lines
-    assert not any(line.startswith("start") and "shallow" in line for line in lines)
-    assert any(line.startswith("start") and "tied" in line for line in lines)
+    assert not any(line.startswith("queued") and "shallow" in line for line in lines)
+    assert any(line.startswith("queued") and "tied" in line for line in lines)

@@ -89,7 +89,7 @@ def test_a_tiny_run_writes_a_complete_directory(tmp_path):
 def test_the_run_folder_is_protected(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("mine")
-    with pytest.raises(ParameterError, match="already exists; overwrite replaces it"):
+    with pytest.raises(ParameterError, match=r"already exists \(set overwrite\)"):
         prepare_out(tmp_path / "notes", overwrite=False)
     with pytest.raises(ParameterError, match="not a run directory; refusing to delete it"):
         prepare_out(tmp_path / "notes", overwrite=True)

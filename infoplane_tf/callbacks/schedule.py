@@ -68,4 +68,5 @@ class Schedule:
         return False
 
     def to_json(self):
-        return self.every
+        """The schedule as given, in plain JSON types."""
+        return int(self.every) if isinstance(self.every, np.integer) else self.every

@@ -59,7 +59,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from infoplane_tf.catalog import DATASET_NAMES
+from infoplane_tf.catalog import DATASET_NAMES, PAPER
 from infoplane_tf.validation import ParameterError, fraction, one_of, positive_int
 
 _N_CLASSES = {"mnist": 10, "mnist-5k": 10, "fashion-mnist": 10, "emnist-letters": 26}
@@ -194,7 +194,7 @@ def load_dataset(
     name: str,
     *,
     train_fraction: float = 1.0,
-    probe_size: int = 100,
+    probe_size: int = PAPER.probe_size,
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
 ) -> Dataset:

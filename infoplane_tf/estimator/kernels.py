@@ -74,7 +74,7 @@ def median_distance(d2: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.gather(distances, [(m - 1) // 2, m // 2], axis=-1), axis=-1)
 
 
-def gaussian_gram(x: tf.Tensor, sigma: str | float = "paper", gamma: float = PAPER.gamma):
+def gaussian_gram(x: tf.Tensor, sigma: str | float = PAPER.sigma_rule, gamma: float = PAPER.gamma):
     """Gaussian Gram matrices of the rows of x and the kernel widths used.
 
     Args:

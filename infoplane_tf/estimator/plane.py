@@ -248,7 +248,15 @@ class InformationPlane:
     def signature(self) -> tuple:
         """What a compiled point function depends on besides its forward: equal signatures
         can share one function (the probe's values are passed, not captured)."""
-        return (self.n, self.dtype.name, self.alpha, self.sigma, self.gamma, self.has_labels)
+        return (
+            self.n,
+            self.dtype.name,
+            self.alpha,
+            self.sigma,
+            self.gamma,
+            self.has_labels,
+            self.run_eagerly,
+        )
 
     def settings(self) -> dict:
         """The estimator settings as plain JSON-ready values (recorded with every result)."""

@@ -87,6 +87,11 @@ class Trajectory:
         """The 0.1 name of ``i_t_out``, I(T;X') (kept for old code)."""
         return self.i_t_out
 
+    @property
+    def i_ty_label(self) -> np.ndarray | None:
+        """The 0.1 name of ``i_t_label``, I(T;Y) (kept for old code)."""
+        return self.i_t_label
+
     def layer(self, name: str) -> dict[str, np.ndarray]:
         """The (P,) series of one layer: ``i_xt``, ``i_t_out``, ``h_t``, ``sigma``, ``i_t_label``.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.models.vanilla import VanillaAutoencoder
 from infoplane_tf.validation import non_negative_float
 
@@ -47,8 +48,8 @@ class LabelAutoencoder(VanillaAutoencoder):
     def __init__(
         self,
         hidden_units=(256, 128),
-        code_units=50,
-        label_weight=0.01,
+        code_units=PAPER.code_units,
+        label_weight=PAPER.label_weight,
         activation="sigmoid",
         output_activation="sigmoid",
         **kwargs,

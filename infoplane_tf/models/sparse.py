@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.models.vanilla import VanillaAutoencoder
 from infoplane_tf.validation import fraction, non_negative_float
 
@@ -69,11 +70,11 @@ class SparseAutoencoder(VanillaAutoencoder):
     def __init__(
         self,
         hidden_units=(),
-        code_units=50,
+        code_units=PAPER.code_units,
         activation="sigmoid",
         output_activation="sigmoid",
-        sparsity_target=0.05,
-        sparsity_weight=0.001,
+        sparsity_target=PAPER.sparsity_target,
+        sparsity_weight=PAPER.sparsity_weight,
         **kwargs,
     ):
         sparsity_target = fraction("sparsity_target", sparsity_target)

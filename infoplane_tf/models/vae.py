@@ -7,6 +7,7 @@ import numbers
 import keras
 from keras import ops
 
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.models.base import Autoencoder
 from infoplane_tf.validation import positive_int
 
@@ -93,7 +94,7 @@ class VariationalAutoencoder(Autoencoder):
     def __init__(
         self,
         hidden_units=(256, 128),
-        latent_units=50,
+        latent_units=PAPER.code_units,
         seed=None,
         representation="sample",
         activation="sigmoid",

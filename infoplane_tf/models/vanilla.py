@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.models.base import Autoencoder
 from infoplane_tf.validation import positive_int
 
@@ -43,7 +44,7 @@ class VanillaAutoencoder(Autoencoder):
     def __init__(
         self,
         hidden_units=(),
-        code_units=50,
+        code_units=PAPER.code_units,
         activation="sigmoid",
         output_activation="sigmoid",
         **kwargs,

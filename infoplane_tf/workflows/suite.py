@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from pathlib import Path
 
 from infoplane_tf._quiet import import_tensorflow
@@ -136,13 +136,16 @@ def run_suite(
         jobs: how many runs at once (with the default executor).
         log: progress lines.
         suite_options: the options to record.
-        executor: where the runs go; default a pool of ``jobs`` processes, one per run.
+        executor: where the runs go; default a pool of ``jobs`` processes, one per run (so a
+            script that calls this needs the ``if __name__ == "__main__":`` guard of the
+            ``spawn`` start method).
 
     Returns:
         The suite record written to ``reproduce.json``.
 
     Raises:
-        RuntimeError: a run failed (the others still finish; the message names the failures).
+        RuntimeError: a run failed, its own error or its worker's death (the others still
+            finish and every outcome is recorded; the message names the failures).
     """
     out.mkdir(parents=True, exist_ok=True)
     record = {"options": suite_options or {}, "runs": _earlier_runs(out / SUITE_NAME)}
@@ -158,19 +161,8 @@ def run_suite(
     try:
         futures = [(planned, executor.submit(train_one, planned.config)) for planned in pending]
         for planned in pending:
-            log(f"start {planned.out}")
-        failures = []
-        for planned, future in futures:
-            seconds, error = future.result()
-            key = str(planned.out.relative_to(out))
-            record["runs"][key] = {"seconds": round(seconds, 1), "error": error}
-            log(
-                f"FAILED {planned.out}: {error}"
-                if error
-                else f"done  {planned.out} ({seconds:.0f} s)"
-            )
-            if error:
-                failures.append(key)
+            log(f"queued {planned.out}")
+        failures = [key for key in _collect(futures, out, record["runs"], log) if key]
     finally:
         if own:
             executor.shutdown(wait=True)
@@ -179,6 +171,20 @@ def run_suite(
     if failures:
         raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}")
     return record
+
+
+def _collect(futures, out: Path, outcomes: dict, log: Callable[[str], None]):
+    """Waits for each run in order, records its outcome; yields the failed runs' keys (None for
+    a finished run)."""
+    for planned, future in futures:
+        try:
+            seconds, error = future.result()
+        except BrokenExecutor as broken:  # the worker died (killed, out of memory)
+            seconds, error = None, f"the worker process died ({broken})"
+        key = str(planned.out.relative_to(out))
+        outcomes[key] = {"seconds": seconds and round(seconds, 1), "error": error}
+        log(f"FAILED {planned.out}: {error}" if error else f"done  {planned.out} ({seconds:.0f} s)")
+        yield key if error else None
 
 
 def train_one(config: TrainConfig) -> tuple[float, str | None]:

@@ -193,7 +193,7 @@ def prepare_out(out: Path, overwrite: bool) -> None:
         raise ParameterError("out", f"must be a folder, got the file {out}")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise ParameterError("out", f"{out} already exists; overwrite replaces it")
+            raise ParameterError("out", f"{out} already exists", remedy="overwrite")
         if not is_run_dir(out):
             raise ParameterError(
                 "out", f"{out} exists and is not a run directory; refusing to delete it"
