@@ -119,3 +119,18 @@ def test_the_probe_cache_is_not_saved_with_the_model(tmp_path):
     model.save(tmp_path / "m.keras")
     restored = keras.saving.load_model(tmp_path / "m.keras")
     assert "_infoplane_tf_probes" not in restored.__dict__
+
+
+def test_measure_reuses_the_training_function_and_equals_a_direct_call():
+    model = compiled(Documented())
+    callback = InfoPlaneCallback(PROBE, every=1)
+    model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[callback])
+    function = ModelProbe.for_model(model, x_sample=PROBE).point_function(callback.plane, 4, True)
+    traces = function.trace_count
+    point = callback.measure()
+    assert function.trace_count == traces  # no second compiled function
+    reps, output = model.representations_and_output(PROBE)
+    direct = InformationPlane(PROBE)([reps["H"]], output)
+    np.testing.assert_allclose(point["i_xt"], direct["i_xt"], atol=1e-4)
+    np.testing.assert_allclose(point["i_t_out"], direct["i_t_out"], atol=1e-4)
+    assert point["finite"]

@@ -202,24 +202,29 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
             self.layer_names = self._probe.names
         self._finish()
-        function = self._probe.point_function(self.plane, 1, one_core=self._one_core)
-        values, finite = self._estimator(function)([self._probe.snapshot()], [point_index])
+        points = self._points_per_call()  # the training's compiled function, padded
+        function = self._probe.point_function(self.plane, points, one_core=self._one_core)
+        estimate = self._estimator(function)
+        values, finite = estimate([self._probe.snapshot()] * points, [point_index] * points)
         return {**dict(zip(self.keys, values[0], strict=True)), "finite": finite[0]}
 
     # Internals --------------------------------------------------------------------------------
 
-    def _start_worker(self) -> PointWorker:
-        """A worker for this model's point function, with as many points per call as the
-        snapshot budget allows (two batches of snapshots may be held at once)."""
+    def _points_per_call(self) -> int:
+        """``points_per_call``, fewer if two batches of snapshots would exceed the budget."""
         fits = SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1)
-        points = max(1, min(self.points_per_call, fits // 2))
+        return max(1, min(self.points_per_call, fits // 2))
+
+    def _start_worker(self) -> PointWorker:
+        """A worker for this model's point function (one compiled shape of points per call)."""
+        points = self._points_per_call()
         function = self._probe.point_function(self.plane, points, one_core=self._one_core)
         return PointWorker(
             self._estimator(function),
             self._store,
             points,
             self.background,
-            max_pending=fits,
+            max_pending=SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1),
             warm=function.trace_count > 0,
         )
 
