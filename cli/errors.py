@@ -5,21 +5,20 @@ import contextlib
 import click
 
 
-def flag(parameter: str) -> str:
-    """The command-line flag of a library parameter: ``probe_size`` → ``--probe-size``."""
-    return "--" + parameter.replace("_", "-")
-
-
 def _usage_error(error) -> click.UsageError:
     """The Click error for a ``ParameterError``: naming the command's ``--flag`` when it has one
     for that parameter, else the library's own message."""
-    options = {param.name for param in click.get_current_context().command.params}
-    if error.parameter not in options:
+    flags = {
+        param.name: max(param.opts, key=len)
+        for param in click.get_current_context().command.params
+        if isinstance(param, click.Option)
+    }
+    if error.parameter not in flags:
         return click.UsageError(str(error))
     message = error.requirement
-    if error.remedy in options:
-        message += f"; pass {flag(error.remedy)} to replace it"
-    return click.BadParameter(message, param_hint=f"'{flag(error.parameter)}'")
+    if error.remedy in flags:
+        message += f"; pass {flags[error.remedy]} to replace it"
+    return click.BadParameter(message, param_hint=f"'{flags[error.parameter]}'")
 
 
 @contextlib.contextmanager

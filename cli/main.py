@@ -7,6 +7,7 @@ TensorFlow is imported inside the commands, never at module level here, so ``--h
 import click
 
 from infoplane_tf._version import __version__
+from infoplane_tf_cli.measure import measure
 from infoplane_tf_cli.plot import plot
 from infoplane_tf_cli.report import report
 from infoplane_tf_cli.reproduce import reproduce
@@ -29,6 +30,7 @@ def cli(verbose) -> None:
 
 
 cli.add_command(train)
+cli.add_command(measure)
 cli.add_command(plot)
 cli.add_command(summary)
 cli.add_command(reproduce)

@@ -57,6 +57,12 @@ record = click.option(
     show_default=True,
     help=f"When to record a point: {SCHEDULE_FORMS}.",
 )
+checkpoints = click.option(
+    "--checkpoints",
+    default=DEFAULTS.checkpoints,
+    show_default=True,
+    help=f"When to keep the weights, for `measure`: {SCHEDULE_FORMS}, or none.",
+)
 probe_size = click.option(
     "--probe-size",
     type=int,

@@ -23,6 +23,7 @@ from infoplane_tf_cli.errors import user_errors
 )
 @options.probe_size
 @options.record
+@options.checkpoints
 @options.alpha
 @options.sigma_rule
 @options.gamma

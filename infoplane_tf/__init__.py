@@ -40,6 +40,8 @@ _EXPORTS = {
     "Run": "infoplane_tf.io.runs",
     "analyze_phases": "infoplane_tf.analysis.phases",
     "TrainConfig": "infoplane_tf.workflows.config",
+    "measure": "infoplane_tf.workflows.measure",
+    "CheckpointCallback": "infoplane_tf.callbacks.checkpoints",
 }
 
 __all__ = ["__version__", *_EXPORTS]

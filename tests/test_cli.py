@@ -37,7 +37,7 @@ def small_run(tmp_path_factory):
 def test_help_and_version(runner):
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("train", "plot", "summary", "reproduce"):
+    for command in ("train", "measure", "plot", "summary", "reproduce"):
         assert command in result.output
     assert runner.invoke(cli, ["--version"]).output.startswith("infoplane-tf, version ")
     train_help = runner.invoke(cli, ["train", "--help"]).output
@@ -272,3 +272,20 @@ def test_reproduce_end_to_end_with_report(tmp_path):
     text = (study / "REPORT.md").read_text()
     assert "| finding | paper | scaled |" in text
     assert (study / "paper" / "REPORT.md").is_file() and (study / "figures" / "tied.png").is_file()
+
+
+def test_measure_writes_a_measurement_and_refuses_to_overwrite(runner, small_run):
+    result = runner.invoke(cli, ["measure", str(small_run), "--name", "g1", "--gamma", "1"])
+    assert result.exit_code == 0, result.output
+    folder = small_run / "measurements" / "g1"
+    assert str(folder) in result.output
+    measured = load_trajectory(folder)
+    assert measured.settings["estimator"]["gamma"] == 1.0
+    np.testing.assert_array_equal(measured.iterations, load_run(small_run).checkpoints)
+    again = runner.invoke(cli, ["measure", str(small_run), "--name", "g1"])
+    assert again.exit_code == 2
+    assert "'--name': " in again.output and "pass --overwrite to replace it" in again.output
+    too_big = ["measure", str(small_run), "--name", "g2", "--probe-size", "5000"]
+    result = runner.invoke(cli, too_big)
+    assert result.exit_code == 2 and "'--probe-size': must fit in the 1000" in result.output
+    assert not (small_run / "measurements" / "g2").exists()

@@ -54,8 +54,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             epoch end as ``i_xt_<layer>`` and ``i_t_out_<layer>``; "auto" = the bottleneck of
             an autoencoder or the narrowest measured layer; None = no copies.
         tensorboard_dir: if given, per-layer scalars of every point (step = iteration).
-        seed: seed of a variational model's per-point noise (recomputing a point gives the
-            same value).
+        seed: seed of a variational model's per-point noise, drawn from (seed, iteration), so
+            recomputing a point, also from a checkpoint, gives the same value.
         points_per_call: due points estimated per compiled call; default 4, or 1 with
             ``every="epoch"``; fewer when snapshots would exceed 128 MiB.
         background: estimate in a background thread while training goes on (default); with
@@ -119,7 +119,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._worker: PointWorker | None = None
         self._log_key: str | None = None
         self._steps: int | None = None
-        self._iteration = self._epoch_start = self._scheduled = 0
+        self._iteration = self._epoch_start = 0
 
     # Keras hooks ------------------------------------------------------------------------------
 
@@ -143,7 +143,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self.layer_names, self.keys, settings, self.filepath, self.tensorboard_dir
         )
         self._worker = self._start_worker()
-        self._scheduled = 0
         self._due(loss=math.nan)  # the point before the first update
         if self._worker.warm:
             self._finish()  # at once: its errors show before training
@@ -193,7 +192,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         """Computes a point now, on the model's current weights, without recording it.
 
         Args:
-            point_index: selects the fixed noise of a variational model's sampled code.
+            point_index: selects the fixed noise of a variational model's sampled code (the
+                noise of the point recorded at that iteration).
 
         Returns:
             A dict of (L,) arrays in bits (``self.keys``) and the bool ``finite``.
@@ -241,8 +241,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def _due(self, loss: float) -> None:
         epoch = self._iteration / self._steps if self._steps else math.nan
-        self._scheduled += 1
-        point = DuePoint(self._scheduled - 1, self._iteration, epoch, loss, self._probe.snapshot())
+        # A sampled code's noise is fixed by the iteration, so a re-measurement from a
+        # checkpoint of that iteration draws the same noise.
+        point = DuePoint(self._iteration, self._iteration, epoch, loss, self._probe.snapshot())
         self._worker.submit(point)
         self._recorder.warn_missing()
 

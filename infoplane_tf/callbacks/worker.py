@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 class DuePoint:
     """A scheduled point: where it belongs in the trajectory and the weights it measures."""
 
-    index: int  # position in the trajectory; fixes a sampled code's noise
+    index: int  # fixes a sampled code's noise (the iteration)
     iteration: int
     epoch: float
     loss: float

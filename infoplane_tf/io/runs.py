@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from infoplane_tf.io.cells import format_number, parse_number
+from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, list_checkpoints
 from infoplane_tf.io.trajectory import (
     Trajectory,
     TrajectoryFormatError,
@@ -88,6 +89,18 @@ class Run:
     def complete(self) -> bool:
         """Whether training finished and the summary was written."""
         return bool(self.summary.get("complete"))
+
+    @property
+    def checkpoints(self) -> list[int]:
+        """The iterations that have a weight checkpoint (``checkpoints/``), ascending."""
+        return list_checkpoints(self.path / CHECKPOINTS_NAME)
+
+    def model_at(self, iteration: int):
+        """The run's model, built, with the weights of its checkpoint at ``iteration`` (see
+        ``infoplane_tf.workflows.measure.model_at``; imports TensorFlow)."""
+        from infoplane_tf.workflows.measure import model_at
+
+        return model_at(self, iteration)
 
     @property
     def label(self) -> str:

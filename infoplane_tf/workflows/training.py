@@ -21,10 +21,12 @@ import tensorflow as tf
 
 from infoplane_tf._version import __version__
 from infoplane_tf.analysis.phases import analyze_trajectory
+from infoplane_tf.callbacks.checkpoints import CheckpointCallback
 from infoplane_tf.callbacks.info_plane import InfoPlaneCallback
 from infoplane_tf.callbacks.loggers import LossRecorder, ProgressLine
 from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.data.datasets import Dataset, default_dataset_name, load_dataset
+from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME
 from infoplane_tf.io.runs import (
     CONFIG_NAME,
     EXAMPLES_NAME,
@@ -77,6 +79,8 @@ def run(
     x_train, y_train, x_test, y_test = _fit_data(config, dataset)
     info_plane, losses = _recorders(config, dataset, out, y_test)
     callbacks = [info_plane, losses] + ([ProgressLine()] if progress else [])
+    if config.checkpoints != "none":
+        callbacks.append(CheckpointCallback(out / CHECKPOINTS_NAME, config.checkpoints))
     write_json(out / SUMMARY_NAME, {"complete": False, "phase": "training"})
     model.fit(
         x_train,

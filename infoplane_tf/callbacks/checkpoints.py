@@ -1,0 +1,63 @@
+"""CheckpointCallback: the model's weights at the iterations of a schedule, for re-measuring."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from infoplane_tf.callbacks.schedule import Schedule
+from infoplane_tf.io.checkpoints import write_checkpoint
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Writes every model variable at the iterations of ``every`` and at the end of ``fit``.
+
+    Always one checkpoint before the first update (like the information-plane trajectory) and
+    one after the last; each is written atomically (``infoplane_tf.io.checkpoints``).
+
+    Args:
+        directory: the checkpoints folder (``RUN/checkpoints`` in a run directory).
+        every: a schedule of ``InfoPlaneCallback`` (``"log:64"``: 64 log-spaced iterations).
+
+    Attributes:
+        written: the iterations written in the last ``fit``.
+    """
+
+    def __init__(self, directory: str | os.PathLike, every="log:64"):
+        super().__init__()
+        self.directory = os.fspath(directory)
+        self.schedule = Schedule(every)
+        self.written: list[int] = []
+        self._iteration = self._epoch_start = 0
+        self._steps: int | None = None
+
+    def on_train_begin(self, logs=None):
+        self._steps, epochs = self.params.get("steps"), self.params.get("epochs")
+        self._iteration = int(self.model.optimizer.iterations.numpy())
+        self.schedule.start(self._iteration, self._steps * epochs if self._steps else None)
+        self.written = []
+        self._write()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self._iteration
+
+    def on_train_batch_end(self, batch, logs=None):
+        previous, self._iteration = self._iteration, self._epoch_start + batch + 1
+        if self.schedule.due_after_batch(self._iteration, previous):
+            self._write()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.schedule.kind == "epoch":
+            self._write()
+
+    def on_train_end(self, logs=None):
+        self._write()
+
+    def _write(self) -> None:
+        if self.written and self.written[-1] == self._iteration:
+            return
+        epoch = self._iteration / self._steps if self._steps else float("nan")
+        values = {v.path: keras.ops.convert_to_numpy(v) for v in self.model.variables}
+        write_checkpoint(self.directory, self._iteration, epoch, values)
+        self.written.append(self._iteration)
