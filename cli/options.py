@@ -105,6 +105,13 @@ kind = click.option(
     show_default=True,
     help="; ".join(f"{name}: {text}" for name, text in PLOT_KINDS.items()),
 )
+measurement = click.option(
+    "--measurement",
+    "measurements",
+    multiple=True,
+    help="Use RUN/measurements/LABEL instead of the recorded trajectory; repeat it (and "
+    "'recorded' for the training's own) to show several side by side.",
+)
 layers = click.option(
     "--layers", callback=_names, default=None, help="Comma-separated layers, e.g. E1,Z."
 )

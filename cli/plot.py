@@ -17,13 +17,14 @@ from infoplane_tf_cli.errors import user_errors
 )
 @options.kind
 @options.layers
+@options.measurement
 @click.option(
     "--animate",
     type=click.Path(dir_okay=False),
     default=None,
     help="Also write a GIF of the information plane building up over training.",
 )
-def plot(run_dirs, output, kind, layers, animate):
+def plot(run_dirs, output, kind, layers, measurements, animate):
     """Plot the information plane, DPI curves, losses and reconstructions of runs.
 
     Several runs are overlaid with a legend.
@@ -34,7 +35,7 @@ def plot(run_dirs, output, kind, layers, animate):
         from infoplane_tf.io.runs import load_run
         from infoplane_tf.plotting import animate_information_plane, plot_runs
 
-        runs = [load_run(path) for path in run_dirs]
+        runs = [load_run(path, m) for path in run_dirs for m in measurements or [None]]
         try:
             if output is not None:
                 # plot_runs checks every argument, the GIF's too, before drawing anything.

@@ -4,6 +4,7 @@ import json
 
 import click
 
+from infoplane_tf_cli import options
 from infoplane_tf_cli.errors import user_errors
 
 
@@ -14,13 +15,15 @@ def _format(value, spec):
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def summary(run_dirs, as_json):
+@options.measurement
+def summary(run_dirs, as_json, measurements):
     """Summarize runs: peak and final I(X;Z), the simplifying drop, train/test error."""
     with user_errors():
         from infoplane_tf.analysis.summary import summarize
         from infoplane_tf.io.runs import load_run
 
-        rows = [summarize(load_run(path)) for path in run_dirs]
+        runs = [load_run(path, m) for path in run_dirs for m in measurements or [None]]
+        rows = [summarize(run) for run in runs]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -289,3 +289,17 @@ def test_measure_writes_a_measurement_and_refuses_to_overwrite(runner, small_run
     result = runner.invoke(cli, too_big)
     assert result.exit_code == 2 and "'--probe-size': must fit in the 1000" in result.output
     assert not (small_run / "measurements" / "g2").exists()
+
+
+def test_plot_and_summary_show_measurements_side_by_side(runner, small_run, tmp_path):
+    measured = runner.invoke(cli, ["measure", str(small_run), "--name", "g4", "--gamma", "4"])
+    assert measured.exit_code == 0, measured.output
+    both = ["--measurement", "recorded", "--measurement", "g4"]
+    result = runner.invoke(cli, ["summary", str(small_run), "--json", *both])
+    assert result.exit_code == 0, result.output
+    assert [row["name"] for row in json.loads(result.output)] == ["deep", "deep [g4]"]
+    png = tmp_path / "side.png"
+    result = runner.invoke(cli, ["plot", str(small_run), "--kind", "ip", "-o", str(png), *both])
+    assert result.exit_code == 0 and png.stat().st_size > 10_000
+    result = runner.invoke(cli, ["summary", str(small_run), "--measurement", "nope"])
+    assert result.exit_code == 1 and "no measurement 'nope'; it has: recorded" in result.output

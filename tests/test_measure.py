@@ -91,7 +91,7 @@ def test_measurements_are_stored_and_not_overwritten_silently(deep_run):
     with pytest.raises(ParameterError, match=r"already exists \(set overwrite\)"):
         write_measurement(deep_run, "gamma1", trajectory)
     write_measurement(deep_run, "gamma1", trajectory, overwrite=True)
-    with pytest.raises(ParameterError, match="plain folder name"):
+    with pytest.raises(ParameterError, match="plain folder name other than 'recorded'"):
         write_measurement(deep_run, "../escape", trajectory)
 
 
@@ -118,3 +118,21 @@ def test_checkpoint_files_are_written_whole(tmp_path):
     checkpoint_path(tmp_path, 7).rename(checkpoint_path(tmp_path, 8))
     with pytest.raises(CheckpointFormatError, match="not a checkpoint of iteration 8"):
         read_checkpoint(tmp_path, 8)
+
+
+def test_a_measurement_loads_as_the_runs_trajectory(deep_run):
+    from infoplane_tf.analysis.summary import summarize
+    from infoplane_tf.io.runs import RunFormatError, measurements
+
+    trajectory = ip.measure(deep_run, gamma=0.5)
+    write_measurement(deep_run, "half", trajectory, overwrite=True)
+    assert "half" in measurements(deep_run.path)
+    run = ip.load_run(deep_run.path, measurement="half")
+    assert run.measurement == "half" and run.label.endswith("[half]")
+    np.testing.assert_allclose(run.trajectory.i_xt, trajectory.i_xt, rtol=1e-7)
+    assert ip.load_run(deep_run.path, measurement="recorded").measurement is None
+    row = summarize(run)  # phases of the measurement, not the training's summary
+    z = run.trajectory.layer("Z")["i_xt"]
+    assert row["final_i_xt"] == pytest.approx(z[-1:].mean(), abs=1e-6)
+    with pytest.raises(RunFormatError, match="no measurement 'nope'; it has: recorded, .*half"):
+        ip.load_run(deep_run.path, measurement="nope")

@@ -157,14 +157,16 @@ class PointFunction:
         eager = plane.run_eagerly
         self._matrices = point_matrices if eager else _point_matrices_xla
         self._call = self._estimate if eager else tf.function(self._estimate, autograph=False)
+        self.spectra_in_float64 = plane.dtype == tf.float64
 
-    def _estimate(self, inputs, probe):
+    def _estimate(self, inputs, probe, spectra_in_float64=False):
         self.trace_count += 1  # Python side effect: runs once per trace, not per call
         layers, output = self.forward(*inputs)
         tensors = [self.plane.as_points(t) for t in [*layers, output]]
         a, widths, finite = self._matrices(tensors, probe, self.plane.sigma, self.plane.gamma)
         eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
-        h = spectral_entropy(a, self.plane.alpha, eigvalsh)
+        a = tf.cast(a, tf.float64) if spectra_in_float64 else a
+        h = tf.cast(spectral_entropy(a, self.plane.alpha, eigvalsh), self.plane.dtype)
         layout = PointLayout(len(layers), probe.k_y is not None)
         return layout.values(h, widths, finite, probe)
 
@@ -173,7 +175,17 @@ class PointFunction:
         return self._call.get_concrete_function(inputs, probe)
 
     def __call__(self, probe: ProbeKernels, *inputs) -> dict:
-        return self._call(inputs, probe)
+        if self.spectra_in_float64:
+            return self._call(inputs, probe, True)
+        try:
+            return self._call(inputs, probe)
+        except tf.errors.InvalidArgumentError as error:
+            if "eigen decomposition" not in str(error):
+                raise
+            # float32 eigvalsh does not converge on some nearly degenerate matrices: take this
+            # function's spectra in float64 from now on (the matrices stay in the plane's dtype).
+            self.spectra_in_float64 = True
+            return self._call(inputs, probe, True)
 
 
 class InformationPlane:

@@ -41,6 +41,10 @@ SUMMARY_NAME = "summary.json"
 EXAMPLES_NAME = "examples.npz"
 MODEL_NAME = "model.keras"
 HISTORY_COLUMNS = ("iteration", "epoch", "scope", "train_loss", "test_loss")
+#: Where a run keeps its re-measurements: ``RUN/measurements/<label>/``.
+MEASUREMENTS_NAME = "measurements"
+#: The name of the trajectory recorded during training, among a run's measurements.
+RECORDED = "recorded"
 
 
 class RunFormatError(ValueError):
@@ -84,6 +88,7 @@ class Run:
     history: History
     summary: dict
     examples: dict | None = None
+    measurement: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -104,8 +109,10 @@ class Run:
 
     @property
     def label(self) -> str:
-        """A short name for legends: the run's ``name`` option or its folder name."""
-        return str(self.config.get("name") or self.path.name)
+        """A short name for legends: the run's ``name`` option or its folder name, and the
+        measurement's label when one was loaded."""
+        name = str(self.config.get("name") or self.path.name)
+        return name if self.measurement is None else f"{name} [{self.measurement}]"
 
 
 def is_run_dir(path: str | os.PathLike) -> bool:
@@ -113,18 +120,21 @@ def is_run_dir(path: str | os.PathLike) -> bool:
     return (Path(path) / CONFIG_NAME).is_file()
 
 
-def load_run(path: str | os.PathLike) -> Run:
+def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
     """Loads a run directory written by ``infoplane-tf train`` (or ``training.run``).
 
     Args:
         path: the run folder.
+        measurement: the label of a re-measurement (``RUN/measurements/<label>/``) to use as
+            the run's trajectory; None or ``"recorded"``: the trajectory recorded in training.
 
     Returns:
         The ``Run``.
 
     Raises:
-        RunFormatError: the folder is not a run, or a file is corrupt (named, with the line for
-            tables). ``TrajectoryFormatError`` is a ``ValueError`` too and names its file.
+        RunFormatError: the folder is not a run, a measurement it does not have (the message
+            lists those it has), or a corrupt file (named, with the line for tables).
+            ``TrajectoryFormatError`` is a ``ValueError`` too and names its file.
     """
     path = Path(path)
     if not path.is_dir():
@@ -136,7 +146,8 @@ def load_run(path: str | os.PathLike) -> Run:
         find_table(path)
     except TrajectoryFormatError:
         raise RunFormatError(f"{path}: the run has no trajectory yet") from None
-    trajectory = load_trajectory(path)
+    measurement = None if measurement in (None, RECORDED) else measurement
+    trajectory = load_trajectory(_measurement_folder(path, measurement))
     history_path = path / HISTORY_NAME
     if not history_path.exists() and history_path.with_name(HISTORY_NAME + ".gz").exists():
         history_path = history_path.with_name(HISTORY_NAME + ".gz")
@@ -150,7 +161,22 @@ def load_run(path: str | os.PathLike) -> Run:
                 examples = {key: data[key] for key in data.files}
         except (OSError, ValueError) as error:
             raise RunFormatError(f"{path / EXAMPLES_NAME}: cannot read ({error})") from None
-    return Run(path, config, trajectory, history, summary, examples)
+    return Run(path, config, trajectory, history, summary, examples, measurement)
+
+
+def measurements(path: str | os.PathLike) -> list[str]:
+    """The labels of a run's re-measurements, sorted."""
+    folder = Path(path) / MEASUREMENTS_NAME
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def _measurement_folder(path: Path, measurement: str | None) -> Path:
+    if measurement is None:
+        return path
+    if measurement not in measurements(path):
+        listed = ", ".join([RECORDED, *measurements(path)])
+        raise RunFormatError(f"{path}: no measurement {measurement!r}; it has: {listed}")
+    return path / MEASUREMENTS_NAME / measurement
 
 
 def read_json(path: Path) -> dict:

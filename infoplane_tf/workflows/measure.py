@@ -26,7 +26,7 @@ from infoplane_tf.io.checkpoints import (
     CheckpointFormatError,
     read_checkpoint,
 )
-from infoplane_tf.io.runs import Run, load_run
+from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run
 from infoplane_tf.io.trajectory import (
     LABEL_COLUMN,
     TABLE_NAME,
@@ -40,8 +40,6 @@ from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.workflows.config import TrainConfig
 
-#: Where a run keeps its re-measurements: ``RUN/measurements/<label>/``.
-MEASUREMENTS_NAME = "measurements"
 #: Checkpoints per compiled call.
 POINTS_PER_CALL = 4
 
@@ -141,8 +139,10 @@ def write_measurement(
             ``overwrite``.
     """
     run = run if isinstance(run, Run) else load_run(run)
-    if not label or Path(label).name != label or label.startswith("."):
-        raise ParameterError("label", f"must be a plain folder name, got {label!r}")
+    if not label or Path(label).name != label or label.startswith(".") or label == RECORDED:
+        raise ParameterError(
+            "label", f"must be a plain folder name other than {RECORDED!r}, got {label!r}"
+        )
     folder = run.path / MEASUREMENTS_NAME / label
     if folder.exists():
         if not overwrite:
