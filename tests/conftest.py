@@ -12,5 +12,5 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "slow: real training runs in subprocesses and the longest fits (-m 'not slow')",
+        "slow: real training runs in subprocesses, the longest fits and costlier variants",
     )

@@ -62,11 +62,11 @@ def direct_point(model, callback, data, point_index):
     return plane([reps[name] for name in callback.layer_names], output)
 
 
-# The two slowest variants run with the slow tests (the other four cover the same code).
+# The fast run keeps three variants (the others go through the same code).
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=pytest.mark.slow) if n in ("vae", "label") else n
+        n if n in ("deep", "sparse", "vanilla") else pytest.param(n, marks=pytest.mark.slow)
         for n in sorted(SMALL)
     ],
 )
@@ -137,7 +137,7 @@ def plain_keras_model(kind):
     return keras.Model(inputs, outputs), ("f_hidden", "f_code")
 
 
-@pytest.mark.parametrize("kind", ["sequential", "functional"])
+@pytest.mark.parametrize("kind", ["sequential", pytest.param("functional", marks=pytest.mark.slow)])
 def test_plain_keras_models(kind, data):
     model, expected_layers = plain_keras_model(kind)
     model.compile(optimizer="adam", loss="mse")

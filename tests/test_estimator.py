@@ -92,7 +92,10 @@ def test_mutual_information_matches_numpy_reference(alpha, rule):
     assert float(renyi_mutual_information(x, t, alpha, rule)) == pytest.approx(expected, abs=1e-4)
 
 
-@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-4), ("float32", 2e-3)])
+@pytest.mark.parametrize(  # the fast run keeps the default precision
+    "dtype, tolerance",
+    [pytest.param("float64", 1e-4, marks=pytest.mark.slow), ("float32", 2e-3)],
+)
 @pytest.mark.parametrize("alpha", ALPHAS)
 @pytest.mark.parametrize("rule", RULES)
 def test_information_plane_point_matches_reference(dtype, tolerance, alpha, rule):
@@ -232,7 +235,9 @@ def test_collapsed_representation_default_precision(alpha, width):
     assert float(point["h_t"][0]) == pytest.approx(expected, abs=1e-3)
 
 
-@pytest.mark.parametrize("scale", (1e-30, 1e-8, 1.0, 1e8, 1e30))
+@pytest.mark.parametrize(
+    "scale", (pytest.param(1e-30, marks=pytest.mark.slow), 1e-8, 1.0, 1e8, 1e30)
+)
 @pytest.mark.parametrize("dtype", ("float32", "float64"))
 def test_no_nan_on_extreme_finite_inputs(scale, dtype):
     rng = np.random.default_rng(12)

@@ -63,6 +63,7 @@ def test_other_settings_change_the_measurement(deep_run):
     np.testing.assert_allclose(only_z.i_xt[:, 0], base.layer("Z")["i_xt"], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_model_at_has_the_checkpoints_weights(deep_run):
     iteration = deep_run.checkpoints[-1]
     model = deep_run.model_at(iteration)
@@ -83,6 +84,7 @@ def test_a_corrupt_checkpoint_is_named_and_the_others_still_measure(deep_run, tm
     assert measured.valid.tolist() == [True, True, False, True, True]
 
 
+@pytest.mark.slow
 def test_measurements_are_stored_and_not_overwritten_silently(deep_run):
     trajectory = ip.measure(deep_run, gamma=1.0)
     folder = write_measurement(deep_run, "gamma1", trajectory)
@@ -120,6 +122,7 @@ def test_checkpoint_files_are_written_whole(tmp_path):
         read_checkpoint(tmp_path, 8)
 
 
+@pytest.mark.slow
 def test_a_measurement_loads_as_the_runs_trajectory(deep_run):
     from infoplane_tf.analysis.summary import summarize
     from infoplane_tf.io.runs import RunFormatError, measurements

@@ -161,7 +161,11 @@ def test_config_round_trip(name, x_small):
     assert [v.path for v in clone.weights] == [v.path for v in model.weights]
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize(  # the fast run keeps the three shallow models
+    "name",
+    [n if n in ("vanilla", "tied", "sparse") else pytest.param(n, marks=pytest.mark.slow)
+     for n in MODEL_NAMES],
+)  # fmt: skip
 def test_keras_save_load_gives_identical_outputs(name, mnist, tmp_path):
     x = mnist.x_train[:64]
     model = tiny(name)
@@ -184,7 +188,11 @@ def test_keras_save_load_gives_identical_outputs(name, mnist, tmp_path):
     loaded.fit(x, targets(name, mnist, 64), epochs=1, batch_size=32, verbose=0)
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize(  # the fast run keeps the three shallow models
+    "name",
+    [n if n in ("vanilla", "tied", "sparse") else pytest.param(n, marks=pytest.mark.slow)
+     for n in MODEL_NAMES],
+)  # fmt: skip
 def test_short_fit_gives_a_finite_falling_loss(name, mnist):
     x = mnist.x_train[:512]
     y = targets(name, mnist, 512)
@@ -196,7 +204,10 @@ def test_short_fit_gives_a_finite_falling_loss(name, mnist):
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize("name", UNSUPERVISED)
+@pytest.mark.parametrize(  # the fast run keeps the shallow model
+    "name",
+    [n if n == "vanilla" else pytest.param(n, marks=pytest.mark.slow) for n in UNSUPERVISED],
+)
 def test_fit_without_targets_reconstructs_the_input(name, mnist):
     """``fit(x)`` and ``fit(x, x)`` are the same training."""
     x = mnist.x_train[:128]
@@ -392,6 +403,7 @@ def test_sparse_adds_its_penalty_to_the_loss(mnist):
     assert model.evaluate(x, batch_size=100, verbose=0) == pytest.approx(loss, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_larger_sparsity_weight_gives_lower_code_activity(mnist):
     x = mnist.x_train[:512]
     activity = {}

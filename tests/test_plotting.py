@@ -262,6 +262,7 @@ def test_label_plane_needs_labels(tmp_path, deep, shallow, labelled):
         plotting.plot_label_plane(labelled, layers=["nope"])
 
 
+@pytest.mark.slow
 def test_plot_runs_draws_every_kind(tmp_path, labelled):
     for kind in plotting.PLOT_KINDS:
         (path,) = plotting.plot_runs(labelled, tmp_path / f"{kind}.png", kind=kind, dpi=20)
