@@ -35,6 +35,7 @@ def user_errors(tensorflow: bool = False):
     from infoplane_tf._quiet import import_tensorflow
     from infoplane_tf.data.datasets import DatasetUnavailableError
     from infoplane_tf.validation import ParameterError
+    from infoplane_tf.workflows.suite import SuiteFailedError
 
     if tensorflow:
         root = click.get_current_context().find_root()
@@ -43,7 +44,5 @@ def user_errors(tensorflow: bool = False):
         yield
     except ParameterError as error:
         raise _usage_error(error) from None
-    except (ValueError, DatasetUnavailableError, RuntimeError) as error:
-        if isinstance(error, NotImplementedError):
-            raise
+    except (ValueError, DatasetUnavailableError, SuiteFailedError) as error:
         raise click.ClickException(" ".join(str(error).split())) from None

@@ -26,7 +26,20 @@ from infoplane_tf.workflows.config import TrainConfig
 #: File with the suite's own record (options, wall time of each run and of the whole suite).
 SUITE_NAME = "reproduce.json"
 
-__all__ = ["EXPERIMENTS", "EXPERIMENT_NAMES", "SUITE_NAME", "PlannedRun", "plan", "run_suite"]
+
+class SuiteFailedError(RuntimeError):
+    """Some runs of a suite failed; the others finished and every outcome is recorded."""
+
+
+__all__ = [
+    "SuiteFailedError",
+    "EXPERIMENTS",
+    "EXPERIMENT_NAMES",
+    "SUITE_NAME",
+    "PlannedRun",
+    "plan",
+    "run_suite",
+]
 
 
 @dataclasses.dataclass
@@ -144,7 +157,7 @@ def run_suite(
         The suite record written to ``reproduce.json``.
 
     Raises:
-        RuntimeError: a run failed, its own error or its worker's death (the others still
+        SuiteFailedError: a run failed, its own error or its worker's death (the others still
             finish and every outcome is recorded; the message names the failures).
     """
     out.mkdir(parents=True, exist_ok=True)
@@ -169,7 +182,7 @@ def run_suite(
     record.update(wall_time_s=round(time.time() - started, 1), jobs=jobs)
     (out / SUITE_NAME).write_text(json.dumps(record, indent=2) + "\n")
     if failures:
-        raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}")
+        raise SuiteFailedError(f"{len(failures)} run(s) failed: {', '.join(failures)}")
     return record
 
 
