@@ -1,6 +1,7 @@
 """Library errors as one-line CLI errors (exit 2: usage, exit 1: everything else), in one place."""
 
 import contextlib
+import signal
 
 import click
 
@@ -34,6 +35,7 @@ def user_errors(tensorflow: bool = False):
     """
     from infoplane_tf._quiet import import_tensorflow
     from infoplane_tf.data.datasets import DatasetUnavailableError
+    from infoplane_tf.io.checkpoints import TrainingInterrupted
     from infoplane_tf.validation import ParameterError
     from infoplane_tf.workflows.suite import SuiteFailedError
 
@@ -42,6 +44,11 @@ def user_errors(tensorflow: bool = False):
         import_tensorflow(verbose=bool(root.params.get("verbose")))
     try:
         yield
+    except TrainingInterrupted as stop:
+        where = f" {stop.run}" if stop.run else ""
+        click.echo(f"{stop}; continue with: infoplane-tf train --resume{where}", err=True)
+        signal_number = getattr(signal, stop.reason, signal.SIGINT)
+        click.get_current_context().exit(128 + int(signal_number))
     except ParameterError as error:
         raise _usage_error(error) from None
     except (ValueError, DatasetUnavailableError, SuiteFailedError) as error:

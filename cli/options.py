@@ -4,6 +4,7 @@
 import click
 
 from infoplane_tf.catalog import (
+    CHECKPOINT_DTYPES,
     DATASET_NAMES,
     EXPERIMENT_NAMES,
     MODEL_NAMES,
@@ -62,6 +63,13 @@ checkpoints = click.option(
     default=DEFAULTS.checkpoints,
     show_default=True,
     help=f"When to keep the weights, for `measure`: {SCHEDULE_FORMS}, or none.",
+)
+checkpoint_dtype = click.option(
+    "--checkpoint-dtype",
+    type=click.Choice(CHECKPOINT_DTYPES),
+    default=DEFAULTS.checkpoint_dtype,
+    show_default=True,
+    help="Storage of checkpointed weights (float16: half the disk).",
 )
 probe_size = click.option(
     "--probe-size",

@@ -139,3 +139,6 @@ PLOT_KINDS = MappingProxyType(
 
 #: The recording schedules ``InfoPlaneCallback(every=...)`` and ``--record`` accept.
 SCHEDULE_FORMS = "epoch, iteration (every step: the paper), every:K or log:N"
+
+#: How weight checkpoints store float values (float16 halves the disk).
+CHECKPOINT_DTYPES = ("float32", "float16")

@@ -162,11 +162,14 @@ def _subclassed_probe(model, layers, x_sample) -> ModelProbe:
         raise ValueError("x_sample is needed to resolve a subclassed model's representations")
     if not model.built:
         model(x_sample[:1])
-    reps, _ = model.representations_and_output(x_sample[:2])
+    noise_units = getattr(model, "noise_units", None)
+    # Fixed noise: reading the shapes must not advance the model's random state (training
+    # after it, resumed or not, draws the same noise).
+    fixed = {} if noise_units is None else {"noise": np.zeros((2, noise_units), np.float32)}
+    reps, _ = model.representations_and_output(x_sample[:2], training=False, **fixed)
     available = tuple(getattr(model, "representation_names", None) or reps)
     names = _choose(layers, available, available)
     widths = {name: int(np.prod(reps[name].shape[1:])) for name in names}
-    noise_units = getattr(model, "noise_units", None)
 
     def run(x, noise):
         extra = {} if noise is None else {"noise": noise}

@@ -7,7 +7,9 @@ import os
 import keras
 
 from infoplane_tf.callbacks.schedule import Schedule
-from infoplane_tf.io.checkpoints import write_checkpoint
+from infoplane_tf.catalog import CHECKPOINT_DTYPES
+from infoplane_tf.io.checkpoints import remove_checkpoints_after, write_checkpoint
+from infoplane_tf.validation import one_of
 
 
 class CheckpointCallback(keras.callbacks.Callback):
@@ -19,15 +21,28 @@ class CheckpointCallback(keras.callbacks.Callback):
     Args:
         directory: the checkpoints folder (``RUN/checkpoints`` in a run directory).
         every: a schedule of ``InfoPlaneCallback`` (``"log:64"``: 64 log-spaced iterations).
+        dtype: storage of float values, ``"float32"`` or ``"float16"`` (see
+            ``infoplane_tf.io.checkpoints.write_checkpoint``).
+        append: continue a run's checkpoints (a resumed run): those after the model's current
+            iteration are removed, the starting weights are not written again, and ``log:N``
+            spacing counts from iteration 0, as in the uninterrupted run.
 
     Attributes:
         written: the iterations written in the last ``fit``.
     """
 
-    def __init__(self, directory: str | os.PathLike, every="log:64"):
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        every="log:64",
+        dtype: str = "float32",
+        append: bool = False,
+    ):
         super().__init__()
         self.directory = os.fspath(directory)
         self.schedule = Schedule(every)
+        self.dtype = one_of("dtype", dtype, CHECKPOINT_DTYPES)
+        self.append = bool(append)
         self.written: list[int] = []
         self._iteration = self._epoch_start = 0
         self._steps: int | None = None
@@ -35,9 +50,13 @@ class CheckpointCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._steps, epochs = self.params.get("steps"), self.params.get("epochs")
         self._iteration = int(self.model.optimizer.iterations.numpy())
-        self.schedule.start(self._iteration, self._steps * epochs if self._steps else None)
+        origin = 0 if self.append else self._iteration
+        self.schedule.start(origin, self._steps * epochs if self._steps else None)
         self.written = []
-        self._write()
+        if self.append:
+            remove_checkpoints_after(self.directory, self._iteration)
+        else:
+            self._write()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration
@@ -59,5 +78,5 @@ class CheckpointCallback(keras.callbacks.Callback):
             return
         epoch = self._iteration / self._steps if self._steps else float("nan")
         values = {v.path: keras.ops.convert_to_numpy(v) for v in self.model.variables}
-        write_checkpoint(self.directory, self._iteration, epoch, values)
+        write_checkpoint(self.directory, self._iteration, epoch, values, self.dtype)
         self.written.append(self._iteration)

@@ -60,6 +60,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``every="epoch"``; fewer when snapshots would exceed 128 MiB.
         background: estimate in a background thread while training goes on (default); with
             ``background=False`` every batch of points is estimated before training goes on.
+        append: continue the table at ``filepath`` (a resumed run): its points after the
+            model's current iteration are dropped, the starting point is not recorded again,
+            and ``log:N`` spacing counts from iteration 0, as in the uninterrupted run.
 
     Attributes:
         trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``); reading it
@@ -93,6 +96,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         seed: int = 0,
         points_per_call: int | None = None,
         background: bool = True,
+        append: bool = False,
     ):
         super().__init__()
         self.schedule = Schedule(every)
@@ -109,6 +113,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.tensorboard_dir = tensorboard_dir
         self.seed = int(seed)
         self.background = bool(background)
+        self.append = bool(append)
         # Spectra on one core leave the other to training; epoch points are waited for at once,
         # so they take every core.
         self._one_core = self.background and self.schedule.kind != "epoch"
@@ -130,7 +135,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._log_key = self._resolve_log_layer()
         self._steps, epochs = self.params.get("steps"), self.params.get("epochs")
         self._iteration = int(self.model.optimizer.iterations.numpy())
-        self.schedule.start(self._iteration, self._steps * epochs if self._steps else None)
+        origin = 0 if self.append else self._iteration
+        self.schedule.start(origin, self._steps * epochs if self._steps else None)
         settings = {
             "estimator": self.plane.settings(),
             "schedule": self.schedule.to_json(),
@@ -140,10 +146,16 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             "probe_noise_seed": self.seed,
         }
         self._recorder = PointRecorder(
-            self.layer_names, self.keys, settings, self.filepath, self.tensorboard_dir
+            self.layer_names,
+            self.keys,
+            settings,
+            self.filepath,
+            self.tensorboard_dir,
+            append_after=self._iteration if self.append else None,
         )
         self._worker = self._start_worker()
-        self._due(loss=math.nan)  # the point before the first update
+        if not self.append:
+            self._due(loss=math.nan)  # the point before the first update
         if self._worker.warm:
             self._finish()  # at once: its errors show before training
 

@@ -25,13 +25,15 @@ class LossRecorder(keras.callbacks.Callback):
     Args:
         path: the history file; x_test, y_test: the test subset of the per-iteration loss;
         per_iteration: whether to write a row per training iteration.
+        append: continue the table (a resumed run) after the model's current iteration.
     """
 
-    def __init__(self, path: Path, x_test, y_test, per_iteration: bool):
+    def __init__(self, path: Path, x_test, y_test, per_iteration: bool, append: bool = False):
         super().__init__()
         self.path = path
         self.x_test, self.y_test = tf.constant(x_test), tf.constant(y_test)
         self.per_iteration = per_iteration
+        self.append = append
         self.last_train = self.last_test = math.nan
         self.writer: HistoryWriter | None = None
         self.iteration = self.steps = 0
@@ -39,11 +41,11 @@ class LossRecorder(keras.callbacks.Callback):
         self.test_objective = None
 
     def on_train_begin(self, logs=None):
-        self.writer = HistoryWriter(self.path)
         self.iteration = int(self.model.optimizer.iterations.numpy())
+        self.writer = HistoryWriter(self.path, self.iteration if self.append else None)
         self.steps = self.params.get("steps") or 1
         self.test_objective = _test_objective(self.model)
-        if self.per_iteration:
+        if self.per_iteration and not self.append:
             test = float(self.test_objective(self.x_test, self.y_test))
             self.writer.append(self.iteration, 0.0, "iteration", math.nan, test)
 

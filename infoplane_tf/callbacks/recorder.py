@@ -20,6 +20,8 @@ class PointRecorder:
         settings: metadata of the trajectory (estimator settings, schedule, ...).
         filepath: the streamed table, or None.
         tensorboard_dir: where ``tf.summary`` scalars go (step = iteration), or None.
+        append_after: continue the table at ``filepath`` after this iteration (see
+            ``TrajectoryWriter``); None starts a new one.
     """
 
     def __init__(
@@ -29,11 +31,14 @@ class PointRecorder:
         settings: dict,
         filepath: str | os.PathLike | None,
         tensorboard_dir: str | os.PathLike | None,
+        append_after: int | None = None,
     ):
         self.layers, self.keys = layers, keys
         self.buffer = TrajectoryBuffer(layers, keys, settings)
         self.writer = (
-            None if filepath is None else TrajectoryWriter(filepath, layers, keys, settings)
+            None
+            if filepath is None
+            else TrajectoryWriter(filepath, layers, keys, settings, append_after)
         )
         self.summary = (
             None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 
 def format_number(value: float) -> str:
@@ -14,3 +16,23 @@ def format_number(value: float) -> str:
 def parse_number(text: str) -> float:
     """A numeric cell as a float; the empty cell is a missing value (NaN)."""
     return float(text) if text else math.nan
+
+
+def keep_rows_through(path, column: int, last_iteration: int) -> int:
+    """Rewrites the CSV table ``path`` (atomically) keeping the header and the complete rows
+    whose ``column`` (an iteration count) is at most ``last_iteration``; returns the rows kept.
+
+    A resumed run calls this before appending: rows written after its state was saved, and a
+    last line cut short by a kill, go.
+    """
+    path = Path(path)
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [
+        line
+        for line in lines[1:]
+        if line.endswith("\n") and int(line.split(",")[column]) <= last_iteration
+    ]
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("".join(lines[:1] + kept))
+    os.replace(temporary, path)
+    return len(kept)

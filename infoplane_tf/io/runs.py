@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infoplane_tf.io.cells import format_number, parse_number
+from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
 from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, list_checkpoints
 from infoplane_tf.io.trajectory import (
     Trajectory,
@@ -237,9 +237,18 @@ def read_history(path: Path) -> History:
 
 
 class HistoryWriter:
-    """Appends loss rows to ``history.csv``, flushed as they come."""
+    """Appends loss rows to ``history.csv``, flushed as they come.
 
-    def __init__(self, path: Path):
+    Args:
+        path: the table; append_after: continue an existing table (a resumed run), dropping
+            its rows after this iteration; None starts a new table.
+    """
+
+    def __init__(self, path: Path, append_after: int | None = None):
+        if append_after is not None:
+            keep_rows_through(path, HISTORY_COLUMNS.index("iteration"), append_after)
+            self._file = open(path, "a", newline="")
+            return
         self._file = open(path, "w", newline="")
         self._file.write(",".join(HISTORY_COLUMNS) + "\n")
         self._file.flush()

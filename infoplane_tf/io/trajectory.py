@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infoplane_tf.io.cells import format_number, parse_number
+from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
 
 FORMAT = "infoplane-tf/trajectory"
 TABLE_NAME = "trajectory.csv"
@@ -203,10 +203,17 @@ class TrajectoryWriter:
         path: the table's path (``.csv``); its sidecar is written next to it at once.
         layers: layer names; keys: the value columns (as ``TrajectoryBuffer``).
         settings: JSON-ready metadata for the sidecar (estimator settings, schedule, ...).
+        append_after: continue an existing table (a resumed run): its points after this
+            iteration are dropped and new points follow; None starts a new table.
     """
 
     def __init__(
-        self, path: str | os.PathLike, layers: Sequence[str], keys: Sequence[str], settings: dict
+        self,
+        path: str | os.PathLike,
+        layers: Sequence[str],
+        keys: Sequence[str],
+        settings: dict,
+        append_after: int | None = None,
     ):
         self.path = Path(path)
         self.layers = tuple(layers)
@@ -221,10 +228,15 @@ class TrajectoryWriter:
         }
         with open(sidecar_path(self.path), "w") as f:
             json.dump(sidecar, f, indent=2)
-        self._file = open(self.path, "w", newline="")
-        self._file.write(",".join(sidecar["columns"]) + "\n")
-        self._file.flush()
-        self._points = 0
+        if append_after is None:
+            self._file = open(self.path, "w", newline="")
+            self._file.write(",".join(sidecar["columns"]) + "\n")
+            self._file.flush()
+            self._points = 0
+        else:
+            rows = keep_rows_through(self.path, POINT_COLUMNS.index("iteration"), append_after)
+            self._file = open(self.path, "a", newline="")
+            self._points = rows // len(self.layers)
 
     def append(self, iteration: int, epoch: float, loss: float, values: dict | None) -> None:
         """Writes the L rows of a point in one write and flushes (values None: missing point)."""

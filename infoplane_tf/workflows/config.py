@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from infoplane_tf.callbacks.schedule import Schedule
-from infoplane_tf.catalog import DATASET_NAMES, MODEL_NAMES, MODELS, PAPER
+from infoplane_tf.catalog import CHECKPOINT_DTYPES, DATASET_NAMES, MODEL_NAMES, MODELS, PAPER
 from infoplane_tf.validation import (
     fraction,
     non_negative_float,
@@ -44,6 +44,7 @@ class TrainConfig:
     probe_size: int = PAPER.probe_size
     record: str | int = PAPER.record
     checkpoints: str | int = "log:64"
+    checkpoint_dtype: str = "float32"
     alpha: float = PAPER.alpha
     sigma_rule: str | float = PAPER.sigma_rule
     gamma: float = PAPER.gamma
@@ -72,6 +73,7 @@ class TrainConfig:
         Schedule(self.record, parameter="record")
         if self.checkpoints != "none":
             Schedule(self.checkpoints, parameter="checkpoints")
+        one_of("checkpoint_dtype", self.checkpoint_dtype, CHECKPOINT_DTYPES)
         sigma_rule("sigma_rule", self.sigma_rule)
 
     def model_hparams(self) -> dict:
@@ -85,3 +87,12 @@ class TrainConfig:
             hparams["latent_units"] = hparams.pop("code_units")
             hparams["seed"] = self.seed
         return hparams
+
+
+def config_from_json(recorded: dict) -> TrainConfig:
+    """The ``TrainConfig`` of a run from its ``config.json`` (provenance keys ignored)."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    options = {key: value for key, value in recorded.items() if key in fields}
+    if options.get("hidden_units") is not None:
+        options["hidden_units"] = tuple(options["hidden_units"])  # a list in JSON
+    return TrainConfig(**options)

@@ -8,7 +8,6 @@ result as ``RUN/measurements/LABEL/trajectory.csv`` (+ sidecar), loadable like a
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import warnings
@@ -38,7 +37,7 @@ from infoplane_tf.io.trajectory import (
 from infoplane_tf.models import build_model
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
-from infoplane_tf.workflows.config import TrainConfig
+from infoplane_tf.workflows.config import config_from_json
 
 #: Checkpoints per compiled call.
 POINTS_PER_CALL = 4
@@ -180,11 +179,7 @@ def _probe(config: dict, probe_size, probe_offset: int):
 
 def _build(run: Run) -> keras.Model:
     """The run's architecture, built (from its options, so a killed run works too)."""
-    fields = {field.name for field in dataclasses.fields(TrainConfig)}
-    options = {key: value for key, value in run.config.items() if key in fields}
-    if options.get("hidden_units") is not None:
-        options["hidden_units"] = tuple(options["hidden_units"])  # a list in JSON
-    config = TrainConfig(**options)
+    config = config_from_json(run.config)
     model = build_model(config.model, **config.model_hparams())
     model.build((None, int(np.prod(run.config.get("image_shape", (28, 28))))))
     return model

@@ -3,8 +3,10 @@
 Each experiment is a normal run directory ``DIR/<experiment>`` (``DIR/<experiment>/seed-K``
 with several seeds), made by ``training.run`` in a fresh worker process, exactly what a user gets
 from ``infoplane-tf train``. A finished run (its ``summary.json`` says complete) is skipped on a
-rerun; an unfinished one is started again. The runs go to any ``concurrent.futures.Executor``
-(default: local processes), so another engine can run them unchanged.
+rerun; an unfinished one with a resume state and the same options continues from its last
+finished epoch (``training.resume``); any other is started again. The runs go to any
+``concurrent.futures.Executor`` (default: local processes), so another engine can run them
+unchanged.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pathlib import Path
 
 from infoplane_tf._quiet import import_tensorflow
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.runs import SUMMARY_NAME
+from infoplane_tf.io.checkpoints import RESUME_NAME, TrainingInterrupted
+from infoplane_tf.io.runs import CONFIG_NAME, SUMMARY_NAME
 from infoplane_tf.validation import ParameterError, positive_float, positive_int
-from infoplane_tf.workflows.config import TrainConfig
+from infoplane_tf.workflows.config import TrainConfig, config_from_json
 
 #: File with the suite's own record (options, wall time of each run and of the whole suite).
 SUITE_NAME = "reproduce.json"
@@ -61,6 +64,17 @@ class PlannedRun:
             return bool(json.loads((self.out / SUMMARY_NAME).read_text()).get("complete"))
         except (OSError, ValueError):
             return False
+
+    @property
+    def resumable(self) -> bool:
+        """Whether an earlier invocation left this run unfinished, with a resume state and
+        the same options (anything else starts again)."""
+        try:
+            recorded = config_from_json(json.loads((self.out / CONFIG_NAME).read_text()))
+        except (OSError, ValueError, TypeError):
+            return False
+        same = dataclasses.replace(recorded, overwrite=self.config.overwrite) == self.config
+        return same and (self.out / RESUME_NAME).is_file()
 
 
 def plan(
@@ -172,9 +186,12 @@ def run_suite(
             max(1, jobs), mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
         )
     try:
-        futures = [(planned, executor.submit(train_one, planned.config)) for planned in pending]
+        futures = [
+            (planned, executor.submit(train_one, planned.config, planned.resumable))
+            for planned in pending
+        ]
         for planned in pending:
-            log(f"queued {planned.out}")
+            log(f"{'resuming' if planned.resumable else 'queued'} {planned.out}")
         failures = [key for key in _collect(futures, out, record["runs"], log) if key]
     finally:
         if own:
@@ -200,15 +217,21 @@ def _collect(futures, out: Path, outcomes: dict, log: Callable[[str], None]):
         yield key if error else None
 
 
-def train_one(config: TrainConfig) -> tuple[float, str | None]:
-    """Runs ``training.run(config)`` here (a worker process); ``(seconds, one-line error or
-    None)``: a run's own failure is reported, not raised, so the rest of a suite goes on."""
+def train_one(config: TrainConfig, resume: bool = False) -> tuple[float, str | None]:
+    """Runs ``training.run(config)`` (or ``training.resume`` of its folder) here, in a worker
+    process; ``(seconds, one-line error or None)``: a run's own failure or interruption is
+    reported, not raised, so the rest of a suite goes on."""
     import_tensorflow()  # quietly: the worker shares the terminal
     from infoplane_tf.workflows import training
 
     begin = time.time()
     try:
-        training.run(config)
+        if resume:
+            training.resume(config.out)
+        else:
+            training.run(config)
+    except TrainingInterrupted as stop:
+        return time.time() - begin, f"{stop}; run the suite again to resume it"
     except Exception as error:  # noqa: BLE001 - reported as the run's one-line failure
         return time.time() - begin, f"{type(error).__name__}: {' '.join(str(error).split())}"
     return time.time() - begin, None

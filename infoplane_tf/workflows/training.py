@@ -7,10 +7,13 @@ Everything is written as it is made, so a run killed midway still loads.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import platform
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +27,11 @@ from infoplane_tf.analysis.phases import analyze_trajectory
 from infoplane_tf.callbacks.checkpoints import CheckpointCallback
 from infoplane_tf.callbacks.info_plane import InfoPlaneCallback
 from infoplane_tf.callbacks.loggers import LossRecorder, ProgressLine
+from infoplane_tf.callbacks.resume import ResumeCallback, restore_state
 from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.data.datasets import Dataset, default_dataset_name, load_dataset
-from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME
+from infoplane_tf.data.order import steps_per_epoch, training_batches
+from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, RESUME_NAME, TrainingInterrupted
 from infoplane_tf.io.runs import (
     CONFIG_NAME,
     EXAMPLES_NAME,
@@ -34,12 +39,14 @@ from infoplane_tf.io.runs import (
     MODEL_NAME,
     SUMMARY_NAME,
     is_run_dir,
+    read_history,
+    read_json,
     write_json,
 )
-from infoplane_tf.io.trajectory import TABLE_NAME, compress_table
+from infoplane_tf.io.trajectory import TABLE_NAME, compress_table, load_trajectory
 from infoplane_tf.models import build_model
 from infoplane_tf.validation import ParameterError, sigma_rule
-from infoplane_tf.workflows.config import TrainConfig
+from infoplane_tf.workflows.config import TrainConfig, config_from_json
 
 #: Per-iteration test loss is measured on this many fixed test images (the first ones).
 ITERATION_TEST_SIZE = 200
@@ -63,38 +70,154 @@ def run(
     Raises:
         ValueError: a bad option, named (before anything is written).
         infoplane_tf.data.DatasetUnavailableError: an explicitly asked dataset is missing.
+        TrainingInterrupted: SIGINT/SIGTERM; the run stopped at an epoch end and ``resume``
+            continues it (a second signal stops at once, keeping the previous epoch end).
     """
     log = log or (lambda message: None)
     config.validate()
     dataset, fallback_reason = _load_data(config, log)
     out = Path(config.out) if config.out else default_out(config, dataset.info.name)
     prepare_out(out, config.overwrite)
-    started = time.time()
     options = {**dataclasses.asdict(config), "dataset": dataset.info.name, "out": str(out)}
     write_json(out / CONFIG_NAME, {**options, **_provenance(dataset, fallback_reason)})
+    return _train(config, dataset, out, log, progress, resuming=False)
 
+
+def resume(
+    path: str | Path,
+    log: Callable[[str], None] | None = None,
+    progress: bool = False,
+    **options,
+) -> Path:
+    """Continues an interrupted or killed run from its last finished epoch.
+
+    The run goes on exactly as if it had never stopped (same batches, same noise, same
+    weights bit for bit on CPU); its trajectory, history and checkpoints are cut back to the
+    state's iteration and continued.
+
+    Args:
+        path: the run directory.
+        log, progress: as for ``run``.
+        **options: ``TrainConfig`` fields the caller expects; each must equal the run's own.
+
+    Raises:
+        RunFinishedError: the run is already complete (nothing is changed).
+        ValueError (naming the parameter): not a run directory, no resume state, or an
+            option that contradicts the run's config.
+    """
+    log = log or (lambda message: None)
+    out = Path(path)
+    if not is_run_dir(out):
+        raise ParameterError("path", f"{out} is not a run directory (no {CONFIG_NAME})")
+    recorded = read_json(out / CONFIG_NAME)
+    config = config_from_json(recorded)
+    _check_same_options(config, options, out)
+    if (out / SUMMARY_NAME).is_file() and read_json(out / SUMMARY_NAME).get("complete"):
+        raise RunFinishedError(f"{out} is already finished; nothing to resume")
+    if not (out / RESUME_NAME).is_file():
+        raise ParameterError(
+            "path",
+            f"{out} has no {RESUME_NAME} (it is written at the end of every epoch; this run "
+            "stopped in its first epoch or was made before version 0.3)",
+            remedy="overwrite",
+        )
+    dataset = load_dataset(
+        config.dataset, train_fraction=config.train_fraction, probe_size=config.probe_size
+    )
+    return _train(config, dataset, out, log, progress, resuming=True)
+
+
+class RunFinishedError(ValueError):
+    """``resume`` on a run that has already finished."""
+
+
+def _check_same_options(config: TrainConfig, options: dict, out: Path) -> None:
+    for key, given in options.items():
+        if not hasattr(config, key):
+            raise ParameterError(key, "is not an option of a training run")
+        own = getattr(config, key)
+        if (tuple(given) if isinstance(given, list) else given) != own:
+            raise ParameterError(
+                key,
+                f"is {own!r} in {out / CONFIG_NAME}, got {given!r}; a resumed run keeps its "
+                "own options",
+            )
+
+
+def _train(
+    config: TrainConfig,
+    dataset: Dataset,
+    out: Path,
+    log: Callable[[str], None],
+    progress: bool,
+    resuming: bool,
+) -> Path:
+    """Builds the model (restored from ``RUN/resume.npz`` when ``resuming``) and fits it."""
+    started = time.time()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config.model, learning_rate=config.learning_rate, **config.model_hparams())
     x_train, y_train, x_test, y_test = _fit_data(config, dataset)
-    info_plane, losses = _recorders(config, dataset, out, y_test)
-    callbacks = [info_plane, losses] + ([ProgressLine()] if progress else [])
-    if config.checkpoints != "none":
-        callbacks.append(CheckpointCallback(out / CHECKPOINTS_NAME, config.checkpoints))
+    first_epoch = 0
+    if resuming:
+        model.build((None, *x_train.shape[1:]))
+        iteration, first_epoch = restore_state(model, out / RESUME_NAME)
+        log(f"resuming {out} after epoch {first_epoch} (iteration {iteration})")
+    callbacks = _callbacks(config, dataset, out, y_test, resuming, progress)
     write_json(out / SUMMARY_NAME, {"complete": False, "phase": "training"})
-    model.fit(
-        x_train,
-        y_train,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=True,
-        validation_data=(x_test, y_test),
-        verbose=0,
-        callbacks=callbacks,
-    )
-    summary = _finish(out, model, dataset, info_plane, losses, started)
+    steps = steps_per_epoch(len(x_train), config.batch_size)
+    with _stop_on_signals(callbacks[-1]), _noting_interruption(out):
+        model.fit(
+            training_batches(
+                x_train, y_train, config.batch_size, config.seed, first_epoch, config.epochs
+            ),
+            epochs=config.epochs,
+            initial_epoch=first_epoch,
+            steps_per_epoch=steps,
+            validation_data=(x_test, y_test),
+            validation_batch_size=config.batch_size,
+            shuffle=False,  # the order is training_batches' own
+            verbose=0,
+            callbacks=callbacks,
+        )
+    summary = _finish(out, model, dataset, started)
+    (out / RESUME_NAME).unlink(missing_ok=True)
     log(f"run written to {out} ({summary['wall_time_s']:.0f} s)")
     return out
+
+
+@contextlib.contextmanager
+def _noting_interruption(out: Path):
+    """Marks the summary "interrupted" and names the run on ``TrainingInterrupted``."""
+    try:
+        yield
+    except TrainingInterrupted as stop:
+        stop.run = out
+        summary = {"complete": False, "phase": "interrupted", "iteration": stop.iteration}
+        write_json(out / SUMMARY_NAME, summary)
+        raise
+
+
+@contextlib.contextmanager
+def _stop_on_signals(resume_callback: ResumeCallback):
+    """SIGINT and SIGTERM ask ``resume_callback`` for a stop while the block runs (main
+    thread only; elsewhere signals keep their handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in handled}
+
+    def request_stop(number, frame):
+        resume_callback.request_stop(signal.Signals(number).name)
+
+    for number in handled:
+        signal.signal(number, request_stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _fit_data(config: TrainConfig, dataset: Dataset):
@@ -105,25 +228,35 @@ def _fit_data(config: TrainConfig, dataset: Dataset):
     return x_train, x_train, x_test, x_test
 
 
-def _recorders(config: TrainConfig, dataset: Dataset, out: Path, y_test):
-    """The run's ``InfoPlaneCallback`` (streaming to the run directory) and ``LossRecorder``."""
+def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resuming, progress):
+    """The run's callbacks, in order; the last one is its ``ResumeCallback``."""
     schedule = Schedule(config.record, parameter="record")
-    info_plane = InfoPlaneCallback(
-        *dataset.probe,
-        every=schedule.every,
-        alpha=config.alpha,
-        sigma=sigma_rule("sigma_rule", config.sigma_rule),
-        gamma=config.gamma,
-        filepath=out / TABLE_NAME,
-        seed=config.seed,
-    )
-    losses = LossRecorder(
-        out / HISTORY_NAME,
-        dataset.x_test[:ITERATION_TEST_SIZE],
-        y_test[:ITERATION_TEST_SIZE],
-        per_iteration=schedule.every_iteration,
-    )
-    return info_plane, losses
+    callbacks = [
+        InfoPlaneCallback(
+            *dataset.probe,
+            every=schedule.every,
+            alpha=config.alpha,
+            sigma=sigma_rule("sigma_rule", config.sigma_rule),
+            gamma=config.gamma,
+            filepath=out / TABLE_NAME,
+            seed=config.seed,
+            append=resuming,
+        ),
+        LossRecorder(
+            out / HISTORY_NAME,
+            dataset.x_test[:ITERATION_TEST_SIZE],
+            y_test[:ITERATION_TEST_SIZE],
+            per_iteration=schedule.every_iteration,
+            append=resuming,
+        ),
+    ]
+    if progress:
+        callbacks.append(ProgressLine())
+    if config.checkpoints != "none":
+        folder = out / CHECKPOINTS_NAME
+        dtype = config.checkpoint_dtype
+        callbacks.append(CheckpointCallback(folder, config.checkpoints, dtype, resuming))
+    return [*callbacks, ResumeCallback(out / RESUME_NAME)]
 
 
 def _load_data(config: TrainConfig, log: Callable[[str], None]) -> tuple[Dataset, str | None]:
@@ -147,7 +280,7 @@ def _provenance(dataset: Dataset, fallback_reason: str | None) -> dict:
     }
 
 
-def _finish(out: Path, model, dataset: Dataset, info_plane, losses, started: float) -> dict:
+def _finish(out: Path, model, dataset: Dataset, started: float) -> dict:
     """Saves the model, examples and compressed tables; writes and returns the summary."""
     train_seconds = time.time() - started
     x_train, x_test = dataset.x_train, dataset.x_test
@@ -158,9 +291,10 @@ def _finish(out: Path, model, dataset: Dataset, info_plane, losses, started: flo
         inputs=examples,
         reconstructions=np.asarray(model(examples, training=False)),
     )
+    history = read_history(out / HISTORY_NAME)
     compress_table(out / TABLE_NAME)
     compress_table(out / HISTORY_NAME)
-    trajectory = info_plane.trajectory
+    trajectory = load_trajectory(out)  # the whole run, also when it was resumed
     phases = analyze_trajectory(trajectory)
     summary = {
         "complete": True,
@@ -171,8 +305,8 @@ def _finish(out: Path, model, dataset: Dataset, info_plane, losses, started: flo
         "final": {
             "train_reconstruction_error": reconstruction_error(model, x_train),
             "test_reconstruction_error": reconstruction_error(model, x_test),
-            "train_loss": losses.last_train,
-            "test_loss": losses.last_test,
+            "train_loss": float(history.train_loss[-1]),
+            "test_loss": float(history.test_loss[-1]),
         },
         "phases": {layer: analysis.to_dict() for layer, analysis in phases.items()},
     }
