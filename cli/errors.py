@@ -6,24 +6,25 @@ import signal
 import click
 
 
-def _usage_error(error) -> click.UsageError:
+def _usage_error(error, aliases: dict[str, str]) -> click.UsageError:
     """The Click error for a ``ParameterError``: naming the command's ``--flag`` when it has one
-    for that parameter, else the library's own message."""
+    for that parameter (or its alias), else the library's own message."""
     flags = {
         param.name: max(param.opts, key=len)
         for param in click.get_current_context().command.params
         if isinstance(param, click.Option)
     }
-    if error.parameter not in flags:
+    parameter = aliases.get(error.parameter, error.parameter)
+    if parameter not in flags:
         return click.UsageError(str(error))
     message = error.requirement
     if error.remedy in flags:
         message += f"; pass {flags[error.remedy]} to replace it"
-    return click.BadParameter(message, param_hint=f"'{flags[error.parameter]}'")
+    return click.BadParameter(message, param_hint=f"'{flags[parameter]}'")
 
 
 @contextlib.contextmanager
-def user_errors(tensorflow: bool = False):
+def user_errors(tensorflow: bool = False, aliases: dict[str, str] | None = None):
     """Turns known user-facing errors into Click exceptions, so no traceback is shown.
 
     A ``ParameterError`` (a bad option value) exits with 2 and names the ``--flag``; any other
@@ -32,6 +33,7 @@ def user_errors(tensorflow: bool = False):
 
     Args:
         tensorflow: import TensorFlow first, quietly unless the group's ``-v`` was given.
+        aliases: library parameter → the command's option that sets it, where names differ.
     """
     from infoplane_tf._quiet import import_tensorflow
     from infoplane_tf.data.datasets import DatasetUnavailableError
@@ -50,6 +52,6 @@ def user_errors(tensorflow: bool = False):
         signal_number = getattr(signal, stop.reason, signal.SIGINT)
         click.get_current_context().exit(128 + int(signal_number))
     except ParameterError as error:
-        raise _usage_error(error) from None
+        raise _usage_error(error, aliases or {}) from None
     except (ValueError, DatasetUnavailableError, SuiteFailedError) as error:
         raise click.ClickException(" ".join(str(error).split())) from None

@@ -52,7 +52,7 @@ def train(ctx, quiet, resume, **fields):
     `--resume RUN` then continues exactly where it stopped (a second signal stops at once,
     and the run continues from the epoch before). Resuming a finished run says so and exits 0.
     """
-    with user_errors(tensorflow=True):
+    with user_errors(tensorflow=True, aliases={"run": "resume"}):
         from infoplane_tf.workflows import training
         from infoplane_tf.workflows.config import TrainConfig
 

@@ -1,5 +1,6 @@
 """The paper's suite (``infoplane_tf.workflows.suite``): planning, resuming, failures."""
 
+import dataclasses
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,8 +50,13 @@ def test_plan_names_the_bad_parameter(kwargs, parameter, tmp_path):
     assert error.value.parameter == parameter
 
 
-def fake_train(config):
+RESUMED = []
+
+
+def fake_train(config, resume=False):
     """Stands in for ``train_one``: 'tied' fails, the others leave a finished run."""
+    if resume:
+        RESUMED.append(config.name)
     if config.model == "tied":
         return 0.5, "ValueError: diverged"
     Path(config.out).mkdir(parents=True, exist_ok=True)
@@ -61,7 +67,7 @@ def fake_train(config):
 class DyingWorkers(ThreadPoolExecutor):
     """Runs ``fake_train``, except that the worker of the 'vae' run dies."""
 
-    def submit(self, fn, config):
+    def submit(self, fn, config, resume=False):
         if config.model == "vae":
             future = Future()
             future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
@@ -95,3 +101,23 @@ def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
     assert f"skip {tmp_path / 'shallow'} (finished earlier)" in lines
     assert not any(line.startswith("queued") and "shallow" in line for line in lines)
     assert any(line.startswith("queued") and "tied" in line for line in lines)
+
+
+def test_an_unfinished_run_with_a_resume_state_and_the_same_options_is_resumed(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(suite, "train_one", fake_train)
+    RESUMED.clear()
+    shallow, tied = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied"))
+    for planned in (shallow, tied):
+        planned.out.mkdir(parents=True)
+        (planned.out / "config.json").write_text(json.dumps(dataclasses.asdict(planned.config)))
+    (tied.out / "resume.npz").write_bytes(b"state")
+    assert tied.resumable and not shallow.resumable  # shallow has no state: trained again
+    other = suite.plan("mnist-5k", tmp_path, experiments=("tied",), epochs=3)[0]
+    assert not other.resumable  # other options: trained again
+    lines = []
+    with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="tied"):
+        suite.run_suite([shallow, tied], tmp_path, executor=pool, log=lines.append)
+    assert f"resuming {tied.out}" in lines and f"queued {shallow.out}" in lines
+    assert RESUMED == ["tied"]

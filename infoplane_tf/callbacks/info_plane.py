@@ -132,7 +132,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._close()  # a fit that raised earlier may have left points behind
         self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
         self.layer_names = self._probe.names
-        self._log_key = self._resolve_log_layer()
+        self._log_key = _log_layer(self._probe, self.log_layer)
         self._steps, epochs = self.params.get("steps"), self.params.get("epochs")
         self._iteration = int(self.model.optimizer.iterations.numpy())
         origin = 0 if self.append else self._iteration
@@ -276,18 +276,18 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             if self._recorder is not None:
                 self._recorder.close()
 
-    def _resolve_log_layer(self) -> str | None:
-        if self.log_layer is None:
-            return None
-        if self.log_layer == "auto":
-            widths = self._probe.widths
-            return self._probe.bottleneck or min(self.layer_names, key=widths.get)
-        if self.log_layer not in self.layer_names:
-            raise ValueError(
-                f"log_layer {self.log_layer!r} is not a measured layer; measured: "
-                f"{', '.join(self.layer_names)}"
-            )
-        return self.log_layer
+
+def _log_layer(probe: ModelProbe, requested: str | None) -> str | None:
+    """The layer whose values are copied into Keras ``logs`` (see ``log_layer``)."""
+    if requested is None:
+        return None
+    if requested == "auto":
+        return probe.bottleneck or min(probe.names, key=probe.widths.get)
+    if requested not in probe.names:
+        raise ValueError(
+            f"log_layer {requested!r} is not a measured layer; measured: {', '.join(probe.names)}"
+        )
+    return requested
 
 
 def _loss(logs) -> float:

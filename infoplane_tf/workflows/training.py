@@ -84,7 +84,7 @@ def run(
 
 
 def resume(
-    path: str | Path,
+    run: str | Path,
     log: Callable[[str], None] | None = None,
     progress: bool = False,
     **options,
@@ -96,7 +96,7 @@ def resume(
     state's iteration and continued.
 
     Args:
-        path: the run directory.
+        run: the run directory.
         log, progress: as for ``run``.
         **options: ``TrainConfig`` fields the caller expects; each must equal the run's own.
 
@@ -106,9 +106,9 @@ def resume(
             option that contradicts the run's config.
     """
     log = log or (lambda message: None)
-    out = Path(path)
+    out = Path(run)
     if not is_run_dir(out):
-        raise ParameterError("path", f"{out} is not a run directory (no {CONFIG_NAME})")
+        raise ParameterError("run", f"{out} is not a run directory (no {CONFIG_NAME})")
     recorded = read_json(out / CONFIG_NAME)
     config = config_from_json(recorded)
     _check_same_options(config, options, out)
@@ -116,10 +116,9 @@ def resume(
         raise RunFinishedError(f"{out} is already finished; nothing to resume")
     if not (out / RESUME_NAME).is_file():
         raise ParameterError(
-            "path",
-            f"{out} has no {RESUME_NAME} (it is written at the end of every epoch; this run "
-            "stopped in its first epoch or was made before version 0.3)",
-            remedy="overwrite",
+            "run",
+            f"{out} has no {RESUME_NAME}, written at the end of every epoch: it stopped in its "
+            "first epoch or was made before version 0.3; train it again (overwrite=True)",
         )
     dataset = load_dataset(
         config.dataset, train_fraction=config.train_fraction, probe_size=config.probe_size
