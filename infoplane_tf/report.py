@@ -18,7 +18,7 @@ import numpy as np
 from infoplane_tf.analysis.findings import Row, check_findings, describe_rules
 from infoplane_tf.analysis.phases import analyze_phases
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS
-from infoplane_tf.io.runs import Run, is_run_dir, load_run
+from infoplane_tf.io.runs import RECORDED, Run, is_run_dir, load_run
 from infoplane_tf.workflows.suite import SUITE_NAME
 
 REPORT_NAME = "REPORT.md"
@@ -26,18 +26,26 @@ FIGURES = "figures"
 LAYER = "Z"
 
 
-def collect(suite: Path) -> dict[str, list[Run]]:
-    """Experiment name → its runs (one, or one per seed) found in the suite folder."""
+def collect(suite: Path, measurement: str | None = None) -> dict[str, list[Run]]:
+    """Experiment name → its runs (one, or one per seed) found in the suite folder, each with
+    the trajectory of ``measurement`` (None or "recorded": the one recorded in training)."""
     found = {}
     for name in EXPERIMENT_NAMES:
         folder = suite / name
         if is_run_dir(folder):
-            found[name] = [load_run(folder)]
+            found[name] = [load_run(folder, measurement)]
         elif folder.is_dir():
             seeds = sorted(p for p in folder.glob("seed-*") if is_run_dir(p))
             if seeds:
-                found[name] = [load_run(p) for p in seeds]
+                found[name] = [load_run(p, measurement) for p in seeds]
     return found
+
+
+def report_names(measurement: str | None) -> tuple[str, str]:
+    """``(report file, figures folder)`` of a suite's report on ``measurement``."""
+    if measurement in (None, RECORDED):
+        return REPORT_NAME, FIGURES
+    return f"REPORT-{measurement}.md", f"{FIGURES}/{measurement}"
 
 
 def _run_numbers(run: Run) -> dict:
@@ -96,40 +104,48 @@ def _isnan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def write_report(suite: str | Path) -> Path:
+def write_report(suite: str | Path, measurement: str | None = None) -> Path:
     """Writes ``REPORT.md`` and ``figures/`` for a suite folder; returns the report's path.
 
     A folder whose subfolders are suites (e.g. ``paper/`` and ``scaled/`` of a robustness
     study) gets a report per subfolder plus a comparison report (``write_comparison``).
 
+    Args:
+        suite: the suite folder.
+        measurement: report on every run's ``measurements/<label>`` (``infoplane-tf measure``)
+            instead of the trajectory recorded in training; written to ``REPORT-<label>.md``
+            and ``figures/<label>/``, next to the recorded report.
+
     Raises:
-        ValueError: the folder holds no run of any experiment.
+        ValueError: the folder holds no run of any experiment, or a run lacks the measurement.
     """
     suite = Path(suite)
-    found = collect(suite)
+    found = collect(suite, measurement)
     if not found:
         variants = sorted(p for p in suite.iterdir() if p.is_dir() and collect(p))
         if variants:
-            return write_comparison(suite, variants)
+            return write_comparison(suite, variants, measurement)
         raise ValueError(
             f"{suite}: no experiment runs found (expected folders {', '.join(EXPERIMENT_NAMES)})"
         )
+    report_name, figures = report_names(measurement)
     rows = {name: summarize(name, runs) for name, runs in found.items()}
-    links = _experiment_figures(suite, found)
+    links = _experiment_figures(suite, found, figures)
     suite_record = {}
     if (suite / SUITE_NAME).exists():
         suite_record = json.loads((suite / SUITE_NAME).read_text())
-    lines = _header(next(iter(found.values()))[0].config)
+    first = next(iter(found.values()))[0]
+    lines = _header(first.config, first.trajectory.settings if first.measurement else None)
     lines += _results_table(rows, found)
     lines += ["", _wall_times(rows, suite_record), ""]
     lines += _findings_section(rows)
     lines += _figures_section(links)
-    path = suite / REPORT_NAME
+    path = suite / report_name
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def write_comparison(folder: Path, variants: list[Path]) -> Path:
+def write_comparison(folder: Path, variants: list[Path], measurement: str | None = None) -> Path:
     """Reports on several suites of the same experiments (e.g. two σ rules, several seeds).
 
     Writes each variant's own report, then ``folder/REPORT.md`` with one table of the findings'
@@ -137,9 +153,10 @@ def write_comparison(folder: Path, variants: list[Path]) -> Path:
     experiment comparing the variants.
     """
     rows, found = {}, {}
+    report_name, figures = report_names(measurement)
     for variant in variants:
-        write_report(variant)
-        found[variant.name] = collect(variant)
+        write_report(variant, measurement)
+        found[variant.name] = collect(variant, measurement)
         rows[variant.name] = {n: summarize(n, r) for n, r in found[variant.name].items()}
     names = [v.name for v in variants]
     experiments = [e.name for e in EXPERIMENTS if any(e.name in rows[n] for n in names)]
@@ -153,9 +170,9 @@ def write_comparison(folder: Path, variants: list[Path]) -> Path:
     lines += _findings_per_variant(rows)
     lines += _numbers_per_variant(rows, experiments)
     lines += ["", "## Figures", ""]
-    lines += _comparison_figures(folder, found, experiments)
-    lines += ["Variant reports: " + ", ".join(f"[{n}]({n}/{REPORT_NAME})" for n in names), ""]
-    path = folder / REPORT_NAME
+    lines += _comparison_figures(folder / figures, folder, found, experiments)
+    lines += ["Variant reports: " + ", ".join(f"[{n}]({n}/{report_name})" for n in names), ""]
+    path = folder / report_name
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -165,12 +182,12 @@ def write_comparison(folder: Path, variants: list[Path]) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def _experiment_figures(suite: Path, found: dict[str, list[Run]]) -> dict[str, str]:
-    """Draws ``figures/<experiment>.png`` (all panels, or seed bands); name → relative link."""
+def _experiment_figures(suite: Path, found: dict[str, list[Run]], folder: str) -> dict[str, str]:
+    """Draws ``<folder>/<experiment>.png`` (all panels, or seed bands); name → relative link."""
     from infoplane_tf import plotting  # matplotlib only when a report is written
 
-    figures = suite / FIGURES
-    figures.mkdir(exist_ok=True)
+    figures = suite / folder
+    figures.mkdir(parents=True, exist_ok=True)
     links = {}
     for name, runs in found.items():
         path = figures / f"{name}.png"
@@ -183,16 +200,25 @@ def _experiment_figures(suite: Path, found: dict[str, list[Run]]) -> dict[str, s
     return links
 
 
-def _header(config: dict) -> list[str]:
-    """The title and the settings of the runs (taken from the first run's configuration)."""
+def _header(config: dict, measured: dict | None = None) -> list[str]:
+    """The title and the settings of the runs (taken from the first run's configuration, and
+    from its measurement's settings when the report is on a measurement)."""
+    alpha, rule, gamma = config.get("alpha"), config.get("sigma_rule"), config.get("gamma")
+    probe = f"first {config.get('probe_size')} test images"
+    source = f"recording `{config.get('record')}`"
+    if measured is not None:
+        estimator = measured["estimator"]
+        alpha, rule, gamma = estimator["alpha"], estimator["sigma_rule"], estimator["gamma"]
+        offset = measured.get("probe_offset", 0)
+        probe = f"test images {offset}..{offset + estimator['n_probe'] - 1}"
+        source = "re-measured at every weight checkpoint (`infoplane-tf measure`)"
     return [
         f"# Reproduction report: {config.get('dataset')}",
         "",
         "Lee & Jo, *Information Flows of Diverse Autoencoders* (Entropy 2021), reproduced with "
         "`infoplane-tf reproduce`. Settings of these runs: batch "
-        f"{config.get('batch_size')}, Adam {config.get('learning_rate')}, recording "
-        f"`{config.get('record')}`, α = {config.get('alpha')}, σ rule `{config.get('sigma_rule')}` "
-        f"(γ = {config.get('gamma')}), probe = first {config.get('probe_size')} test images. "
+        f"{config.get('batch_size')}, Adam {config.get('learning_rate')}, {source}, "
+        f"α = {alpha}, σ rule `{rule}` (γ = {gamma}), probe = {probe}. "
         "Numbers are for the bottleneck Z; with several seeds they are medians.",
         "",
     ]
@@ -299,13 +325,13 @@ def _numbers_per_variant(rows: dict[str, dict[str, Row]], experiments: list[str]
 
 
 def _comparison_figures(
-    folder: Path, found: dict[str, dict[str, list[Run]]], experiments: list[str]
+    figures: Path, folder: Path, found: dict[str, dict[str, list[Run]]], experiments: list[str]
 ) -> list[str]:
-    """Draws one seed-band figure per experiment across the variants; the image lines."""
+    """Draws one seed-band figure per experiment across the variants into ``figures``; the
+    image lines (links relative to ``folder``)."""
     from infoplane_tf import plotting  # matplotlib only when a report is written
 
-    figures = folder / FIGURES
-    figures.mkdir(exist_ok=True)
+    figures.mkdir(parents=True, exist_ok=True)
     lines = []
     for experiment in experiments:
         groups = {

@@ -303,3 +303,19 @@ def test_plot_and_summary_show_measurements_side_by_side(runner, small_run, tmp_
     assert result.exit_code == 0 and png.stat().st_size > 10_000
     result = runner.invoke(cli, ["summary", str(small_run), "--measurement", "nope"])
     assert result.exit_code == 1 and "no measurement 'nope'; it has: recorded" in result.output
+
+
+def test_report_on_a_measurement_sits_next_to_the_recorded_report(runner, small_run, tmp_path):
+    measured = runner.invoke(cli, ["measure", str(small_run), "--name", "g2", "--gamma", "2"])
+    assert measured.exit_code == 0, measured.output
+    suite = tmp_path / "suite"
+    shutil.copytree(small_run, suite / "deep")
+    assert runner.invoke(cli, ["report", str(suite)]).exit_code == 0
+    result = runner.invoke(cli, ["report", str(suite), "--measurement", "g2"])
+    assert result.exit_code == 0, result.output
+    text = (suite / "REPORT-g2.md").read_text()
+    assert "re-measured at every weight checkpoint" in text and "(γ = 2.0)" in text
+    assert "figures/g2/deep.png" in text and (suite / "figures" / "g2" / "deep.png").is_file()
+    assert "recording `iteration`" in (suite / "REPORT.md").read_text()  # left as it was
+    missing = runner.invoke(cli, ["report", str(suite), "--measurement", "nope"])
+    assert missing.exit_code == 1 and "no measurement 'nope'" in missing.output

@@ -106,7 +106,9 @@ def synthetic_run(name, fall):
 @pytest.fixture
 def suite_runs(monkeypatch):
     runs = {"shallow": [synthetic_run("shallow", 2.0)], "tied": [synthetic_run("tied", 0.0)]}
-    monkeypatch.setattr(report, "collect", lambda folder: runs if folder.name != "study" else {})
+    monkeypatch.setattr(
+        report, "collect", lambda folder, measurement=None: runs if folder.name != "study" else {}
+    )
     return runs
 
 
@@ -155,7 +157,7 @@ def test_write_comparison(tmp_path, suite_runs):
 
 
 def test_write_report_without_runs(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "collect", lambda folder: {})
+    monkeypatch.setattr(report, "collect", lambda folder, measurement=None: {})
     with pytest.raises(ValueError, match="no experiment runs found"):
         report.write_report(tmp_path)
     assert not (tmp_path / "REPORT.md").exists()
