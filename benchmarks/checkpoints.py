@@ -176,9 +176,10 @@ def part_fit(dataset, epochs: int, repeats: int) -> None:
     print(f"with checkpoints           {statistics.median(saved):7.2f} s  "
           f"({', '.join(f'{s:.1f}' for s in saved)}); wall ratio "
           f"{statistics.median(saved) / statistics.median(plain):.3f} (noise: ±15 %)")  # fmt: skip
+    share = statistics.median(hooks) / statistics.median(saved)
     print(f"in the checkpoint hooks    {statistics.median(hooks):7.3f} s for {written} "
-          f"checkpoints + {epochs} states: {statistics.median(hooks) / statistics.median(saved):.2%} "
-          "of the fit (this schedule squeezed into these epochs: a worst case)")  # fmt: skip
+          f"checkpoints + {epochs} states: {share:.2%} of the fit (this schedule squeezed into "
+          "these epochs: a worst case)")  # fmt: skip
     print(
         f"one checkpoint write       {write * 1e3:7.1f} ms; one resume state {state * 1e3:.1f} ms"
     )
