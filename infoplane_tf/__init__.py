@@ -42,6 +42,7 @@ _EXPORTS = {
     "TrainConfig": "infoplane_tf.workflows.config",
     "measure": "infoplane_tf.workflows.measure",
     "CheckpointCallback": "infoplane_tf.callbacks.checkpoints",
+    "ResumeCallback": "infoplane_tf.callbacks.resume",
 }
 
 __all__ = ["__version__", *_EXPORTS]

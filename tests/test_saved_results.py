@@ -1,12 +1,19 @@
 """Every run shipped in saved_results/ loads, has the full schema and covers its whole run."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+import infoplane_tf as ip
+from infoplane_tf.catalog import EXPERIMENT_NAMES
+from infoplane_tf.data import datasets
+from infoplane_tf.io.checkpoints import read_checkpoint
 from infoplane_tf.io.runs import is_run_dir, load_run
+from infoplane_tf_cli.main import cli
 
 SAVED = Path(__file__).resolve().parent.parent / "saved_results"
 RUNS = sorted(p.parent for p in SAVED.rglob("config.json") if is_run_dir(p.parent))
@@ -36,3 +43,56 @@ def test_saved_run_is_complete_and_covers_the_whole_run(path):
     assert summary["iterations"] == total
     assert set(summary["phases"]) == set(trajectory.layers)
     assert run.examples is not None and (path / "model.keras").is_file()
+
+
+FASHION = SAVED / "fashion-mnist"
+SUITE = [FASHION / name for name in EXPERIMENT_NAMES]
+needs_fashion_mnist = pytest.mark.skipif(
+    not datasets._DEBIAN_FASHION_DIR.is_dir(),
+    reason="needs the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)",
+)
+
+
+@pytest.mark.parametrize("path", SUITE, ids=EXPERIMENT_NAMES)
+def test_the_fashion_mnist_runs_keep_float16_checkpoints(path):
+    run = load_run(path)
+    assert run.config["checkpoints"] == "log:24" and run.config["checkpoint_dtype"] == "float16"
+    total = int(run.trajectory.iterations[-1])
+    assert run.checkpoints[0] == 0 and run.checkpoints[-1] == total and len(run.checkpoints) == 24
+    values, epoch = read_checkpoint(path / "checkpoints", total)
+    assert epoch == run.config["epochs"] and all(v.dtype != np.float64 for v in values.values())
+    assert not (path / "resume.npz").exists()  # finished runs keep no resume state
+
+
+def test_saved_checkpoints_fit_the_budget():
+    checkpoints = sum(f.stat().st_size for f in FASHION.rglob("checkpoints/*.npz"))
+    assert 0 < checkpoints < 150e6
+
+
+@needs_fashion_mnist
+@pytest.mark.parametrize(
+    "path",
+    [p if p.name == "sparse" else pytest.param(p, marks=pytest.mark.slow) for p in SUITE],
+    ids=EXPERIMENT_NAMES,
+)
+def test_float16_checkpoints_remeasure_the_recorded_trajectory_within_0_01_bit(path):
+    run = load_run(path)
+    measured = ip.measure(run)
+    rows = np.searchsorted(run.trajectory.iterations, measured.iterations)
+    np.testing.assert_array_equal(run.trajectory.iterations[rows], run.checkpoints)
+    for key in ("i_xt", "i_t_out", "h_t", "i_t_label"):
+        difference = np.abs(getattr(measured, key) - getattr(run.trajectory, key)[rows])
+        assert difference.max() <= 0.01, (key, difference.max())
+
+
+@needs_fashion_mnist
+def test_the_saved_sparse_run_measures_from_the_command_line(tmp_path):
+    run = tmp_path / "sparse"
+    shutil.copytree(FASHION / "sparse", run)
+    arguments = ["measure", str(run), "--name", "gamma1", "--gamma", "1"]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 0, result.output
+    measured = load_run(run, "gamma1").trajectory
+    assert measured.settings["estimator"]["gamma"] == 1.0
+    np.testing.assert_array_equal(measured.iterations, load_run(run).checkpoints)
+    assert np.isfinite(measured.i_xt).all()

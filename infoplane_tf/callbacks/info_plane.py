@@ -65,7 +65,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             and ``log:N`` spacing counts from iteration 0, as in the uninterrupted run.
 
     Attributes:
-        trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``); reading it
+        trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``; with
+            ``append``, the new points only: the whole table is at ``filepath``); reading it
             first finishes the points still being estimated.
 
     Durability: points are flushed to ``filepath`` as they are finished, and every due point

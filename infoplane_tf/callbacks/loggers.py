@@ -109,13 +109,13 @@ class ProgressLine(keras.callbacks.Callback):
         self.stream = stream or sys.stderr
         self.width = width
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.total = self.iteration = self.epoch_start = 0
+        self.total = self.iteration = self.epoch_start = self.first = 0
         self.started = self.drawn = 0.0
         self.info: dict = {}
 
     def on_train_begin(self, logs=None):
         self.total = (self.params.get("steps") or 0) * (self.params.get("epochs") or 0)
-        self.iteration = int(self.model.optimizer.iterations.numpy())
+        self.iteration = self.first = int(self.model.optimizer.iterations.numpy())
         self.started, self.drawn, self.info = time.time(), 0.0, {}
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -144,8 +144,8 @@ class ProgressLine(keras.callbacks.Callback):
     def _draw(self, now: float) -> None:
         self.drawn = now
         done = self.iteration / self.total if self.total else 0.0
-        elapsed = now - self.started
-        left = elapsed * (1 - done) / done if done > 0 else math.nan
+        elapsed, made = now - self.started, self.iteration - self.first  # a resumed fit: first > 0
+        left = elapsed * (self.total - self.iteration) / made if made > 0 < self.total else math.nan
         bar = "#" * int(done * self.width)
         parts = [f"[{bar:<{self.width}}] {self.iteration}/{self.total or '?'}"]
         parts.append(f"loss {float(self.info.get('loss', math.nan)):.5f}")
