@@ -55,8 +55,15 @@ def test_float16_checkpoints_round_within_their_stated_error(tmp_path):
     write_checkpoint(tmp_path, 5, 0.25, values, dtype="float16")
     loaded, epoch = read_checkpoint(tmp_path, 5)
     assert loaded["a/kernel"].dtype == np.float32 and epoch == 0.25
-    relative = np.abs(loaded["a/kernel"] - values["a/kernel"]) / np.abs(values["a/kernel"])
-    assert 0 < relative.max() <= 2.0**-11
+    error = np.abs(loaded["a/kernel"] - values["a/kernel"])
+    bound = np.maximum(2.0**-11 * np.abs(values["a/kernel"]), 2.0**-25)
+    assert error.max() > 0 and (error <= bound).all()
+    tiny = {"w": np.array([1e-6, -3e-7, 5e-5], np.float32)}  # float16's subnormal range
+    write_checkpoint(tmp_path, 6, 0.5, tiny, dtype="float16")
+    assert np.abs(read_checkpoint(tmp_path, 6)[0]["w"] - tiny["w"]).max() <= 2.0**-25
+    with pytest.raises(ValueError, match="float16 holds values up to 65504, a variable reaches 7e"):
+        write_checkpoint(tmp_path, 7, 0.5, {"w": np.array([7e4], np.float32)}, dtype="float16")
+    assert list_checkpoints(tmp_path) == [5, 6]
     np.testing.assert_array_equal(loaded["seed/state"], values["seed/state"])
     with pytest.raises(ValueError, match="dtype must be one of float32, float16"):
         write_checkpoint(tmp_path, 6, 0.5, values, dtype="bfloat16")
@@ -188,3 +195,20 @@ def test_resume_refuses_what_it_cannot_continue(reference, tmp_path):
         assert flag in result.output and message in result.output
         assert "Traceback" not in result.output
     assert sorted(p.name for p in stateless.iterdir()) == ["config.json", "summary.json"]
+
+
+def test_a_checkpoint_beyond_float16_is_kept_in_float32_and_training_goes_on(tmp_path):
+    import keras
+
+    from infoplane_tf.callbacks.checkpoints import CheckpointCallback
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.layers[0].kernel.assign(np.full((3, 2), 1e5, np.float32))
+    x = np.ones((4, 3), np.float32)
+    with pytest.warns(UserWarning, match="checkpoint 0 kept in float32: dtype float16 holds"):
+        model.fit(x, x[:, :2], epochs=1, verbose=0, callbacks=[
+            CheckpointCallback(tmp_path, every="epoch", dtype="float16")
+        ])  # fmt: skip
+    assert list_checkpoints(tmp_path) == [0, 1]
+    assert read_checkpoint(tmp_path, 0)[0]["sequential/dense/kernel"][0, 0] == 1e5

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import keras
 
 from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.catalog import CHECKPOINT_DTYPES
 from infoplane_tf.io.checkpoints import remove_checkpoints_after, write_checkpoint
-from infoplane_tf.validation import one_of
+from infoplane_tf.validation import ParameterError, one_of
 
 
 class CheckpointCallback(keras.callbacks.Callback):
@@ -22,7 +23,8 @@ class CheckpointCallback(keras.callbacks.Callback):
         directory: the checkpoints folder (``RUN/checkpoints`` in a run directory).
         every: a schedule of ``InfoPlaneCallback`` (``"log:64"``: 64 log-spaced iterations).
         dtype: storage of float values, ``"float32"`` or ``"float16"`` (see
-            ``infoplane_tf.io.checkpoints.write_checkpoint``).
+            ``infoplane_tf.io.checkpoints.write_checkpoint``; a checkpoint with a value beyond
+            float16's range is kept in float32, with a warning).
         append: continue a run's checkpoints (a resumed run): those after the model's current
             iteration are removed, the starting weights are not written again, and ``log:N``
             spacing counts from iteration 0, as in the uninterrupted run.
@@ -78,5 +80,9 @@ class CheckpointCallback(keras.callbacks.Callback):
             return
         epoch = self._iteration / self._steps if self._steps else float("nan")
         values = {v.path: keras.ops.convert_to_numpy(v) for v in self.model.variables}
-        write_checkpoint(self.directory, self._iteration, epoch, values, self.dtype)
+        try:
+            write_checkpoint(self.directory, self._iteration, epoch, values, self.dtype)
+        except ParameterError as error:  # weights beyond float16: keep them whole, go on
+            warnings.warn(f"checkpoint {self._iteration} kept in float32: {error}", stacklevel=2)
+            write_checkpoint(self.directory, self._iteration, epoch, values, "float32")
         self.written.append(self._iteration)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from infoplane_tf.catalog import CHECKPOINT_DTYPES
-from infoplane_tf.validation import one_of
+from infoplane_tf.validation import ParameterError, one_of
 
 #: The checkpoints folder of a run directory.
 CHECKPOINTS_NAME = "checkpoints"
@@ -67,10 +67,16 @@ def write_checkpoint(
         folder: the checkpoints folder (made if missing).
         iteration: optimizer updates done; epoch: training time in epochs.
         values: every model variable's value, keyed by its Keras path.
-        dtype: storage of the float values, ``"float32"`` or ``"float16"`` (relative rounding
-            error ≤ 2⁻¹¹ per weight; integer values, e.g. RNG states, are kept exact).
+        dtype: storage of the float values, ``"float32"`` or ``"float16"`` (rounding error
+            ≤ 2⁻¹¹ of the value, or ≤ 2⁻²⁵ absolute below 2⁻¹⁴; integer values, e.g. RNG
+            states, are kept exact).
+
+    Raises:
+        ValueError (naming ``dtype``): a value beyond float16's range (±65504) for float16.
     """
     one_of("dtype", dtype, CHECKPOINT_DTYPES)
+    if dtype == "float16":
+        _check_float16_range(values)
     stored = {
         key: value.astype(dtype) if np.issubdtype(value.dtype, np.floating) else value
         for key, value in values.items()
@@ -78,6 +84,15 @@ def write_checkpoint(
     path = checkpoint_path(folder, iteration)
     write_arrays(path, __iteration__=int(iteration), __epoch__=float(epoch), **stored)
     return path
+
+
+def _check_float16_range(values: dict[str, np.ndarray]) -> None:
+    floats = [np.abs(v).max(initial=0) for v in values.values() if v.dtype.kind == "f"]
+    largest = max(floats, default=0)
+    if largest > np.finfo(np.float16).max:
+        raise ParameterError(
+            "dtype", f"float16 holds values up to 65504, a variable reaches {largest:.4g}"
+        )
 
 
 def list_checkpoints(folder: str | os.PathLike) -> list[int]:
