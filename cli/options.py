@@ -7,8 +7,10 @@ from infoplane_tf.catalog import (
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
     EXPERIMENT_NAMES,
+    INITS,
     MODEL_NAMES,
     MODELS,
+    OPTIMIZERS,
     PLOT_KINDS,
     SCHEDULE_FORMS,
     SIGMA_RULES,
@@ -63,6 +65,20 @@ checkpoints = click.option(
     default=DEFAULTS.checkpoints,
     show_default=True,
     help=f"When to keep the weights, for `measure`: {SCHEDULE_FORMS}, or none.",
+)
+init = click.option(
+    "--init",
+    type=click.Choice(INITS),
+    default=DEFAULTS.init,
+    show_default=True,
+    help="Layer initialisation: Keras's, or PyTorch's nn.Linear (the authors' code).",
+)
+optimizer = click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    default=DEFAULTS.optimizer,
+    show_default=True,
+    help="Keras's Adam, or PyTorch's Adam update with eps 1e-8 (the authors' code).",
 )
 checkpoint_dtype = click.option(
     "--checkpoint-dtype",

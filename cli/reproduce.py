@@ -35,6 +35,8 @@ from infoplane_tf_cli.errors import user_errors
 @options.record
 @options.checkpoints
 @options.checkpoint_dtype
+@options.init
+@options.optimizer
 @options.probe_size
 @click.option("--jobs", type=int, default=1, show_default=True, help="Runs at once.")
 def reproduce(dataset, out, epochs_scale, epochs, seeds, experiments, jobs, **run_options):

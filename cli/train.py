@@ -17,6 +17,8 @@ from infoplane_tf_cli.errors import user_errors
 @options.number("--sparsity-target", "Sparse AE: target activity rho.")
 @options.number("--sparsity-weight", "Sparse AE: KL penalty weight beta.")
 @options.number("--label-weight", "Label AE: weight of the bottleneck cross-entropy.")
+@options.init
+@options.optimizer
 @options.number(
     "--train-fraction",
     "Train on the first fraction of the training set (overfitting control: 0.1).",

@@ -142,3 +142,10 @@ SCHEDULE_FORMS = "epoch, iteration (every step: the paper), every:K or log:N"
 
 #: How weight checkpoints store float values (float16 halves the disk).
 CHECKPOINT_DTYPES = ("float32", "float16")
+
+#: How a model's layers are initialised: Keras's defaults, or PyTorch's ``nn.Linear`` (the
+#: authors' code).
+INITS = ("keras", "torch")
+
+#: The optimizers of a training run: Keras's Adam, or PyTorch's Adam update (the authors').
+OPTIMIZERS = ("adam", "torch-adam")

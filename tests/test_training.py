@@ -34,6 +34,10 @@ from infoplane_tf.workflows.training import prepare_out, run
         ({"record": "every:0"}, "record"),
         ({"sigma_rule": "wide"}, "sigma_rule"),
         ({"sigma_rule": "-1"}, "sigma_rule"),
+        ({"checkpoints": "often"}, "checkpoints"),
+        ({"checkpoint_dtype": "int8"}, "checkpoint_dtype"),
+        ({"init": "he"}, "init"),
+        ({"optimizer": "sgd"}, "optimizer"),
     ],
 )
 def test_each_bad_option_is_named(fields, parameter):

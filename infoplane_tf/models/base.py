@@ -17,7 +17,9 @@ from collections import OrderedDict
 import keras
 from keras import ops
 
-from infoplane_tf.validation import ParameterError, positive_ints
+from infoplane_tf.catalog import INITS
+from infoplane_tf.models.parity import dense
+from infoplane_tf.validation import ParameterError, one_of, positive_ints
 
 # --------------------------------------------------------------------------------------------
 # Hyperparameter checks (plain Python, before any layer is made)
@@ -74,6 +76,8 @@ class Autoencoder(keras.Model):
             decoder mirrors them. ``()`` gives a shallow autoencoder.
         activation: Activation of the encoder, bottleneck and decoder layers.
         output_activation: Activation of the output (reconstruction) layer.
+        init: ``"keras"`` (Glorot-uniform weights, zero biases) or ``"torch"`` (PyTorch's
+            ``nn.Linear``: weights and biases uniform in ±1/√fan_in, as the authors trained).
         **kwargs: Passed to ``keras.Model`` (``name``, ``dtype``, …).
 
     Raises:
@@ -95,17 +99,23 @@ class Autoencoder(keras.Model):
     default_loss = "mse"
 
     def __init__(
-        self, hidden_units=(), activation="sigmoid", output_activation="sigmoid", **kwargs
+        self,
+        hidden_units=(),
+        activation="sigmoid",
+        output_activation="sigmoid",
+        init="keras",
+        **kwargs,
     ):
         hidden_units = positive_ints("hidden_units", hidden_units)
         activation = check_activation("activation", activation)
         output_activation = check_activation("output_activation", output_activation)
+        self.init = one_of("init", init, INITS)
         super().__init__(**kwargs)
         self.hidden_units = hidden_units
         self.activation = activation
         self.output_activation = output_activation
         self.encoder_layers = [
-            keras.layers.Dense(units, activation=activation, name=f"encoder_{i}")
+            dense(self.init, units, activation, f"encoder_{i}")
             for i, units in enumerate(hidden_units, start=1)
         ]
         self.decoder_layers = []
@@ -125,9 +135,7 @@ class Autoencoder(keras.Model):
 
     def _make_output_layer(self, input_width):
         """Returns the (unbuilt) reconstruction layer for inputs of width ``input_width``."""
-        return keras.layers.Dense(
-            input_width, activation=self.output_activation, name="reconstruction"
-        )
+        return dense(self.init, input_width, self.output_activation, "reconstruction")
 
     # ----------------------------------------------------------------------------------------
     # Keras API
@@ -236,6 +244,7 @@ class Autoencoder(keras.Model):
                 "hidden_units": list(self.hidden_units),
                 "activation": serialize_activation(self.activation),
                 "output_activation": serialize_activation(self.output_activation),
+                "init": self.init,
             }
         )
         return config

@@ -6,8 +6,9 @@ import inspect
 
 import keras
 
-from infoplane_tf.catalog import MODEL_NAMES, MODELS, PAPER
+from infoplane_tf.catalog import MODEL_NAMES, MODELS, OPTIMIZERS, PAPER
 from infoplane_tf.models.label import LabelAutoencoder
+from infoplane_tf.models.parity import TorchAdam
 from infoplane_tf.models.sparse import SparseAutoencoder
 from infoplane_tf.models.tied import TiedAutoencoder
 from infoplane_tf.models.vae import VariationalAutoencoder
@@ -39,6 +40,7 @@ def build_model(
     name: str,
     learning_rate: float = PAPER.learning_rate,
     input_width: int | None = None,
+    optimizer: str = "adam",
     **hparams,
 ) -> keras.Model:
     """Returns one of the paper's autoencoders, compiled with Adam and the paper's loss.
@@ -53,8 +55,11 @@ def build_model(
         name: One of ``MODEL_NAMES``.
         learning_rate: Adam's learning rate (> 0); 0.005 in the paper.
         input_width: If given, build the model for inputs of shape (batch, input_width).
+        optimizer: ``"adam"`` (Keras's) or ``"torch-adam"`` (PyTorch's update and ε = 1e-8,
+            ``parity.TorchAdam``, as the authors trained).
         **hparams: Constructor arguments of the model's class (e.g. ``code_units=10``,
-            ``hidden_units=(16, 8)``, ``sparsity_weight=0.01``, ``seed=0``, ``name=...``).
+            ``hidden_units=(16, 8)``, ``sparsity_weight=0.01``, ``seed=0``, ``init="torch"``,
+            ``name=...``).
 
     Returns:
         The compiled (and, with ``input_width``, built) model.
@@ -70,7 +75,7 @@ def build_model(
     cls = model_class(name)
     learning_rate = positive_float("learning_rate", learning_rate)
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
-    accepted |= {"name", "dtype"}
+    accepted |= {"name", "dtype", "init"}
     unknown = sorted(set(hparams) - accepted)
     if unknown:
         raise ParameterError(
@@ -79,9 +84,9 @@ def build_model(
             f"accepted: {', '.join(sorted(accepted))}",
         )
     model = cls(**{"name": name, **MODELS[name].defaults, **hparams})
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=model.default_loss
-    )
+    torch = one_of("optimizer", optimizer, OPTIMIZERS) == "torch-adam"
+    adam = TorchAdam if torch else keras.optimizers.Adam
+    model.compile(optimizer=adam(learning_rate=learning_rate), loss=model.default_loss)
     if input_width is not None:
         model.build((None, positive_int("input_width", input_width)))
     return model

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from infoplane_tf.models.base import check_activation, serialize_activation
+from infoplane_tf.models.parity import TorchUniform
 from infoplane_tf.models.vanilla import VanillaAutoencoder
 
 
@@ -22,13 +23,14 @@ class TiedDense(keras.layers.Layer):
     Args:
         tied_to: The Dense layer owning the kernel, of shape (units, input width of this layer).
         activation: Activation applied to the output.
+        bias_initializer: The bias's initializer (Keras: zeros; PyTorch: ``TorchUniform``).
         **kwargs: Passed to ``keras.layers.Layer``.
 
     Raises:
         ValueError: If ``tied_to`` is not a Dense layer or ``activation`` is unknown.
     """
 
-    def __init__(self, tied_to, activation=None, **kwargs):
+    def __init__(self, tied_to, activation=None, bias_initializer="zeros", **kwargs):
         if not isinstance(tied_to, keras.layers.Dense):
             raise ValueError(f"tied_to must be a keras.layers.Dense layer, got {tied_to!r}")
         activation = check_activation("activation", activation)
@@ -38,6 +40,7 @@ class TiedDense(keras.layers.Layer):
         object.__setattr__(self, "tied_to", tied_to)
         self.activation = activation
         self._activation_fn = keras.activations.get(activation)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
 
     @property
     def units(self) -> int:
@@ -65,7 +68,9 @@ class TiedDense(keras.layers.Layer):
                 f"{self.name} expects inputs of width {self.tied_to.units} (the output of "
                 f"{self.tied_to.name}), got input_shape={tuple(input_shape)}"
             )
-        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        self.bias = self.add_weight(
+            shape=(self.units,), initializer=self.bias_initializer, name="bias"
+        )
 
     def call(self, inputs):
         """Returns ``activation(inputs @ kernel + bias)``, shape (batch, units)."""
@@ -79,7 +84,11 @@ class TiedDense(keras.layers.Layer):
         """Returns the activation and the tied layer's name (informational)."""
         config = super().get_config()
         config.update(
-            {"activation": serialize_activation(self.activation), "tied_to": self.tied_to.name}
+            {
+                "activation": serialize_activation(self.activation),
+                "tied_to": self.tied_to.name,
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            }
         )
         return config
 
@@ -120,11 +129,17 @@ class TiedAutoencoder(VanillaAutoencoder):
         # (encoder_1, or the code when shallow) is left for the reconstruction.
         mirrors = [*self.encoder_layers, self.code_layer][:0:-1]
         return [
-            TiedDense(layer, activation=self.activation, name=f"decoder_{i}")
+            self._tied(layer, self.activation, f"decoder_{i}")
             for i, layer in enumerate(mirrors, start=1)
         ]
 
     def _make_output_layer(self, input_width):
         del input_width  # implied by the tied kernel
         first = [*self.encoder_layers, self.code_layer][0]
-        return TiedDense(first, activation=self.output_activation, name="reconstruction")
+        return self._tied(first, self.output_activation, "reconstruction")
+
+    def _tied(self, layer, activation, name: str) -> TiedDense:
+        """The transpose of ``layer``, its bias initialised the ``init`` way (fan-in: the
+        tied layer's units)."""
+        bias = TorchUniform(layer.units) if self.init == "torch" else "zeros"
+        return TiedDense(layer, activation=activation, bias_initializer=bias, name=name)

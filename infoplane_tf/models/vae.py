@@ -9,6 +9,7 @@ from keras import ops
 
 from infoplane_tf.catalog import PAPER
 from infoplane_tf.models.base import Autoencoder
+from infoplane_tf.models.parity import dense
 from infoplane_tf.validation import positive_int
 
 #: Values of ``VariationalAutoencoder(representation=...)``.
@@ -118,10 +119,10 @@ class VariationalAutoencoder(Autoencoder):
         self.latent_units = latent_units
         self.seed = None if seed is None else int(seed)
         self.representation = representation
-        self.mean_layer = keras.layers.Dense(latent_units, name="z_mean")
-        self.log_var_layer = keras.layers.Dense(latent_units, name="z_log_var")
+        self.mean_layer = dense(self.init, latent_units, name="z_mean")
+        self.log_var_layer = dense(self.init, latent_units, name="z_log_var")
         self.decoder_layers = [
-            keras.layers.Dense(units, activation=activation, name=f"decoder_{i}")
+            dense(self.init, units, activation, f"decoder_{i}")
             for i, units in enumerate(reversed(self.hidden_units), start=1)
         ]
         self.seed_generator = keras.random.SeedGenerator(self.seed, name="sampling_seed")

@@ -6,6 +6,7 @@ import keras
 
 from infoplane_tf.catalog import PAPER
 from infoplane_tf.models.base import Autoencoder
+from infoplane_tf.models.parity import dense
 from infoplane_tf.validation import positive_int
 
 
@@ -57,9 +58,7 @@ class VanillaAutoencoder(Autoencoder):
             **kwargs,
         )
         self.code_units = code_units
-        self.code_layer = keras.layers.Dense(
-            code_units, activation=self._code_activation(), name="code"
-        )
+        self.code_layer = dense(self.init, code_units, self._code_activation(), "code")
         self.decoder_layers = self._make_decoder_layers()
 
     def _code_activation(self):
@@ -69,7 +68,7 @@ class VanillaAutoencoder(Autoencoder):
     def _make_decoder_layers(self):
         """Returns the decoder's hidden layers, bottleneck side first (mirror of the encoder)."""
         return [
-            keras.layers.Dense(units, activation=self.activation, name=f"decoder_{i}")
+            dense(self.init, units, self.activation, f"decoder_{i}")
             for i, units in enumerate(reversed(self.hidden_units), start=1)
         ]
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from infoplane_tf.callbacks.schedule import Schedule
-from infoplane_tf.catalog import CHECKPOINT_DTYPES, DATASET_NAMES, MODEL_NAMES, MODELS, PAPER
+from infoplane_tf.catalog import (
+    CHECKPOINT_DTYPES,
+    DATASET_NAMES,
+    INITS,
+    MODEL_NAMES,
+    MODELS,
+    OPTIMIZERS,
+    PAPER,
+)
 from infoplane_tf.validation import (
     fraction,
     non_negative_float,
@@ -27,7 +35,9 @@ class TrainConfig:
     ``checkpoints`` one for the weight checkpoints (``"none"``: none; always with the first and
     last weights otherwise). The default, 64 log-spaced iterations, keeps the early changes
     dense where the information plane moves fastest, at a disk cost that does not grow with
-    the length of training.
+    the length of training; ``checkpoint_dtype="float16"`` halves that cost.
+    ``init="torch"`` and ``optimizer="torch-adam"`` train as the authors' PyTorch code did
+    (``infoplane_tf.models.parity``).
     """
 
     model: str = "deep"
@@ -40,6 +50,8 @@ class TrainConfig:
     sparsity_target: float = PAPER.sparsity_target
     sparsity_weight: float = PAPER.sparsity_weight
     label_weight: float = PAPER.label_weight
+    init: str = "keras"
+    optimizer: str = "adam"
     train_fraction: float = 1.0
     probe_size: int = PAPER.probe_size
     record: str | int = PAPER.record
@@ -74,6 +86,8 @@ class TrainConfig:
         if self.checkpoints != "none":
             Schedule(self.checkpoints, parameter="checkpoints")
         one_of("checkpoint_dtype", self.checkpoint_dtype, CHECKPOINT_DTYPES)
+        one_of("init", self.init, INITS)
+        one_of("optimizer", self.optimizer, OPTIMIZERS)
         sigma_rule("sigma_rule", self.sigma_rule)
 
     def model_hparams(self) -> dict:
@@ -83,6 +97,7 @@ class TrainConfig:
             for key in MODELS[self.model].hparams
             if not (key == "hidden_units" and self.hidden_units is None)
         }
+        hparams["init"] = self.init
         if self.model == "vae":
             hparams["latent_units"] = hparams.pop("code_units")
             hparams["seed"] = self.seed

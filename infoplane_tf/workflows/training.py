@@ -155,7 +155,12 @@ def _train(
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_model(config.model, learning_rate=config.learning_rate, **config.model_hparams())
+    model = build_model(
+        config.model,
+        learning_rate=config.learning_rate,
+        optimizer=config.optimizer,
+        **config.model_hparams(),
+    )
     x_train, y_train, x_test, y_test = _fit_data(config, dataset)
     first_epoch = 0
     if resuming:
