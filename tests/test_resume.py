@@ -211,4 +211,4 @@ def test_a_checkpoint_beyond_float16_is_kept_in_float32_and_training_goes_on(tmp
             CheckpointCallback(tmp_path, every="epoch", dtype="float16")
         ])  # fmt: skip
     assert list_checkpoints(tmp_path) == [0, 1]
-    assert read_checkpoint(tmp_path, 0)[0]["sequential/dense/kernel"][0, 0] == 1e5
+    assert read_checkpoint(tmp_path, 0)[0][model.layers[0].kernel.path][0, 0] == 1e5

@@ -57,11 +57,13 @@ def test_options_are_checked_without_tensorflow():
 
 
 def test_model_hyperparameters_follow_the_model():
-    assert TrainConfig(model="vae", code_units=7, seed=3).model_hparams() == {
+    assert TrainConfig(model="vae", code_units=7, seed=3, init="torch").model_hparams() == {
         "latent_units": 7,
         "seed": 3,
+        "init": "torch",
     }
     assert TrainConfig(model="sparse", hidden_units=(8,)).model_hparams() == {
+        "init": "keras",
         "hidden_units": (8,),
         "code_units": 50,
         "sparsity_target": 0.05,
