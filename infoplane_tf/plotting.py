@@ -558,10 +558,11 @@ def _run_legend(container, runs):
         for k, run in enumerate(runs)
     ]
     handles.append(Line2D([], [], ls="", marker="o", color="0.6", mec="black", label="end"))
-    container.legend(
-        handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
-        frameon=False,
-    )  # fmt: skip
+    # As many columns as fit the width, so a one-panel figure wraps its legend, not clips it.
+    inches = container.bbox.width / container.figure.dpi
+    column = 0.7 + 0.09 * max(len(h.get_label()) for h in handles)
+    columns = max(1, min(len(handles), 5, int(inches / column)))
+    container.legend(handles=handles, loc="outside lower center", ncols=columns, frameon=False)
 
 
 def _draw_dpi(container, runs, names):
