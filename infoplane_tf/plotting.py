@@ -257,7 +257,7 @@ def plot_all(
     _draw_losses(loss_part.add_subplot(), runs)
     if examples:
         _draw_reconstructions(parts[2], runs, examples)
-    fig.suptitle(_runs_title(runs), fontsize="large")
+    fig.suptitle(_runs_title(runs), fontsize="large", wrap=True)
     return fig
 
 
@@ -310,7 +310,7 @@ def plot_seed_bands(groups: dict[str, Sequence[Run]], layer: str = "Z") -> Figur
                 ax.set_title(f"{label} ({len(runs)} seeds)", fontsize=10)
             else:
                 ax.set_xlabel("iteration")
-    fig.suptitle(f"median and min-max band over seeds, layer {layer} (bits)")
+    fig.suptitle(f"median and min-max band over seeds, layer {layer} (bits)", wrap=True)
     return fig
 
 
@@ -360,7 +360,7 @@ def animate_information_plane(
         for t in times:
             for artist in artists:
                 _show_until(artist, t)
-            fig.suptitle(f"{title}\niteration {int(round(t)):,}")
+            fig.suptitle(f"{title}\niteration {int(round(t)):,}", wrap=True)
             writer.grab_frame()
     return path
 
@@ -505,7 +505,7 @@ def _draw_plane(container, runs, grid, plane: _Plane, *, cmap, title=True):
     else:
         _run_legend(container, runs)
     if title:
-        container.suptitle(_runs_title(runs) if single else plane.title)
+        container.suptitle(_runs_title(runs) if single else plane.title, wrap=True)
     return artists
 
 
@@ -590,9 +590,10 @@ def _draw_dpi(container, runs, names):
                 (line,) = ax.plot(*series, color=palette[name], lw=1.0)
                 line.set_label(f"${label(_math_name(name))}$")
                 handles.append(line)
-            if row == 0:
-                chain = r" \geq ".join(label(_math_name(name)) for name in side)
-                ax.set_title(f"{heading}: ${chain}$", fontsize="medium")
+            chain = r" \geq ".join(label(_math_name(name)) for name in side)
+            held = _chain_holds(run, side, key)
+            check = "" if held is None else f" at {held:.1%} of points"
+            ax.set_title(f"{heading}: ${chain}${check}", fontsize="medium")
             if row == len(runs) - 1:
                 ax.set_xlabel("iteration")
             ax.set_ylim(0, limit + 0.04 * limit)
@@ -776,6 +777,19 @@ def _time_series(run: Run, name: str, key: str):
     return np.asarray(run.trajectory.iterations, float)[keep], values[keep]
 
 
+def _chain_holds(run: Run, names: Sequence[str], key: str) -> float | None:
+    """The fraction of points at which ``key`` falls (or stays) along ``names``, as the
+    data-processing inequality says it must; None with fewer than two layers or no point."""
+    columns = [_layer_index(run, name) for name in names]
+    if len(columns) < 2 or None in columns:
+        return None
+    values = getattr(run.trajectory, key)[:, columns]
+    valid = np.isfinite(values).all(axis=1)
+    if not valid.any():
+        return None
+    return float(np.mean(np.all(np.diff(values[valid], axis=1) <= 0, axis=1)))
+
+
 def _loss_series(run: Run, which: str):
     """(iterations, loss) for ``which`` in {train, test}: per iteration, per epoch, or the
     trajectory's training loss; None when nothing finite was recorded."""
@@ -870,6 +884,13 @@ def _runs_title(runs: Sequence[Run]) -> str:
     if config.get("seed") is not None:
         details.append(f"seed {config['seed']}")
     details.append(f"n = {_n_probe(run)}")
+    estimator = run.trajectory.settings.get("estimator")
+    if isinstance(estimator, dict) and "sigma_rule" in estimator:
+        offset = run.trajectory.settings.get("probe_offset")
+        gamma, alpha = estimator.get("gamma"), estimator.get("alpha")
+        details.append(f"σ {estimator['sigma_rule']}, γ = {gamma}, α = {alpha}")
+        if offset:
+            details.append(f"probe from test image {offset}")
     return f"{run.label}  ({', '.join(details)})"
 
 

@@ -195,7 +195,7 @@ def _experiment_figures(suite: Path, found: dict[str, list[Run]], folder: str) -
             fig = plotting.plot_all(runs)
         else:
             fig = plotting.plot_seed_bands({name: runs})
-        plotting.save_figure(fig, path, dpi=90)
+        plotting.save_figure(fig, path, dpi=150)
         links[name] = path.relative_to(suite).as_posix()
     return links
 
@@ -340,6 +340,6 @@ def _comparison_figures(
             if experiment in variant
         }
         path = figures / f"{experiment}.png"
-        plotting.save_figure(plotting.plot_seed_bands(groups), path, dpi=90)
+        plotting.save_figure(plotting.plot_seed_bands(groups), path, dpi=150)
         lines += [f"![{experiment}]({path.relative_to(folder).as_posix()})", ""]
     return lines

@@ -278,8 +278,19 @@ def test_plot_runs_draws_every_kind(tmp_path, labelled):
 def test_dpi_deep(deep):
     fig = plotting.plot_dpi([deep])
     encoder, decoder = panels(fig)
-    assert encoder.get_title() == r"encoder side: $I(X;E1) \geq I(X;E2) \geq I(X;Z)$"
-    assert decoder.get_title() == r"decoder side: $I(D2;X') \geq I(D1;X') \geq I(Z;X')$"
+    x = deep.trajectory.i_xt[:, [DEEP.index(name) for name in ("E1", "E2", "Z")]]
+    out = deep.trajectory.i_t_out[:, [DEEP.index(name) for name in ("D2", "D1", "Z")]]
+    held = [
+        np.mean((v[:, 0] >= v[:, 1]) & (v[:, 1] >= v[:, 2]), where=np.isfinite(v).all(axis=1))
+        for v in (x, out)
+    ]  # of the points where every layer was measured
+    assert 0 < held[0] < 1  # the fixture breaks the order somewhere: the check can show it
+    assert encoder.get_title() == (
+        rf"encoder side: $I(X;E1) \geq I(X;E2) \geq I(X;Z)$ at {held[0]:.1%} of points"
+    )
+    assert decoder.get_title() == (
+        rf"decoder side: $I(D2;X') \geq I(D1;X') \geq I(Z;X')$ at {held[1]:.1%} of points"
+    )
     assert encoder.get_xlabel() == decoder.get_xlabel() == "iteration"
     assert "bits" in encoder.get_ylabel()
     legend = [text.get_text() for text in encoder.get_legend().get_texts()]
