@@ -118,7 +118,8 @@ def resume(
         raise ParameterError(
             "run",
             f"{out} has no {RESUME_NAME}, written at the end of every epoch: it stopped in its "
-            "first epoch or was made before version 0.3; train it again (overwrite=True)",
+            "first epoch or was made before version 0.3; train it again",
+            remedy="overwrite",
         )
     dataset = load_dataset(
         config.dataset, train_fraction=config.train_fraction, probe_size=config.probe_size
