@@ -212,12 +212,14 @@ def _header(config: dict, measured: dict | None = None) -> list[str]:
         offset = measured.get("probe_offset", 0)
         probe = f"test images {offset}..{offset + estimator['n_probe'] - 1}"
         source = "re-measured at every weight checkpoint (`infoplane-tf measure`)"
+    adam = "PyTorch's Adam" if config.get("optimizer") == "torch-adam" else "Adam"
     return [
         f"# Reproduction report: {config.get('dataset')}",
         "",
         "Lee & Jo, *Information Flows of Diverse Autoencoders* (Entropy 2021), reproduced with "
         "`infoplane-tf reproduce`. Settings of these runs: batch "
-        f"{config.get('batch_size')}, Adam {config.get('learning_rate')}, {source}, "
+        f"{config.get('batch_size')}, {adam} {config.get('learning_rate')}, "
+        f"init `{config.get('init', 'keras')}`, {source}, "
         f"α = {alpha}, σ rule `{rule}` (γ = {gamma}), probe = {probe}. "
         "Numbers are for the bottleneck Z; with several seeds they are medians.",
         "",
