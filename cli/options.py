@@ -66,27 +66,6 @@ checkpoints = click.option(
     show_default=True,
     help=f"When to keep the weights, for `measure`: {SCHEDULE_FORMS}, or none.",
 )
-init = click.option(
-    "--init",
-    type=click.Choice(INITS),
-    default=DEFAULTS.init,
-    show_default=True,
-    help="Layer initialisation: Keras's, or PyTorch's nn.Linear (the authors' code).",
-)
-optimizer = click.option(
-    "--optimizer",
-    type=click.Choice(OPTIMIZERS),
-    default=DEFAULTS.optimizer,
-    show_default=True,
-    help="Keras's Adam, or PyTorch's Adam update with eps 1e-8 (the authors' code).",
-)
-checkpoint_dtype = click.option(
-    "--checkpoint-dtype",
-    type=click.Choice(CHECKPOINT_DTYPES),
-    default=DEFAULTS.checkpoint_dtype,
-    show_default=True,
-    help="Storage of checkpointed weights (float16: half the disk).",
-)
 probe_size = click.option(
     "--probe-size",
     type=int,
@@ -141,9 +120,36 @@ layers = click.option(
 )
 
 
+def choice(name: str, choices, help_text: str):
+    """A ``train`` option with fixed choices, defaulting to ``TrainConfig``'s field."""
+    field = name.lstrip("-").replace("-", "_")
+    return click.option(
+        name,
+        type=click.Choice(choices),
+        default=getattr(DEFAULTS, field),
+        show_default=True,
+        help=help_text,
+    )
+
+
 def number(name: str, help_text: str, kind=float):
     """A numeric ``train`` option whose default is ``TrainConfig``'s field of the same name."""
     field = name.lstrip("-").replace("-", "_")
     return click.option(
         name, type=kind, default=getattr(DEFAULTS, field), show_default=True, help=help_text
     )
+
+
+init = choice(
+    "--init", INITS, "Layer initialisation: Keras's, or PyTorch's nn.Linear (the authors' code)."
+)
+optimizer = choice(
+    "--optimizer",
+    OPTIMIZERS,
+    "Keras's Adam, or PyTorch's Adam update with eps 1e-8 (the authors' code).",
+)
+checkpoint_dtype = choice(
+    "--checkpoint-dtype",
+    CHECKPOINT_DTYPES,
+    "Storage of checkpointed weights (float16: half the disk).",
+)
