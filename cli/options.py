@@ -84,9 +84,8 @@ alpha = click.option("--alpha", type=float, default=DEFAULTS.alpha, show_default
 gamma = click.option(
     "--gamma",
     type=float,
-    default=DEFAULTS.gamma,
-    show_default=True,
-    help="Scale of the paper/scaled width rules.",
+    default=None,
+    help="Width scale: sigma = gamma * the rule's width (default: 2 for paper/scaled, else 1).",
 )
 hidden_units = click.option(
     "--hidden-units",

@@ -25,7 +25,7 @@ from infoplane_tf.catalog import PAPER
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
 from infoplane_tf.probe import ModelProbe
-from infoplane_tf.validation import names, positive_int
+from infoplane_tf.validation import ParameterError, names, positive_int
 
 #: Weight snapshots held at once are capped to this many bytes.
 SNAPSHOT_BUDGET_BYTES = 128 * 2**20
@@ -89,7 +89,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         layers: Sequence[str] | None = None,
         alpha: float = PAPER.alpha,
         sigma: str | float = PAPER.sigma_rule,
-        gamma: float = PAPER.gamma,
+        gamma: float | None = None,
         dtype: str = "float32",
         filepath: str | os.PathLike | None = None,
         log_layer: str | None = "auto",
@@ -108,6 +108,11 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.plane = InformationPlane(
             x_probe, y_probe, alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype
         )
+        if self.plane.grid:
+            raise ParameterError(
+                "gamma",
+                f"must be one number (a width map is measured from checkpoints), got {gamma!r}",
+            )
         self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
         self.filepath = None if filepath is None else os.fspath(filepath)
         self.log_layer = log_layer

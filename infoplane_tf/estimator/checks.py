@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import tensorflow as tf
 
+from infoplane_tf.catalog import default_gamma
 from infoplane_tf.estimator.kernels import flatten_samples
 from infoplane_tf.validation import ParameterError, positive_float, sigma_rule
 
@@ -20,6 +22,24 @@ def check_alpha(alpha: float) -> float:
 def check_gamma(gamma: float) -> float:
     """Returns ``gamma`` (the bandwidth scale of the 'paper' and 'scaled' rules) if > 0."""
     return positive_float("gamma", gamma)
+
+
+def check_gammas(gamma, sigma) -> tuple[tuple[float, ...], bool]:
+    """The width scales of ``gamma`` (a number, a sequence of numbers, or None for the rule's
+    default) and whether it was a sequence; ValueError unless each is a finite number > 0."""
+    if gamma is None:
+        return (default_gamma(sigma),), False
+    if isinstance(gamma, int | float | np.number):
+        return (check_gamma(gamma),), False
+    try:
+        gammas = tuple(gamma)
+    except TypeError:
+        raise ParameterError(
+            "gamma", f"must be a number > 0 or a list of them, got {gamma!r}"
+        ) from None
+    if not gammas:
+        raise ParameterError("gamma", "must hold at least one width scale, got an empty list")
+    return tuple(check_gamma(g) for g in gammas), True
 
 
 def check_sigma(sigma: str | float) -> str | float:

@@ -22,14 +22,14 @@ from infoplane_tf.estimator.checks import (
     as_samples,
     check_alpha,
     check_dtype,
-    check_gamma,
+    check_gammas,
     check_same_samples,
     check_samples_shape,
     check_sigma,
 )
 from infoplane_tf.estimator.kernels import (
     flatten_samples,
-    gaussian_gram,
+    gaussian_grams,
     label_gram,
     normalize_kernels,
 )
@@ -42,12 +42,14 @@ from infoplane_tf.validation import ParameterError
 
 
 class ProbeKernels(NamedTuple):
-    """What every point of one probe shares: the Gram matrices and entropies of X and Y."""
+    """What every point of one probe shares: the Gram matrices and entropies of X (one per
+    width scale γ) and Y, and optionally the layers' widths, given instead of a rule's."""
 
-    k_x: tf.Tensor  # (n, n)
-    h_x: tf.Tensor  # () bits
+    k_x: tf.Tensor  # (G, n, n)
+    h_x: tf.Tensor  # (G,) bits
     k_y: tf.Tensor | None = None  # (n, n) label kernel
     h_y: tf.Tensor | None = None  # () bits
+    widths: tf.Tensor | None = None  # (P, L + 1) base widths σ₁ of T_1..T_L, X' per point
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,15 +68,15 @@ class PointLayout:
         return (4 if self.labels else 3) * self.n_layers + 1
 
     def values(self, h: tf.Tensor, widths: tf.Tensor, finite, probe: ProbeKernels) -> dict:
-        """The point's quantities from the entropies h (..., M) of its matrices, in bits.
+        """The points' quantities from the entropies h (P, G, M) of their matrices, in bits.
 
-        Returns ``i_xt``, ``i_t_out``, ``h_t``, ``sigma`` (..., L), ``i_t_label`` (..., L) with
-        labels, ``h_output`` and ``sigma_output`` (...), and the bool ``finite`` (...).
+        Returns ``i_xt``, ``i_t_out``, ``h_t``, ``sigma`` (P, G, L), ``i_t_label`` (P, G, L)
+        with labels, ``h_output`` and ``sigma_output`` (P, G), and the bool ``finite`` (P,).
         """
         n = self.n_layers
         h_t, h_out = h[..., :n], h[..., n]
         result = {
-            "i_xt": probe.h_x + h_t - h[..., n + 1 : 2 * n + 1],
+            "i_xt": probe.h_x[:, None] + h_t - h[..., n + 1 : 2 * n + 1],
             "i_t_out": h_t + h_out[..., None] - h[..., 2 * n + 1 : 3 * n + 1],
             "h_t": h_t,
             "sigma": widths[..., :n],
@@ -87,32 +89,45 @@ class PointLayout:
         return result
 
 
-def point_matrices(tensors: Sequence[tf.Tensor], probe: ProbeKernels, sigma, gamma):
-    """The matrices of P points, their kernel widths and a finite flag per point.
+def point_matrices(tensors: Sequence[tf.Tensor], probe: ProbeKernels, sigma, gammas):
+    """The matrices of P points at G width scales, their kernel widths and a finite flag.
 
     Args:
         tensors: L + 1 tensors (P, n, d_l): the layers T_1..T_L, then the output X'.
-        probe: the probe's kernels; sigma, gamma: the width rule (see ``gaussian_gram``).
+        probe: the probe's kernels (its ``widths``, when given, replace the rule's σ₁).
+        sigma, gammas: the width rule and its G scales (see ``gaussian_grams``).
 
     Returns:
-        ``(A, widths, finite)``: A (P, M, n, n) in ``PointLayout`` order, widths (P, L + 1),
-        finite (P,) bool. A point with non-finite activations gets identity/n matrices
-        (eigvalsh fails on NaN) and ``finite`` False.
+        ``(A, widths, finite)``: A (P, G, M, n, n) in ``PointLayout`` order, widths
+        (P, G, L + 1), finite (P,) bool. A point with non-finite activations gets identity/n
+        matrices (eigvalsh fails on NaN) and ``finite`` False.
     """
     finite = tf.reduce_all(
         tf.stack([tf.reduce_all(tf.math.is_finite(t), axis=[1, 2]) for t in tensors]), axis=0
     )
-    grams, widths = zip(*(gaussian_gram(t, sigma, gamma) for t in tensors), strict=True)
-    grams, widths = tf.stack(grams, axis=1), tf.stack(widths, axis=1)
+    grams, widths = zip(
+        *(
+            gaussian_grams(
+                t,
+                sigma,
+                gammas,
+                k_y=probe.k_y,
+                base_width=None if probe.widths is None else probe.widths[:, j],
+            )
+            for j, t in enumerate(tensors)
+        ),
+        strict=True,
+    )
+    grams, widths = tf.stack(grams, axis=2), tf.stack(widths, axis=2)
     n_layers = len(tensors) - 1
-    layer_grams, k_out = grams[:, :n_layers], grams[:, n_layers:]
-    parts = [grams, probe.k_x * layer_grams, layer_grams * k_out]
+    layer_grams, k_out = grams[:, :, :n_layers], grams[:, :, n_layers:]
+    parts = [grams, probe.k_x[:, None] * layer_grams, layer_grams * k_out]
     if probe.k_y is not None:
         parts.append(layer_grams * probe.k_y)
-    a = normalize_kernels(tf.concat(parts, axis=1))
-    n = probe.k_x.shape[0]
+    a = normalize_kernels(tf.concat(parts, axis=2))
+    n = probe.k_x.shape[-1]
     placeholder = tf.eye(n, dtype=a.dtype) / n
-    return tf.where(finite[:, None, None, None], a, placeholder), widths, finite
+    return tf.where(finite[:, None, None, None, None], a, placeholder), widths, finite
 
 
 # One module-level XLA function: every point function whose matrices have the same shapes and
@@ -163,12 +178,15 @@ class PointFunction:
         self.trace_count += 1  # Python side effect: runs once per trace, not per call
         layers, output = self.forward(*inputs)
         tensors = [self.plane.as_points(t) for t in [*layers, output]]
-        a, widths, finite = self._matrices(tensors, probe, self.plane.sigma, self.plane.gamma)
+        plane = self.plane
+        a, widths, finite = self._matrices(tensors, probe, plane.sigma, plane.gammas)
         eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
         a = tf.cast(a, tf.float64) if spectra_in_float64 else a
         h = tf.cast(spectral_entropy(a, self.plane.alpha, eigvalsh), self.plane.dtype)
-        layout = PointLayout(len(layers), probe.k_y is not None)
-        return layout.values(h, widths, finite, probe)
+        values = PointLayout(len(layers), probe.k_y is not None).values(h, widths, finite, probe)
+        if plane.grid:
+            return values
+        return {key: v if key == "finite" else v[:, 0] for key, v in values.items()}
 
     def concrete_function(self, probe: ProbeKernels, *inputs):
         """The traced graph for these inputs (to inspect what runs where)."""
@@ -199,15 +217,18 @@ class InformationPlane:
         x_probe: (n, ...) probe inputs X, n ≥ 2, finite.
         y_probe: optional (n,) integer class labels (or (n, k) one-hot) for I(T;Y).
         alpha: Rényi order α > 0 (paper: 1.01).
-        sigma: kernel-width rule for every variable, see ``gaussian_gram`` (paper: "paper").
-        gamma: scale γ of the 'paper' and 'scaled' rules (paper: 2).
+        sigma: kernel-width rule for every variable, see ``gaussian_grams`` (paper: "paper").
+        gamma: the width scale γ (σ = γ·σ₁), or a sequence of G scales for a width map (then
+            every value of a point has an axis of G after the point axis). None: the rule's
+            default (``catalog.default_gamma``; the paper's 2 for its rule).
         dtype: precision of Gram matrices and spectra, "float32" (default) or "float64"; for
             α < 1 the computation is float64 in either case (see ``check_dtype``).
         run_eagerly: skip ``tf.function`` and XLA (for debugging).
 
     Attributes:
         n: number of probe samples; ``log2(n)`` bounds every entropy.
-        h_x: S(X) in bits (float); sigma_x: σ used for X (float); h_y: S(Y) or None.
+        h_x: S(X) in bits; sigma_x: σ used for X (floats, lists of G for a width map);
+        h_y: S(Y) or None. gammas: the G scales; grid: whether ``gamma`` was a sequence.
         probe: the ``ProbeKernels`` every point uses.
         point_function: the ``PointFunction`` of ``__call__``.
         trace_count: how many times it has been traced.
@@ -225,28 +246,44 @@ class InformationPlane:
         *,
         alpha: float = PAPER.alpha,
         sigma: str | float = PAPER.sigma_rule,
-        gamma: float = PAPER.gamma,
+        gamma: float | Sequence[float] | None = None,
         dtype: str = "float32",
         run_eagerly: bool = False,
     ):
         self.alpha = check_alpha(alpha)
         self.sigma = check_sigma(sigma)
-        self.gamma = check_gamma(gamma)
+        self.gammas, self.grid = check_gammas(gamma, self.sigma)
         self.dtype = check_dtype(dtype, self.alpha)
         self.run_eagerly = bool(run_eagerly)
         x = as_samples(x_probe, "x_probe", self.dtype)
         self.n = int(x.shape[0])
-        k_x, sigma_x = gaussian_gram(x, self.sigma, self.gamma)
-        self.sigma_x = float(sigma_x)
-        h_x = entropy_of_kernels(k_x, self.alpha)
         k_y = h_y = None
         if y_probe is not None:
             k_y = label_gram(_check_labels(y_probe, self.n), self.dtype)
             h_y = entropy_of_kernels(k_y, self.alpha)
+        elif self.sigma == "alignment":
+            raise ParameterError("sigma", "'alignment' needs class labels: give y_probe")
+        k_x, sigma_x = gaussian_grams(x, self.sigma, self.gammas, k_y=k_y)
+        h_x = entropy_of_kernels(k_x, self.alpha)
         self.probe = ProbeKernels(k_x, h_x, k_y, h_y)
-        self.h_x = float(h_x)
+        self.sigma_x, self.h_x = (self._per_scale(v) for v in (sigma_x, h_x))
         self.h_y = None if h_y is None else float(h_y)
         self.point_function = PointFunction(self, activations_forward)
+
+    @property
+    def gamma(self) -> float | tuple[float, ...]:
+        """The width scale γ, or the G scales of a width map."""
+        return self.gammas if self.grid else self.gammas[0]
+
+    def _per_scale(self, values: tf.Tensor) -> float | list[float]:
+        """(G,) values as a float, or a list for a width map."""
+        values = [float(v) for v in values.numpy()]
+        return values if self.grid else values[0]
+
+    def with_widths(self, widths) -> ProbeKernels:
+        """The probe with the layers' base widths σ₁ given instead of the rule's: widths
+        (P, L + 1) per point, for T_1..T_L and X' (X keeps the rule's width)."""
+        return self.probe._replace(widths=tf.constant(widths, self.dtype))
 
     @property
     def has_labels(self) -> bool:
@@ -265,7 +302,8 @@ class InformationPlane:
             self.dtype.name,
             self.alpha,
             self.sigma,
-            self.gamma,
+            self.gammas,
+            self.grid,
             self.has_labels,
             self.run_eagerly,
         )
@@ -276,7 +314,7 @@ class InformationPlane:
             "estimator": "matrix-renyi",
             "alpha": self.alpha,
             "sigma_rule": self.sigma,
-            "gamma": self.gamma,
+            "gamma": list(self.gamma) if self.grid else self.gamma,
             "dtype": self.dtype.name,
             "n_probe": self.n,
             "h_x": self.h_x,
@@ -317,7 +355,7 @@ class InformationPlane:
             raise ParameterError("representations", "must hold at least one layer, got none")
         named["output"] = output
         tensors = {name: check_samples_shape(v, name) for name, v in named.items()}
-        check_same_samples({"x_probe": self.probe.k_x, **tensors})
+        check_same_samples({"x_probe": self.probe.k_x[0], **tensors})
         *layers, out = tensors.values()
         points = self.point_function(self.probe, layers, out)
         result = {key: value[0] for key, value in points.items()}

@@ -21,7 +21,7 @@ def renyi_entropy(
     x,
     alpha: float = PAPER.alpha,
     sigma: str | float = PAPER.sigma_rule,
-    gamma: float = PAPER.gamma,
+    gamma: float | None = None,
     *,
     dtype: str = "float64",
 ) -> tf.Tensor:
@@ -31,7 +31,7 @@ def renyi_entropy(
         x: array or tensor of shape (n, ...), n ≥ 2 samples; flattened to (n, d).
         alpha: order α > 0 (default 1.01, the paper's); α = 1 is the von Neumann entropy.
         sigma: kernel-width rule, see ``gaussian_gram``.
-        gamma: scale γ of the 'paper' and 'scaled' rules.
+        gamma: the width scale γ (σ = γ·σ₁); None: the rule's default (2 for 'paper').
         dtype: precision of the Gram matrix and spectrum, "float64" (default) or "float32".
 
     Returns:
@@ -44,7 +44,8 @@ def renyi_entropy(
         >>> float(renyi_entropy(np.eye(8), sigma=1e-3))  # doctest: +ELLIPSIS
         3.0...
     """
-    alpha, sigma, gamma = check_alpha(alpha), check_sigma(sigma), check_gamma(gamma)
+    alpha, sigma = check_alpha(alpha), check_sigma(sigma)
+    gamma = None if gamma is None else check_gamma(gamma)
     k, _ = gaussian_gram(as_samples(x, "x", check_dtype(dtype, alpha)), sigma, gamma)
     return entropy_of_kernels(k, alpha)
 
@@ -54,7 +55,7 @@ def renyi_mutual_information(
     y,
     alpha: float = PAPER.alpha,
     sigma: str | float = PAPER.sigma_rule,
-    gamma: float = PAPER.gamma,
+    gamma: float | None = None,
     *,
     dtype: str = "float64",
 ) -> tf.Tensor:
@@ -71,7 +72,8 @@ def renyi_mutual_information(
     Raises:
         ValueError: as ``renyi_entropy``, plus x and y with different numbers of samples.
     """
-    alpha, sigma, gamma = check_alpha(alpha), check_sigma(sigma), check_gamma(gamma)
+    alpha, sigma = check_alpha(alpha), check_sigma(sigma)
+    gamma = None if gamma is None else check_gamma(gamma)
     dtype = check_dtype(dtype, alpha)
     x, y = as_samples(x, "x", dtype), as_samples(y, "y", dtype)
     check_same_samples({"x": x, "y": y})

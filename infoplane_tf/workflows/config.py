@@ -59,7 +59,7 @@ class TrainConfig:
     checkpoint_dtype: str = "float32"
     alpha: float = PAPER.alpha
     sigma_rule: str | float = PAPER.sigma_rule
-    gamma: float = PAPER.gamma
+    gamma: float | None = None  # None: the rule's default (catalog.default_gamma)
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -76,8 +76,10 @@ class TrainConfig:
         positive_int("seed", self.seed, minimum=0)
         fraction("train_fraction", self.train_fraction, include_one=True)
         fraction("sparsity_target", self.sparsity_target)
-        for field in ("learning_rate", "alpha", "gamma"):
+        for field in ("learning_rate", "alpha"):
             positive_float(field, getattr(self, field))
+        if self.gamma is not None:
+            positive_float("gamma", self.gamma)
         for field in ("sparsity_weight", "label_weight"):
             non_negative_float(field, getattr(self, field))
         if self.hidden_units is not None:
