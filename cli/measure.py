@@ -2,19 +2,64 @@
 
 import click
 
+from infoplane_tf.catalog import REFERENCE_RULES, SIGMA_RULES
 from infoplane_tf_cli import options
 from infoplane_tf_cli.errors import user_errors
+
+
+def _gammas(ctx, param, value):
+    """``--gamma 2`` → 2.0; ``--gamma 0.25,0.5,1`` → (0.25, 0.5, 1.0), a width map."""
+    if value is None:
+        return None
+    try:
+        gammas = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        message = f"expected a number or comma-separated numbers, got {value!r}"
+        raise click.BadParameter(message) from None
+    return gammas if "," in value else gammas[0]
 
 
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
 @click.option("--name", "label", required=True, help="Label: writes RUN/measurements/LABEL/.")
-@click.option("--sigma-rule", default=None, help="Kernel width rule (default: the run's).")
-@click.option("--gamma", type=float, default=None, help="Width scale (default: the run's).")
+@click.option(
+    "--sigma-rule",
+    default=None,
+    help=f"Kernel width: {', '.join([*SIGMA_RULES, *REFERENCE_RULES])}, or a fixed number "
+    "(default: the run's).",
+)
+@click.option(
+    "--gamma",
+    callback=_gammas,
+    default=None,
+    help="Width scale (sigma = gamma * the rule's width), or a list such as 0.25,0.5,1,2,4,8 "
+    "for a width map measured in one pass (default: the run's).",
+)
 @click.option("--alpha", type=float, default=None, help="Renyi order (default: the run's).")
 @click.option("--probe-size", type=int, default=None, help="Probe images (default: the run's).")
 @click.option(
     "--probe-offset", type=int, default=0, show_default=True, help="First test image of the probe."
+)
+@click.option(
+    "--probes",
+    type=int,
+    default=1,
+    show_default=True,
+    help="K disjoint probes: each point is their median, with their range as a band.",
+)
+@click.option(
+    "--bootstrap",
+    type=int,
+    default=0,
+    show_default=True,
+    help="B resamples of the probe: each point is their median, with a 95%% band.",
+)
+@click.option(
+    "--controls",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Also measure F freshly initialised networks: the untrained reference level.",
 )
 @options.layers
 @click.option("--overwrite", is_flag=True, help="Replace an existing measurement LABEL.")
@@ -22,7 +67,10 @@ def measure(run_dirs, label, overwrite, **settings):
     """Measure runs again at every checkpoint with other estimator settings.
 
     \b
-    Example: infoplane-tf measure runs/deep --name gamma1 --gamma 1
+    Examples:
+      infoplane-tf measure runs/deep --name gamma1 --gamma 1
+      infoplane-tf measure runs/deep --name widths --gamma 0.25,0.5,1,2,4,8 --controls 3
+      infoplane-tf measure runs/deep --name bands --probes 5
     """
     with user_errors(tensorflow=True):
         from infoplane_tf.io.runs import load_run
@@ -30,8 +78,11 @@ def measure(run_dirs, label, overwrite, **settings):
         from infoplane_tf.workflows.measure import write_measurement
 
         for run in [load_run(path) for path in run_dirs]:
-            with click.progressbar(length=len(run.checkpoints), label=str(run.path)) as bar:
-                trajectory = measure_run(
-                    run, progress=lambda done, total: bar.update(done - bar.pos), **settings
-                )
-            click.echo(str(write_measurement(run, label, trajectory, overwrite=overwrite)))
+            with click.progressbar(length=1, label=str(run.path)) as bar:
+
+                def progress(done, total, bar=bar):
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                measured = measure_run(run, progress=progress, **settings)
+            click.echo(str(write_measurement(run, label, measured, overwrite=overwrite)))

@@ -44,7 +44,7 @@ def deep_run(tmp_path_factory):
 def test_measuring_at_the_recorded_settings_gives_the_recorded_trajectory(model, tmp_path):
     run = tiny_run(tmp_path / model, model)
     assert run.checkpoints == [0, 1, 2, 3, 4]  # log:4 over 4 iterations (1, 2, 3, 4), and 0
-    measured = ip.measure(run)
+    measured = ip.measure(run).trajectory
     recorded = run.trajectory
     rows = [list(recorded.iterations).index(i) for i in measured.iterations]
     np.testing.assert_array_equal(measured.iterations, run.checkpoints)
@@ -53,12 +53,12 @@ def test_measuring_at_the_recorded_settings_gives_the_recorded_trajectory(model,
 
 
 def test_other_settings_change_the_measurement(deep_run):
-    base = ip.measure(deep_run)
-    wider = ip.measure(deep_run, gamma=8.0, probe_size=40, probe_offset=100)
+    base = ip.measure(deep_run).trajectory
+    wider = ip.measure(deep_run, gamma=8.0, probe_size=40, probe_offset=100).trajectory
     assert wider.settings["estimator"]["gamma"] == 8.0
     assert wider.settings["estimator"]["n_probe"] == 40 and wider.settings["probe_offset"] == 100
     assert np.abs(wider.i_xt - base.i_xt).max() > 0.1
-    only_z = ip.measure(deep_run, layers=["Z"])
+    only_z = ip.measure(deep_run, layers=["Z"]).trajectory
     assert only_z.layers == ("Z",)
     np.testing.assert_allclose(only_z.i_xt[:, 0], base.layer("Z")["i_xt"], atol=1e-5)
 
@@ -80,13 +80,13 @@ def test_a_corrupt_checkpoint_is_named_and_the_others_still_measure(deep_run, tm
     broken = checkpoint_path(run.path / "checkpoints", 2)
     broken.write_bytes(broken.read_bytes()[:100])  # truncated
     with pytest.warns(RuntimeWarning, match="iteration-00000002.npz"):
-        measured = ip.measure(run)
+        measured = ip.measure(run).trajectory
     assert measured.valid.tolist() == [True, True, False, True, True]
 
 
 @pytest.mark.slow
 def test_measurements_are_stored_and_not_overwritten_silently(deep_run):
-    trajectory = ip.measure(deep_run, gamma=1.0)
+    trajectory = ip.measure(deep_run, gamma=1.0).trajectory
     folder = write_measurement(deep_run, "gamma1", trajectory)
     assert folder == deep_run.path / "measurements" / "gamma1"
     np.testing.assert_allclose(ip.load_trajectory(folder).i_xt, trajectory.i_xt, rtol=1e-7)
@@ -127,7 +127,7 @@ def test_a_measurement_loads_as_the_runs_trajectory(deep_run):
     from infoplane_tf.analysis.summary import summarize
     from infoplane_tf.io.runs import RunFormatError, measurements
 
-    trajectory = ip.measure(deep_run, gamma=0.5)
+    trajectory = ip.measure(deep_run, gamma=0.5).trajectory
     write_measurement(deep_run, "half", trajectory, overwrite=True)
     assert "half" in measurements(deep_run.path)
     run = ip.load_run(deep_run.path, measurement="half")
@@ -139,3 +139,128 @@ def test_a_measurement_loads_as_the_runs_trajectory(deep_run):
     assert row["final_i_xt"] == pytest.approx(z[-1:].mean(), abs=1e-6)
     with pytest.raises(RunFormatError, match="no measurement 'nope'; it has: recorded, .*half"):
         ip.load_run(deep_run.path, measurement="nope")
+
+
+# --------------------------------------------------------------------------------------------
+# Width maps, estimator bands, controls and reference widths
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_width_map_equals_one_measurement_per_width_and_loads_back(deep_run):
+    from infoplane_tf.io.runs import load_run
+
+    mapped = ip.measure(deep_run, gamma=(0.5, 2.0))
+    assert sorted(mapped) == [0.5, 2.0]
+    for gamma, measured in mapped.items():
+        single = ip.measure(deep_run, gamma=gamma).trajectory
+        assert measured.trajectory.settings["estimator"]["gamma"] == gamma
+        for key in ("i_xt", "i_t_out", "sigma", "i_t_label"):
+            np.testing.assert_allclose(
+                getattr(measured.trajectory, key), getattr(single, key), atol=2e-5
+            )
+    write_measurement(deep_run, "map", mapped, overwrite=True)
+    run = load_run(deep_run.path, "map")
+    assert sorted(run.width_map) == [0.5, 2.0]
+    assert run.trajectory.settings["estimator"]["gamma"] == 2.0  # the paper rule's own γ
+    np.testing.assert_allclose(
+        run.width_map[0.5].trajectory.i_xt, mapped[0.5].trajectory.i_xt, rtol=1e-6
+    )
+
+
+def test_disjoint_probes_give_their_median_and_range(deep_run):
+    banded = ip.measure(deep_run, probes=3, probe_size=20)
+    singles = [
+        ip.measure(deep_run, probe_size=20, probe_offset=20 * k).trajectory.i_xt for k in range(3)
+    ]
+    stacked = np.stack(singles)
+    np.testing.assert_allclose(banded.trajectory.i_xt, np.median(stacked, axis=0), atol=2e-5)
+    low, high = banded.band
+    np.testing.assert_allclose(low.i_xt, stacked.min(axis=0), atol=2e-5)
+    np.testing.assert_allclose(high.i_xt, stacked.max(axis=0), atol=2e-5)
+    assert np.all(high.i_xt - low.i_xt > 0)  # different images: different estimates
+    assert banded.trajectory.settings["band"] == {"probes": 3}
+
+
+def test_bootstrap_bands_hold_the_median_and_repeat(deep_run):
+    first = ip.measure(deep_run, bootstrap=8, layers=["Z"])
+    again = ip.measure(deep_run, bootstrap=8, layers=["Z"])
+    low, high = first.band
+    median = first.trajectory.i_xt
+    assert np.all(low.i_xt <= median + 1e-9) and np.all(median <= high.i_xt + 1e-9)
+    np.testing.assert_array_equal(again.trajectory.i_xt, median)
+
+
+def test_a_constant_representation_has_a_zero_width_band(deep_run, tmp_path):
+    import shutil
+
+    run = ip.load_run(shutil.copytree(deep_run.path, tmp_path / "frozen"))
+    for iteration in run.checkpoints:
+        values, epoch = read_checkpoint(run.path / "checkpoints", iteration)
+        zeros = {key: np.zeros_like(value) for key, value in values.items()}
+        write_checkpoint(run.path / "checkpoints", iteration, epoch, zeros)
+    # Every probe gives I(X;T) = S(X) - S(X,T) = 0 (S(X,T) = S(X) up to rounding).
+    banded = ip.measure(run, probes=3, probe_size=20, dtype="float64")
+    low, high = banded.band
+    np.testing.assert_allclose(high.i_xt - low.i_xt, 0.0, atol=1e-12)
+    np.testing.assert_allclose(banded.trajectory.i_xt, 0.0, atol=1e-12)
+
+
+def test_controls_are_the_measurement_of_fresh_networks(deep_run):
+    import keras
+
+    from infoplane_tf.workflows.measure import _build
+
+    measured = ip.measure(deep_run, controls=2, gamma=1.0)
+    fresh = measured.controls["fresh-init"]
+    seed = deep_run.config["seed"]
+    assert fresh["seeds"] == [seed + 1, seed + 2]
+    x = ip.load_dataset("mnist-5k", probe_size=30).x_test[:30]
+    y = ip.load_dataset("mnist-5k", probe_size=30).y_test[:30]
+    plane = ip.InformationPlane(x, y, gamma=1.0)
+    for k, seed in enumerate(fresh["seeds"]):
+        keras.utils.set_random_seed(seed)
+        model = _build(deep_run)
+        layers, output = model.representations_and_output(x)
+        point = plane(layers, output)
+        for j, name in enumerate(measured.trajectory.layers):
+            assert fresh["i_xt"][name][k] == pytest.approx(float(point["i_xt"][j]), abs=1e-4)
+
+
+def test_reference_widths_stay_fixed_at_the_reference_checkpoint(deep_run):
+    fixed = ip.measure(deep_run, sigma_rule="median-final", gamma=(1.0, 2.0))
+    median = ip.measure(deep_run, sigma_rule="median").trajectory
+    at_one = fixed[1.0].trajectory
+    np.testing.assert_allclose(at_one.sigma, np.broadcast_to(median.sigma[-1], at_one.sigma.shape),
+                               rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(at_one.i_xt[-1], median.i_xt[-1], atol=2e-5)
+    np.testing.assert_allclose(fixed[2.0].trajectory.sigma, 2 * at_one.sigma, rtol=1e-6)
+    assert at_one.settings["estimator"]["sigma_rule"] == "median-final"
+    initial = ip.measure(deep_run, sigma_rule="median-initial").trajectory
+    np.testing.assert_allclose(initial.sigma[-1], median.sigma[0], rtol=1e-5)
+
+
+def test_alignment_widths_are_smoothed_over_points(deep_run):
+    from infoplane_tf.workflows.measure import _smoothed_widths
+
+    raw = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0]])
+    smoothed = _smoothed_widths(raw)
+    np.testing.assert_allclose(smoothed[:, 0], [3.0, 4.0, 5.0, 7.0, 8.0, 9.0])
+    np.testing.assert_allclose(smoothed[2, 1], np.mean([2.0, 6.0, 8.0, 10.0]))
+    aligned = ip.measure(deep_run, sigma_rule="alignment").trajectory
+    assert np.all(np.isfinite(aligned.i_xt)) and np.all(aligned.sigma > 0)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"probes": 2, "bootstrap": 4}, "bootstrap cannot be combined with probes=2"),
+        ({"probes": 40}, "must fit in the 1000 test images"),
+        ({"probes": 0}, "probes must be"),
+        ({"gamma": ()}, "at least one width scale"),
+        ({"sigma_rule": "median-middle"}, "'median-middle'"),
+        ({"controls": -1}, "controls must be"),
+    ],
+)
+def test_bad_measurement_options_are_named(deep_run, options, message):
+    with pytest.raises(ParameterError, match=message):
+        ip.measure(deep_run, **options)

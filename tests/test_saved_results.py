@@ -77,7 +77,7 @@ def test_saved_checkpoints_fit_the_budget():
 )
 def test_float16_checkpoints_remeasure_the_recorded_trajectory_within_0_01_bit(path):
     run = load_run(path)
-    measured = ip.measure(run)
+    measured = ip.measure(run).trajectory
     rows = np.searchsorted(run.trajectory.iterations, measured.iterations)
     np.testing.assert_array_equal(run.trajectory.iterations[rows], run.checkpoints)
     for key in ("i_xt", "i_t_out", "h_t", "i_t_label"):

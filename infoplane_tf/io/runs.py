@@ -26,14 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
+from infoplane_tf.catalog import default_gamma
 from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
 from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, list_checkpoints
-from infoplane_tf.io.trajectory import (
-    Trajectory,
-    TrajectoryFormatError,
-    find_table,
-    load_trajectory,
+from infoplane_tf.io.measurements import (
+    Measurement,
+    is_width_map,
+    read_measurement,
+    read_width_map,
 )
+from infoplane_tf.io.trajectory import Trajectory, TrajectoryFormatError, find_table
 
 CONFIG_NAME = "config.json"
 HISTORY_NAME = "history.csv"
@@ -79,7 +81,10 @@ class Run:
         path: the folder; config: ``config.json`` as a dict; trajectory: the ``Trajectory``;
         history: the ``History``; summary: ``summary.json`` as a dict (``{"complete": False}``
         when missing); examples: dict with ``inputs`` and ``reconstructions`` (k, d) arrays,
-        or None.
+        or None. For a re-measurement (see ``infoplane_tf.io.measurements``): measurement, its
+        label; band, the estimator band (lower, upper) or None; controls, reference levels or
+        None; width_map, γ → ``Measurement`` for a width map (the trajectory, band and controls
+        are then those of the rule's default γ, or of the middle γ).
     """
 
     path: Path
@@ -89,6 +94,9 @@ class Run:
     summary: dict
     examples: dict | None = None
     measurement: str | None = None
+    band: tuple[Trajectory, Trajectory] | None = None
+    controls: dict | None = None
+    width_map: dict[float, Measurement] | None = None
 
     @property
     def complete(self) -> bool:
@@ -147,7 +155,7 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
     except TrajectoryFormatError:
         raise RunFormatError(f"{path}: the run has no trajectory yet") from None
     measurement = None if measurement in (None, RECORDED) else measurement
-    trajectory = load_trajectory(_measurement_folder(path, measurement))
+    measured, width_map = _read_measured(_measurement_folder(path, measurement))
     history_path = path / HISTORY_NAME
     if not history_path.exists() and history_path.with_name(HISTORY_NAME + ".gz").exists():
         history_path = history_path.with_name(HISTORY_NAME + ".gz")
@@ -161,7 +169,30 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
                 examples = {key: data[key] for key in data.files}
         except (OSError, ValueError) as error:
             raise RunFormatError(f"{path / EXAMPLES_NAME}: cannot read ({error})") from None
-    return Run(path, config, trajectory, history, summary, examples, measurement)
+    return Run(
+        path,
+        config,
+        measured.trajectory,
+        history,
+        summary,
+        examples,
+        measurement,
+        measured.band,
+        measured.controls,
+        width_map,
+    )
+
+
+def _read_measured(folder: Path) -> tuple[Measurement, dict[float, Measurement] | None]:
+    """The measurement in ``folder``, and the width map when it is one (its representative
+    member: the rule's default γ if measured, else the middle one)."""
+    if not is_width_map(folder):
+        return read_measurement(folder), None
+    width_map = read_width_map(folder)
+    gammas = list(width_map)
+    rule = width_map[gammas[0]].trajectory.settings.get("estimator", {}).get("sigma_rule")
+    gamma = default_gamma(rule)
+    return width_map[gamma if gamma in width_map else gammas[len(gammas) // 2]], width_map
 
 
 def measurements(path: str | os.PathLike) -> list[str]:

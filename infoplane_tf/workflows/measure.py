@@ -2,43 +2,45 @@
 
 ``measure(run, gamma=1.0)`` rebuilds the run's model, loads each checkpoint's weights as a
 snapshot and sends them, a few at a time, through the same compiled point function as
-``InfoPlaneCallback``; the probe's Gram matrix is computed once. ``write_measurement`` stores the
-result as ``RUN/measurements/LABEL/trajectory.csv`` (+ sidecar), loadable like any trajectory.
+``InfoPlaneCallback``; the probe's Gram matrix is computed once. It also measures width maps
+(many γ in one pass), several probes (an estimator band) and fresh initialisations (controls).
+``write_measurement`` stores the result as ``RUN/measurements/LABEL/`` (see
+``infoplane_tf.io.measurements``), loadable like any trajectory.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import shutil
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from infoplane_tf.analysis.phases import moving_average
+from infoplane_tf.catalog import REFERENCE_RULES
 from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
+from infoplane_tf.estimator.checks import check_gammas, check_sigma
 from infoplane_tf.io.checkpoints import (
     CHECKPOINTS_NAME,
     CheckpointFormatError,
     read_checkpoint,
 )
+from infoplane_tf.io.measurements import Measurement
+from infoplane_tf.io.measurements import write_measurement as store_measurement
 from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run
-from infoplane_tf.io.trajectory import (
-    LABEL_COLUMN,
-    TABLE_NAME,
-    VALUE_COLUMNS,
-    Trajectory,
-    TrajectoryBuffer,
-    TrajectoryWriter,
-)
+from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
 from infoplane_tf.models import build_model
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.workflows.config import config_from_json
 
+#: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
+ALIGNMENT_SMOOTHING = 5
 #: Checkpoints per compiled call.
 POINTS_PER_CALL = 4
 
@@ -62,26 +64,44 @@ def measure(
     *,
     alpha: float | None = None,
     sigma_rule: str | float | None = None,
-    gamma: float | None = None,
+    gamma: float | Sequence[float] | None = None,
     probe_size: int | None = None,
     probe_offset: int = 0,
+    probes: int = 1,
+    bootstrap: int = 0,
+    controls: int = 0,
     layers: Sequence[str] | None = None,
     dtype: str = "float32",
     progress: Callable[[int, int], None] | None = None,
-) -> Trajectory:
+) -> Measurement | dict[float, Measurement]:
     """The information plane of ``run`` at every checkpoint, measured with these settings.
 
     Args:
         run: a ``Run`` or its folder.
-        alpha, sigma_rule, gamma, probe_size: the estimator's settings; None keeps the run's.
-        probe_offset: the probe is test images ``probe_offset .. probe_offset + probe_size``.
+        alpha, probe_size: the estimator's settings; None keeps the run's.
+        sigma_rule: a rule of ``catalog.SIGMA_RULES``, a fixed width, or a rule of
+            ``catalog.REFERENCE_RULES`` (each layer's width fixed from one checkpoint). With
+            'alignment' the per-point widths are smoothed over 5 checkpoints (a centered moving
+            average) before measuring. None keeps the run's.
+        gamma: the width scale γ, or a sequence of them for a width map (one pass: each
+            checkpoint's distances are computed once). None: the run's γ for the run's rule,
+            else the rule's default.
+        probe_offset: the (first) probe is test images ``probe_offset .. + probe_size``.
+        probes: K disjoint probes (test images ``probe_offset + k·probe_size ..``): each point
+            is their median and the band their range.
+        bootstrap: B resamples (with replacement) of the one probe: each point is their median
+            and the band their 2.5-97.5 percentile range. Duplicated images lower the entropy,
+            so the band shows the spread, not an unbiased interval.
+        controls: F freshly initialised networks of the same architecture (seeds 1..F after the
+            run's), measured the same way: reference levels of an untrained network.
         layers: the layers to measure (default: as during training).
         dtype: precision of the matrices, see ``InformationPlane``.
-        progress: called with (checkpoints done, total) after each compiled call.
+        progress: called with (points done, total) after each compiled call.
 
     Returns:
-        A ``Trajectory`` with one point per checkpoint (iterations from the checkpoints, loss
-        NaN). A checkpoint that cannot be read is a missing point, with a warning naming it.
+        A ``Measurement`` (a dict γ → ``Measurement`` when ``gamma`` is a sequence): one point
+        per checkpoint (iterations from the checkpoints, loss NaN), in bits. A checkpoint that
+        cannot be read is a missing point, with a warning naming it.
 
     Raises:
         ValueError: a run without checkpoints, a probe beyond the test set, or bad settings
@@ -94,44 +114,244 @@ def measure(
             "run", f"{run.path} has no checkpoints; train with checkpoints (e.g. 'log:64')"
         )
     config = run.config
-    x, y = _probe(config, probe_size or config.get("probe_size"), probe_offset)
-    plane = InformationPlane(
-        x,
-        y,
-        alpha=config.get("alpha") if alpha is None else alpha,
-        sigma=config.get("sigma_rule") if sigma_rule is None else sigma_rule,
-        gamma=config.get("gamma") if gamma is None else gamma,
-        dtype=dtype,
-    )
-    probe = ModelProbe.for_model(_build(run), layers, tf.constant(x))
-    metadata = {"estimator": plane.settings(), "probe_offset": probe_offset, "run": str(run.path)}
-    buffer = TrajectoryBuffer(probe.names, VALUE_COLUMNS + (LABEL_COLUMN,), metadata)
-    _measure_into(buffer, run, probe, plane, tf.constant(x), iterations, progress)
-    return buffer.trajectory()
+    rule = _check_rule(config.get("sigma_rule") if sigma_rule is None else sigma_rule)
+    if gamma is None and rule == config.get("sigma_rule"):
+        gamma = config.get("gamma")
+    gammas, grid = check_gammas(gamma, rule)
+    sets = _probe_sets(config, probe_size or config.get("probe_size"), probe_offset, probes,
+                       bootstrap)  # fmt: skip
+    settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype}
+    probe = ModelProbe.for_model(_build(run), layers, tf.constant(sets[0][0]))
+    first_seed = int(config.get("seed", 0)) + 1
+    seeds = list(range(first_seed, first_seed + positive_int("controls", controls, minimum=0)))
+    fresh = _fresh_weights(run, seeds)
+    ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
+    measured = [
+        _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker)
+        for x, y in sets
+    ]
+    metadata = {"probe_offset": probe_offset, "run": str(run.path)}
+    if seeds:
+        metadata["controls"] = {"fresh-init seeds": seeds}
+    if len(sets) > 1:
+        metadata["band"] = {"probes": probes} if bootstrap == 0 else {"bootstrap": bootstrap}
+    result = {
+        gamma: _combine([m[g] for m in measured], probe.names, iterations, metadata, bootstrap)
+        for g, gamma in enumerate(gammas)
+    }
+    return result if grid else result[gammas[0]]
 
 
-def _measure_into(buffer, run, probe, plane, x, iterations, progress) -> None:
-    """Appends the points of ``iterations``' checkpoints to ``buffer``, a batch per call."""
+def _check_rule(rule):
+    """A width rule of ``measure``: a reference rule, or what ``InformationPlane`` takes."""
+    return rule if rule in REFERENCE_RULES else check_sigma(rule)
+
+
+def _passes(rule, iterations) -> int:
+    """Points measured per probe: the checkpoints, plus a first pass for data-chosen widths."""
+    extra = {"alignment": len(iterations), **dict.fromkeys(REFERENCE_RULES, 1)}
+    return len(iterations) + extra.get(rule, 0) if isinstance(rule, str) else len(iterations)
+
+
+class _Ticker:
+    """Counts measured points and reports them to a ``progress(done, total)`` callable."""
+
+    def __init__(self, progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+
+def _probe_sets(config: dict, probe_size, probe_offset: int, probes, bootstrap):
+    """The (x, y) probe sets: K disjoint windows of the test set, or B resamples of one."""
+    probes = positive_int("probes", probes)
+    bootstrap = positive_int("bootstrap", bootstrap, minimum=0)
+    if probes > 1 and bootstrap:
+        raise ParameterError("bootstrap", f"cannot be combined with probes={probes}; choose one")
+    probe_size = positive_int("probe_size", probe_size, minimum=2)
+    x, y = _probe(config, probe_size * probes, probe_offset)
+    if not bootstrap:
+        windows = [slice(k * probe_size, (k + 1) * probe_size) for k in range(probes)]
+        return [(x[window], y[window]) for window in windows]
+    rng = np.random.default_rng(int(config.get("seed", 0)))
+    draws = [rng.integers(0, probe_size, probe_size) for _ in range(bootstrap)]
+    return [(x[rows], y[rows]) for rows in draws]
+
+
+def _fresh_weights(run: Run, seeds: Sequence[int]) -> list[dict[str, np.ndarray]]:
+    """The variable values (path → array) of fresh initialisations with these seeds (it sets
+    Keras's global seed, as ``keras.utils.set_random_seed`` does)."""
+    weights = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        weights.append({v.path: v.numpy() for v in _build(run).variables})
+    return weights
+
+
+def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker):
+    """One probe's points: per γ, arrays (C, L) of every key, epochs (C,), the estimator
+    settings, and the controls' arrays (F, L)."""
+    base = "median" if rule in REFERENCE_RULES else rule
+    widths = None
+    if rule in REFERENCE_RULES or rule == "alignment":
+        first = InformationPlane(x, y, sigma=base, gamma=(1.0,), **settings)
+        if rule == "alignment":
+            chosen = _points(run, probe, first, x, _checkpoint_loaders(run, iterations), ticker)
+            widths = _smoothed_widths(_base_widths(chosen, len(probe.names)))
+        else:
+            reference = iterations[0] if rule == "median-initial" else iterations[-1]
+            loaded = _points(run, probe, first, x, _checkpoint_loaders(run, [reference]), ticker)
+            widths = np.tile(_base_widths(loaded, len(probe.names)), (len(iterations), 1))
+    plane = InformationPlane(x, y, sigma=base, gamma=gammas, **settings)
+    rows = _points(run, probe, plane, x, _checkpoint_loaders(run, iterations), ticker, widths)
+    fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
+    first_widths = None if widths is None else widths[:1].repeat(len(fresh), 0)
+    controls = _points(run, probe, plane, x, fresh_loaders, ticker, first_widths)
+    keys = VALUE_COLUMNS + (LABEL_COLUMN,)
+    per_gamma = []
+    for g in range(len(gammas)):
+        estimator = plane.settings() | {"gamma": gammas[g], "sigma_rule": rule}
+        estimator |= {"sigma_x": plane.sigma_x[g], "h_x": plane.h_x[g]}
+        if rule in REFERENCE_RULES:  # σ₁ per layer, from the reference checkpoint
+            names = [*probe.names, "output"]
+            estimator["base_widths"] = dict(zip(names, widths[0].tolist(), strict=True))
+        per_gamma.append(
+            {
+                "values": {key: _stack(rows, key, g, len(probe.names)) for key in keys},
+                "epochs": np.array([np.nan if r is None else r["epoch"] for r in rows]),
+                "controls": {key: _stack(controls, key, g, len(probe.names)) for key in keys},
+                "estimator": estimator,
+            }
+        )
+    return per_gamma
+
+
+def _checkpoint_loaders(run: Run, iterations: Sequence[int]) -> list:
+    """(index, load) per checkpoint: ``load()`` returns its variable values and its epoch."""
+    return [(it, functools.partial(read_checkpoint, _checkpoints(run), it)) for it in iterations]
+
+
+def _points(run, probe, plane, x, loaders, ticker, widths=None) -> list[dict | None]:
+    """Measures the weights of ``loaders`` with ``plane``, a batch per compiled call.
+
+    Returns one dict per loader (every value key → (G, L) or (G,) array, and "epoch"), or None
+    where the weights could not be read or their activations were not finite. ``widths``
+    (len(loaders), L + 1) gives each point's base widths instead of the plane's rule.
+    """
     function = probe.point_function(plane, POINTS_PER_CALL, one_core=False)
     seed = tf.constant(int(run.config.get("seed", 0)), tf.int64)
-    for start in range(0, len(iterations), POINTS_PER_CALL):
-        batch = iterations[start : start + POINTS_PER_CALL]
-        snapshots, epochs = _snapshots(run, probe, batch)
-        padded = snapshots + [snapshots[-1]] * (POINTS_PER_CALL - len(snapshots))
-        indices = tf.constant(batch + batch[-1:] * (POINTS_PER_CALL - len(batch)), tf.int64)
-        result = function(plane.probe, x, padded, indices, seed)
-        for j, iteration in enumerate(batch):
-            ok = epochs[j] is not None and bool(result["finite"][j])
-            values = {key: result[key][j].numpy() for key in buffer.keys} if ok else None
-            buffer.append(iteration, np.nan if epochs[j] is None else epochs[j], np.nan, values)
-        if progress is not None:
-            progress(min(start + POINTS_PER_CALL, len(iterations)), len(iterations))
+    x = tf.constant(x)
+    rows = []
+    for start in range(0, len(loaders), POINTS_PER_CALL):
+        batch = loaders[start : start + POINTS_PER_CALL]
+        snapshots, epochs = _snapshots(probe, [load for _, load in batch])
+        pad = POINTS_PER_CALL - len(batch)
+        indices = [index for index, _ in batch]
+        kernels = plane.probe
+        if widths is not None:
+            chosen = widths[start : start + len(batch)]
+            kernels = plane.with_widths(np.concatenate([chosen, chosen[-1:].repeat(pad, 0)]))
+        result = function(
+            kernels,
+            x,
+            snapshots + snapshots[-1:] * pad,
+            tf.constant(indices + indices[-1:] * pad, tf.int64),
+            seed,
+        )
+        for j, epoch in enumerate(epochs):
+            ok = epoch is not None and bool(result["finite"][j])
+            values = {key: value[j].numpy() for key, value in result.items()}
+            rows.append(values | {"epoch": epoch} if ok else None)
+        ticker(len(batch))
+    return rows
+
+
+def _base_widths(rows: list[dict | None], n_layers: int) -> np.ndarray:
+    """The widths (C, L + 1) at γ = 1 of measured rows (NaN where a row is missing)."""
+    return np.array(
+        [
+            np.full(n_layers + 1, np.nan)
+            if row is None
+            else np.append(row["sigma"][0], row["sigma_output"][0])
+            for row in rows
+        ]
+    )
+
+
+def _smoothed_widths(raw: np.ndarray) -> np.ndarray:
+    """Each column of (C, L + 1) widths averaged over ``ALIGNMENT_SMOOTHING`` points (missing
+    points skipped; a width no point gives falls back to the column's median)."""
+    valid = np.isfinite(raw)
+    sums = np.apply_along_axis(moving_average, 0, np.where(valid, raw, 0.0), ALIGNMENT_SMOOTHING)
+    counts = np.apply_along_axis(moving_average, 0, valid.astype(float), ALIGNMENT_SMOOTHING)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        smoothed = sums / counts
+        fallback = np.broadcast_to(np.nanmedian(raw, axis=0), raw.shape)
+    return np.where(np.isfinite(smoothed), smoothed, np.nan_to_num(fallback, nan=1.0))
+
+
+def _stack(rows: list[dict | None], key: str, g: int, n_layers: int) -> np.ndarray | None:
+    """(C, L) values of ``key`` at scale ``g``; NaN rows where a point is missing."""
+    present = [row for row in rows if row is not None]
+    if present and key not in present[0]:
+        return None
+    return np.array([np.full(n_layers, np.nan) if r is None else r[key][g] for r in rows])
+
+
+def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> Measurement:
+    """One γ's ``Measurement`` from its probes: the median, the band and the controls."""
+    keys = [
+        key for key in VALUE_COLUMNS + (LABEL_COLUMN,) if per_probe[0]["values"][key] is not None
+    ]
+    settings = {"estimator": per_probe[0]["estimator"], **metadata}
+
+    def trajectory(values):
+        return Trajectory(
+            layers=tuple(layers),
+            iterations=np.asarray(iterations, np.int64),
+            epochs=per_probe[0]["epochs"],
+            loss=np.full(len(iterations), np.nan),
+            settings=settings,
+            **values,
+        )
+
+    stacked = {key: np.stack([p["values"][key] for p in per_probe]) for key in keys}
+    edges = (2.5, 97.5) if bootstrap else (0.0, 100.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: missing points
+        median = trajectory({key: np.nanmedian(v, axis=0) for key, v in stacked.items()})
+        band = None
+        if len(per_probe) > 1:
+            band = tuple(
+                trajectory({key: np.nanpercentile(v, q, axis=0) for key, v in stacked.items()})
+                for q in edges
+            )
+        controls = None
+        count = len(per_probe[0]["controls"]["i_xt"])
+        if count:
+            fresh = {
+                key: np.nanmedian(np.stack([p["controls"][key] for p in per_probe]), axis=0)
+                for key in keys
+            }
+            controls = {"fresh-init": {"seeds": metadata["controls"]["fresh-init seeds"]}}
+            for key in keys:
+                columns = dict(zip(layers, fresh[key].T.tolist(), strict=True))
+                controls["fresh-init"][key] = columns
+    return Measurement(median, band, controls)
 
 
 def write_measurement(
-    run: Run | str | os.PathLike, label: str, trajectory: Trajectory, overwrite: bool = False
+    run: Run | str | os.PathLike,
+    label: str,
+    measured: Measurement | Mapping[float, Measurement] | Trajectory,
+    overwrite: bool = False,
 ) -> Path:
-    """Stores ``trajectory`` as ``RUN/measurements/<label>/``; returns that folder.
+    """Stores a measurement (or a width map, or a bare trajectory) as
+    ``RUN/measurements/<label>/`` (see ``infoplane_tf.io.measurements``); returns that folder.
 
     Raises:
         ValueError: a label that is not a plain folder name, or one that exists without
@@ -142,20 +362,9 @@ def write_measurement(
         raise ParameterError(
             "label", f"must be a plain folder name other than {RECORDED!r}, got {label!r}"
         )
-    folder = run.path / MEASUREMENTS_NAME / label
-    if folder.exists():
-        if not overwrite:
-            raise ParameterError("label", f"{folder} already exists", remedy="overwrite")
-        shutil.rmtree(folder)
-    keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if trajectory.i_t_label is not None else ())
-    writer = TrajectoryWriter(folder / TABLE_NAME, trajectory.layers, keys, trajectory.settings)
-    for k in range(len(trajectory)):
-        values = None
-        if trajectory.valid[k]:
-            values = {key: getattr(trajectory, key)[k] for key in keys}
-        writer.append(trajectory.iterations[k], trajectory.epochs[k], trajectory.loss[k], values)
-    writer.close()
-    return folder
+    if isinstance(measured, Trajectory):
+        measured = Measurement(measured)
+    return store_measurement(run.path / MEASUREMENTS_NAME / label, measured, overwrite)
 
 
 def _checkpoints(run: Run) -> Path:
@@ -193,13 +402,13 @@ def _assign(model: keras.Model, values: dict, where: Path) -> None:
         variable.assign(values[variable.path])
 
 
-def _snapshots(run: Run, probe: ModelProbe, iterations: list[int]):
-    """The variable values of each checkpoint, in the probe's order, and their epochs (None for
-    an unreadable checkpoint, measured on the last readable weights and recorded as missing)."""
+def _snapshots(probe: ModelProbe, loads: list):
+    """The variable values of each loader, in the probe's order, and their epochs (None for
+    weights that cannot be read, measured on the last readable ones and recorded as missing)."""
     snapshots, epochs = [], []
-    for iteration in iterations:
+    for load in loads:
         try:
-            values, epoch = read_checkpoint(_checkpoints(run), iteration)
+            values, epoch = load()
             snapshot = [tf.constant(values[v.path]) for v in probe.variables]
         except (CheckpointFormatError, KeyError) as error:
             warnings.warn(f"skipping a checkpoint: {error}", RuntimeWarning, stacklevel=3)
