@@ -41,3 +41,9 @@ def summary(run_dirs, as_json, measurements):
             f"{'yes' if row['simplifying'] else 'no':>11} {_format(row['train_error'], '10.5f')} "
             f"{_format(row['test_error'], '10.5f')}{note}"
         )
+        for width in row.get("widths", []):
+            click.echo(
+                f"{'  gamma = ' + format(width['gamma'], 'g'):<52} {width['peak_bits']:>11.2f} "
+                f"{'':>7} {width['final_bits']:>6.2f} {width['drop_bits']:>6.2f} "
+                f"{'yes' if width['simplifying'] else 'no':>11}"
+            )

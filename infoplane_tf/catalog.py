@@ -152,6 +152,7 @@ PLOT_KINDS = MappingProxyType(
         "dpi": "the data-processing-inequality strip",
         "loss": "log10 train and test loss",
         "recon": "example inputs over their reconstructions",
+        "sensitivity": "I(X;T) over iteration x kernel width, verdict per width (a width map)",
     }
 )
 

@@ -1,6 +1,9 @@
-"""One summary row per run: the bottleneck's peak and final I(X;Z) and the final errors."""
+"""One summary row per run: the bottleneck's peak and final I(X;Z), the final errors, and the
+verdict at every kernel width of a width map."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from infoplane_tf.analysis.phases import analyze_trajectory
 
@@ -28,4 +31,43 @@ def summarize(run) -> dict:
         "simplifying": phases["has_simplifying_phase"],
         "train_error": final.get("train_reconstruction_error"),
         "test_error": final.get("test_reconstruction_error"),
+        **({"widths": _per_width(run, layer)} if run.width_map else {}),
     }
+
+
+def _per_width(run, layer: str) -> list[dict]:
+    """The verdict at every γ of a width map, plain values for JSON."""
+    keys = ("peak_bits", "final_bits", "drop_bits", "start_bits", "fresh_init_bits")
+    return [
+        {"gamma": gamma, "simplifying": verdict["has_simplifying_phase"]}
+        | {key: verdict[key] for key in keys}
+        for gamma, verdict in width_verdicts(run, layer).items()
+    ]
+
+
+def width_verdicts(run, layer: str) -> dict[float, dict]:
+    """The phase analysis of ``layer`` at every γ of a run's width map.
+
+    Returns:
+        γ → the ``PhaseAnalysis`` dict (``peak_bits``, ``final_bits``, ``drop_bits``,
+        ``has_simplifying_phase``, ...) plus ``start_bits`` (I(X;T) at the first point) and
+        ``fresh_init_bits`` (median over the fresh initialisations, None without controls).
+
+    Raises:
+        ValueError: the run was not loaded from a width map, or has no such layer.
+    """
+    if run.width_map is None:
+        raise ValueError(
+            f"{run.label} is not a width map: measure one with `measure --gamma G1,G2,...` and "
+            "load it with its label"
+        )
+    verdicts = {}
+    for gamma, measured in run.width_map.items():
+        trajectory = measured.trajectory
+        verdict = analyze_trajectory(trajectory, [layer])[layer].to_dict()
+        start = trajectory.layer(layer)["i_xt"]
+        verdict["start_bits"] = float(start[0]) if len(start) else None
+        fresh = (measured.controls or {}).get("fresh-init", {}).get("i_xt", {}).get(layer)
+        verdict["fresh_init_bits"] = None if not fresh else float(np.median(fresh))
+        verdicts[gamma] = verdict
+    return verdicts

@@ -2,7 +2,7 @@
 
 Every public function takes one ``Run`` or a list of runs (overlaid) and returns a matplotlib
 ``Figure`` built without pyplot (an Agg canvas is attached), so nothing here needs a display or
-changes the global backend. This is the only module of the package that imports matplotlib.
+changes the global backend.
 
 Figures (Lee & Jo 2021, Figs. 2-8):
 
@@ -15,7 +15,7 @@ Figures (Lee & Jo 2021, Figs. 2-8):
 - ``plot_losses``: log10 of the train and test loss against iteration.
 - ``plot_reconstructions``: example inputs over their reconstructions.
 - ``plot_all``: all of the above in one figure; ``animate_information_plane``: a GIF of the
-  information plane building up; ``plot_runs``: what ``infoplane-tf plot`` calls.
+  information plane building up.
 
 Example:
     >>> from infoplane_tf.io.runs import load_run
@@ -41,9 +41,10 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from infoplane_tf.catalog import PAPER, PLOT_KINDS
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.io.runs import Run
 
 #: File extension → matplotlib format accepted by ``save_figure``.
@@ -389,81 +390,6 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
     return path
 
 
-def plot_runs(
-    runs: Run | Sequence[Run],
-    path: str | os.PathLike,
-    kind: str = "all",
-    layers: Sequence[str] | None = None,
-    animate: str | os.PathLike | bool | None = None,
-    *,
-    frames: int = 60,
-    fps: int = 10,
-    dpi: int = 150,
-) -> list[Path]:
-    """Draws ``kind`` for the runs into ``path``, and optionally a GIF (``infoplane-tf plot``).
-
-    Args:
-        runs: a ``Run`` or a list of runs to overlay.
-        path: the figure file (.png, .svg or .pdf).
-        kind: one of ``PLOT_KINDS``: ``all`` (one figure with everything), ``ip``,
-            ``ip-label`` (the supervised plane), ``dpi``, ``loss`` or ``recon``.
-        layers: the layers to draw; None means all.
-        animate: a ``.gif`` path for an animated information plane, True for ``path`` with the
-            suffix ``.gif``, or None/False for none.
-        frames, fps: the animation's frame count and speed (see
-            ``animate_information_plane``).
-        dpi: pixels per inch of the figure file.
-
-    Returns:
-        The files written: the figure, then the GIF if any.
-
-    Raises:
-        ValueError: an unknown ``kind`` or extension, an unknown layer, (``ip-label``) a run
-            recorded without labels, or (``recon``) a run without examples. Arguments are
-            checked before any drawing.
-    """
-    path = Path(path)
-    if kind not in PLOT_KINDS:
-        raise ValueError(f"unknown plot kind {kind!r}; choose one of: {', '.join(PLOT_KINDS)}")
-    _figure_format(path)
-    gif = _animation_path(path, animate, frames, fps)
-    runs = _as_runs(runs)
-    _select_layers(runs, layers)
-    fig = _KIND_FIGURES[kind](runs, layers)  # each checks its own needs before drawing
-    written = [save_figure(fig, path, dpi=dpi)]
-    if gif is not None:
-        written.append(animate_information_plane(runs, gif, layers, frames=frames, fps=fps))
-    return written
-
-
-#: ``plot_runs`` kind → figure of (runs, layers); one entry per ``catalog.PLOT_KINDS`` name.
-_KIND_FIGURES = {
-    "all": plot_all,
-    "ip": plot_information_plane,
-    "ip-label": plot_label_plane,
-    "dpi": plot_dpi,
-    "loss": lambda runs, layers: plot_losses(runs),
-    "recon": lambda runs, layers: plot_reconstructions(runs),
-}
-
-
-def _animation_path(path: Path, animate, frames: int, fps: int) -> Path | None:
-    """The GIF that ``plot_runs`` writes besides ``path`` (None for none), checked."""
-    if not animate:
-        return None
-    gif = path.with_suffix(".gif") if animate is True else Path(animate)
-    if gif.suffix.lower() != ".gif":
-        raise ValueError(f"an animation is written as .gif, got {gif.suffix or gif.name!r}")
-    if frames < 1 or fps < 1:
-        raise ValueError(f"frames and fps must be >= 1, got frames={frames}, fps={fps}")
-    return gif
-
-
-# --------------------------------------------------------------------------------------------
-# Drawing into a figure or subfigure
-# --------------------------------------------------------------------------------------------
-
-
 def _plane_figure(runs, layers, cmap, plane: _Plane):
     """An information-plane figure and its series artists (see ``_draw_plane``)."""
     names = _select_layers(runs, layers)
@@ -502,6 +428,9 @@ def _draw_plane(container, runs, grid, plane: _Plane, *, cmap, title=True):
         )
         colorbar.set_label("iteration")
         colorbar.ax.yaxis.set_major_formatter(FuncFormatter(_format_iteration))
+        handles = _plane_marker_handles(runs[0])
+        if handles and axes:
+            axes[0].legend(handles=handles, fontsize="x-small", loc="lower right")
     else:
         _run_legend(container, runs)
     if title:
@@ -527,6 +456,8 @@ def _draw_plane_panel(ax, runs, name, plane: _Plane, limit, *, cmap, norm):
                 rasterized=True, zorder=2,
             )  # fmt: skip
             artists.append({"artist": artist, "x": x, "y": y, "iterations": iterations})
+            _mark_start_peak_end(ax, x, y)
+            _draw_plane_references(ax, run, name, plane.key)
         else:
             color = _RUN_COLORS[k % len(_RUN_COLORS)]
             (line,) = ax.plot(x, y, color=color, lw=0.9, alpha=0.85, zorder=2)
@@ -549,6 +480,61 @@ def _draw_plane_panel(ax, runs, name, plane: _Plane, limit, *, cmap, norm):
     ax.set_box_aspect(1)  # square panels: equal scales, since the limits are equal
     ax.grid(True, alpha=0.25, lw=0.6)
     return artists
+
+
+def _mark_start_peak_end(ax, x, y) -> None:
+    """Start (hollow circle), peak I(X;T) (triangle) and end (square) of a long trajectory."""
+    if len(x) < 20:
+        return
+    peak = int(np.argmax(x))
+    for (px, py), marker, face in (
+        ((x[0], y[0]), "o", "none"),
+        ((x[peak], y[peak]), "^", "white"),
+        ((x[-1], y[-1]), "s", "white"),
+    ):
+        ax.plot(px, py, marker, mfc=face, mec="black", mew=0.9, ms=6, zorder=4)
+
+
+def _plane_marker_handles(run: Run) -> list:
+    """Legend entries for the markers ``_mark_start_peak_end`` and the references draw."""
+    handles = []
+    if int(np.sum(run.trajectory.valid)) >= 20:
+        handles += [
+            Line2D(
+                [],
+                [],
+                marker=m,
+                ls="none",
+                mfc="none" if m == "o" else "white",
+                mec="black",
+                label=label,
+            )  # fmt: skip
+            for m, label in (("o", "start"), ("^", "peak I(X;T)"), ("s", "end"))
+        ]
+    if run.band is not None:
+        handles.append(Line2D([], [], color="0.35", marker="|", label="estimator band"))
+    if run.controls is not None:
+        handles.append(Line2D([], [], marker="X", ls="none", color="tab:green", label="fresh init"))
+    return handles
+
+
+def _draw_plane_references(ax, run: Run, name: str, key: str) -> None:
+    """Estimator error bars at a few points and the fresh-initialisation point, if measured."""
+    j = _layer_index(run, name)
+    if run.band is not None and j is not None:
+        (low, high), trajectory = run.band, run.trajectory
+        x, y = trajectory.i_xt[:, j], getattr(trajectory, key)[:, j]
+        rows = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        rows = rows[np.unique(np.linspace(0, len(rows) - 1, 12).round().astype(int))]
+        ax.errorbar(
+            x[rows], y[rows],
+            xerr=[x[rows] - low.i_xt[rows, j], high.i_xt[rows, j] - x[rows]],
+            yerr=[y[rows] - getattr(low, key)[rows, j], getattr(high, key)[rows, j] - y[rows]],
+            fmt="none", ecolor="0.35", elinewidth=0.8, capsize=1.5, zorder=3,
+        )  # fmt: skip
+    level_x, level_y = _control_level(run, name, "i_xt"), _control_level(run, name, key)
+    if level_x is not None and level_y is not None:
+        ax.plot(level_x, level_y, "X", color="tab:green", mec="black", mew=0.5, ms=7, zorder=4)
 
 
 def _run_legend(container, runs):
@@ -590,9 +576,10 @@ def _draw_dpi(container, runs, names):
                 (line,) = ax.plot(*series, color=palette[name], lw=1.0)
                 line.set_label(f"${label(_math_name(name))}$")
                 handles.append(line)
+                _draw_references(ax, run, name, key, palette[name])
             chain = r" \geq ".join(label(_math_name(name)) for name in side)
             held = _chain_holds(run, side, key)
-            check = "" if held is None else f" at {held:.1%} of points"
+            check = "" if held is None else f"\nholds at {held:.1%} of points"
             ax.set_title(f"{heading}: ${chain}${check}", fontsize="medium")
             if row == len(runs) - 1:
                 ax.set_xlabel("iteration")
@@ -600,10 +587,38 @@ def _draw_dpi(container, runs, names):
             ax.grid(True, alpha=0.25, lw=0.6)
             ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
             if handles:
-                ax.legend(handles=handles, loc="best", fontsize="small")
+                ax.legend(handles=handles + _reference_handles(run), loc="best",
+                          fontsize="small")  # fmt: skip
         what = "mutual information (bits)"
         axes[row, 0].set_ylabel(what if len(runs) == 1 else f"{run.label}\n{what}")
     return axes
+
+
+def _draw_references(ax, run: Run, name: str, key: str, color) -> None:
+    """A layer's estimator band (shaded) and fresh-initialisation level (dotted), if measured."""
+    band = _band_series(run, name, key)
+    if band is not None:
+        ax.fill_between(*band, color=color, alpha=0.22, lw=0)
+    level = _control_level(run, name, key)
+    if level is not None:
+        ax.axhline(level, color=color, ls=":", lw=1.1)
+
+
+def _reference_handles(run: Run) -> list:
+    """Legend entries that say what the shading and dotted lines are."""
+    handles = []
+    if run.band is not None:
+        band = run.trajectory.settings.get("band", {})
+        what = (
+            f"range of {band['probes']} disjoint probes"
+            if "probes" in band
+            else f"95% of {band.get('bootstrap')} probe resamples"
+        )
+        handles.append(Patch(color="0.6", alpha=0.4, label=f"estimator band: {what}"))
+    if _control_level(run, run.trajectory.layers[0], "i_xt") is not None:
+        count = len(run.controls["fresh-init"]["seeds"])
+        handles.append(Line2D([], [], color="0.3", ls=":", label=f"fresh init (median of {count})"))
+    return handles
 
 
 def _draw_losses(ax, runs):
@@ -788,6 +803,22 @@ def _chain_holds(run: Run, names: Sequence[str], key: str) -> float | None:
     if not valid.any():
         return None
     return float(np.mean(np.all(np.diff(values[valid], axis=1) <= 0, axis=1)))
+
+
+def _band_series(run: Run, name: str, key: str):
+    """(iterations, lower, upper) of a layer's estimator band at valid points, or None."""
+    j = _layer_index(run, name)
+    if run.band is None or j is None:
+        return None
+    low, high = (getattr(edge, key)[:, j] for edge in run.band)
+    keep = np.flatnonzero(np.isfinite(low) & np.isfinite(high))
+    return np.asarray(run.band[0].iterations, float)[keep], low[keep], high[keep]
+
+
+def _control_level(run: Run, name: str, key: str) -> float | None:
+    """The median over fresh initialisations of a layer's ``key``, or None."""
+    values = (run.controls or {}).get("fresh-init", {}).get(key, {}).get(name)
+    return float(np.median(values)) if values else None
 
 
 def _loss_series(run: Run, which: str):
