@@ -117,10 +117,13 @@ def test_cli_defaults_are_the_papers():
     from infoplane_tf.workflows.config import TrainConfig
 
     defaults = TrainConfig()
-    for option in ("epochs", "batch_size", "learning_rate", "alpha", "gamma", "probe_size",
+    for option in ("epochs", "batch_size", "learning_rate", "alpha", "probe_size",
                    "record", "sigma_rule", "code_units", "label_weight"):  # fmt: skip
         assert cli_choices("train", option).default == getattr(defaults, option)
         assert getattr(defaults, option) == getattr(catalog.PAPER, option)
+    # γ defaults to the rule's own scale: the paper's 2 for the paper's rule.
+    assert cli_choices("train", "gamma").default is None and defaults.gamma is None
+    assert catalog.default_gamma(defaults.sigma_rule) == catalog.PAPER.gamma
 
 
 @pytest.mark.parametrize("rule", list(catalog.SIGMA_RULES))
@@ -128,5 +131,5 @@ def test_every_width_rule_is_implemented(rule):
     from infoplane_tf import InformationPlane
 
     x = np.random.default_rng(0).random((12, 4))
-    point = InformationPlane(x, sigma=rule)([x[:, :2]], x)
+    point = InformationPlane(x, np.arange(12) % 3, sigma=rule)([x[:, :2]], x)
     assert np.isfinite(point["i_xt"].numpy()).all()

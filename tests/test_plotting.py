@@ -286,10 +286,11 @@ def test_dpi_deep(deep):
     ]  # of the points where every layer was measured
     assert 0 < held[0] < 1  # the fixture breaks the order somewhere: the check can show it
     assert encoder.get_title() == (
-        rf"encoder side: $I(X;E1) \geq I(X;E2) \geq I(X;Z)$ at {held[0]:.1%} of points"
+        rf"encoder side: $I(X;E1) \geq I(X;E2) \geq I(X;Z)$" f"\nholds at {held[0]:.1%} of points"
     )
     assert decoder.get_title() == (
-        rf"decoder side: $I(D2;X') \geq I(D1;X') \geq I(Z;X')$ at {held[1]:.1%} of points"
+        rf"decoder side: $I(D2;X') \geq I(D1;X') \geq I(Z;X')$"
+        f"\nholds at {held[1]:.1%} of points"
     )
     assert encoder.get_xlabel() == decoder.get_xlabel() == "iteration"
     assert "bits" in encoder.get_ylabel()

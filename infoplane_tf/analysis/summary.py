@@ -58,7 +58,7 @@ def width_verdicts(run, layer: str) -> dict[float, dict]:
     """
     if run.width_map is None:
         raise ValueError(
-            f"{run.label} is not a width map: measure one with `measure --gamma G1,G2,...` and "
+            f"{run.label} is not a width map: measure one with a list of gamma values and "
             "load it with its label"
         )
     verdicts = {}

@@ -23,9 +23,10 @@ from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.callbacks.worker import DuePoint, PointWorker
 from infoplane_tf.catalog import PAPER
 from infoplane_tf.estimator import InformationPlane
+from infoplane_tf.estimator.checks import check_gamma
 from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
 from infoplane_tf.probe import ModelProbe
-from infoplane_tf.validation import ParameterError, names, positive_int
+from infoplane_tf.validation import names, positive_int
 
 #: Weight snapshots held at once are capped to this many bytes.
 SNAPSHOT_BUDGET_BYTES = 128 * 2**20
@@ -106,13 +107,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
         self.points_per_call = positive_int("points_per_call", points_per_call)
         self.plane = InformationPlane(
-            x_probe, y_probe, alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype
-        )
-        if self.plane.grid:
-            raise ParameterError(
-                "gamma",
-                f"must be one number (a width map is measured from checkpoints), got {gamma!r}",
-            )
+            x_probe, y_probe, alpha=alpha, sigma=sigma, dtype=dtype,
+            gamma=None if gamma is None else check_gamma(gamma),  # one width: no width map
+        )  # fmt: skip
         self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
         self.filepath = None if filepath is None else os.fspath(filepath)
         self.log_layer = log_layer

@@ -17,6 +17,7 @@ from infoplane_tf.catalog import PLOT_KINDS
 from infoplane_tf.io.runs import Run
 from infoplane_tf.plotting.figures import (
     FIGURE_FORMATS,
+    MAX_POINTS,
     _as_runs,
     _figure_format,
     _select_layers,
@@ -34,6 +35,8 @@ from infoplane_tf.plotting.sensitivity import plot_sensitivity, width_verdicts
 
 __all__ = [
     "FIGURE_FORMATS",
+    "MAX_POINTS",
+    "PLOT_KINDS",
     "animate_information_plane",
     "plot_all",
     "plot_dpi",

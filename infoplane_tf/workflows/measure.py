@@ -6,6 +6,18 @@ snapshot and sends them, a few at a time, through the same compiled point functi
 (many γ in one pass), several probes (an estimator band) and fresh initialisations (controls).
 ``write_measurement`` stores the result as ``RUN/measurements/LABEL/`` (see
 ``infoplane_tf.io.measurements``), loadable like any trajectory.
+
+- Width map: every γ from the same distances, in one pass (``estimator.gaussian_grams``).
+- Reference rules ('median-initial', 'median-final'): each layer's σ₁ is its median pairwise
+  distance at the first or last checkpoint, then held fixed over training.
+- 'alignment': each point's widths are averaged over ``ALIGNMENT_SMOOTHING`` checkpoints (a
+  centered moving average) before measuring, as Wickstrøm et al. smooth theirs.
+- ``probes=K``: K disjoint probes (test images ``probe_offset + k·n ..``); each point is their
+  median and the band their range. ``bootstrap=B``: B resamples (with replacement, seeded by
+  the run's seed) of one probe; the band is their 2.5-97.5 percentile range. Duplicated
+  images lower the entropy, so a bootstrap band shows the spread, not an unbiased interval.
+- ``controls=F``: F freshly initialised networks of the same architecture (seeds 1..F after
+  the run's), measured the same way: what an untrained network gives.
 """
 
 from __future__ import annotations
@@ -78,61 +90,40 @@ def measure(
 
     Args:
         run: a ``Run`` or its folder.
-        alpha, probe_size: the estimator's settings; None keeps the run's.
-        sigma_rule: a rule of ``catalog.SIGMA_RULES``, a fixed width, or a rule of
-            ``catalog.REFERENCE_RULES`` (each layer's width fixed from one checkpoint). With
-            'alignment' the per-point widths are smoothed over 5 checkpoints (a centered moving
-            average) before measuring. None keeps the run's.
-        gamma: the width scale γ, or a sequence of them for a width map (one pass: each
-            checkpoint's distances are computed once). None: the run's γ for the run's rule,
-            else the rule's default.
+        alpha, sigma_rule, probe_size: the estimator's settings; None keeps the run's. Rules:
+            ``catalog.SIGMA_RULES``, ``catalog.REFERENCE_RULES`` or a fixed width.
+        gamma: the width scale γ, or a sequence of them for a width map. None: the run's γ
+            for the run's rule, else the rule's default.
         probe_offset: the (first) probe is test images ``probe_offset .. + probe_size``.
-        probes: K disjoint probes (test images ``probe_offset + k·probe_size ..``): each point
-            is their median and the band their range.
-        bootstrap: B resamples (with replacement) of the one probe: each point is their median
-            and the band their 2.5-97.5 percentile range. Duplicated images lower the entropy,
-            so the band shows the spread, not an unbiased interval.
-        controls: F freshly initialised networks of the same architecture (seeds 1..F after the
-            run's), measured the same way: reference levels of an untrained network.
+        probes, bootstrap: K disjoint probes, or B resamples of one (see the module docstring).
+        controls: F fresh initialisations to measure as reference levels.
         layers: the layers to measure (default: as during training).
         dtype: precision of the matrices, see ``InformationPlane``.
         progress: called with (points done, total) after each compiled call.
 
     Returns:
-        A ``Measurement`` (a dict γ → ``Measurement`` when ``gamma`` is a sequence): one point
-        per checkpoint (iterations from the checkpoints, loss NaN), in bits. A checkpoint that
-        cannot be read is a missing point, with a warning naming it.
+        A ``Measurement`` (a dict γ → ``Measurement`` for a sequence of γ): a point per
+        checkpoint, in bits, loss NaN; an unreadable checkpoint is a missing point (warned).
 
     Raises:
-        ValueError: a run without checkpoints, a probe beyond the test set, or bad settings
-            (each names its parameter).
+        ValueError: no checkpoints, a probe beyond the test set, or a bad setting (named).
     """
     run = run if isinstance(run, Run) else load_run(run)
-    iterations = run.checkpoints
-    if not iterations:
-        raise ParameterError(
-            "run", f"{run.path} has no checkpoints; train with checkpoints (e.g. 'log:64')"
-        )
+    iterations = _checkpointed(run)
     config = run.config
-    rule = _check_rule(config.get("sigma_rule") if sigma_rule is None else sigma_rule)
-    if gamma is None and rule == config.get("sigma_rule"):
-        gamma = config.get("gamma")
-    gammas, grid = check_gammas(gamma, rule)
+    rule, gammas, grid = _widths(config, sigma_rule, gamma)
     sets = _probe_sets(config, probe_size or config.get("probe_size"), probe_offset, probes,
                        bootstrap)  # fmt: skip
     settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype}
     probe = ModelProbe.for_model(_build(run), layers, tf.constant(sets[0][0]))
-    first_seed = int(config.get("seed", 0)) + 1
-    seeds = list(range(first_seed, first_seed + positive_int("controls", controls, minimum=0)))
-    fresh = _fresh_weights(run, seeds)
+    seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
     measured = [
         _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker)
         for x, y in sets
     ]
     metadata = {"probe_offset": probe_offset, "run": str(run.path)}
-    if seeds:
-        metadata["controls"] = {"fresh-init seeds": seeds}
+    metadata |= {"controls": {"fresh-init seeds": seeds}} if seeds else {}
     if len(sets) > 1:
         metadata["band"] = {"probes": probes} if bootstrap == 0 else {"bootstrap": bootstrap}
     result = {
@@ -142,9 +133,23 @@ def measure(
     return result if grid else result[gammas[0]]
 
 
-def _check_rule(rule):
-    """A width rule of ``measure``: a reference rule, or what ``InformationPlane`` takes."""
-    return rule if rule in REFERENCE_RULES else check_sigma(rule)
+def _checkpointed(run: Run) -> list[int]:
+    """The run's checkpoint iterations; ParameterError if it has none."""
+    if not run.checkpoints:
+        raise ParameterError(
+            "run", f"{run.path} has no checkpoints; train with checkpoints (e.g. 'log:64')"
+        )
+    return run.checkpoints
+
+
+def _widths(config: dict, sigma_rule, gamma):
+    """The width rule, its scales γ and whether they form a map: the run's γ when the rule is
+    the run's, else the rule's default."""
+    rule = config.get("sigma_rule") if sigma_rule is None else sigma_rule
+    rule = rule if rule in REFERENCE_RULES else check_sigma(rule)
+    if gamma is None and rule == config.get("sigma_rule"):
+        gamma = config.get("gamma")
+    return (rule, *check_gammas(gamma, rule))
 
 
 def _passes(rule, iterations) -> int:
@@ -181,14 +186,15 @@ def _probe_sets(config: dict, probe_size, probe_offset: int, probes, bootstrap):
     return [(x[rows], y[rows]) for rows in draws]
 
 
-def _fresh_weights(run: Run, seeds: Sequence[int]) -> list[dict[str, np.ndarray]]:
-    """The variable values (path → array) of fresh initialisations with these seeds (it sets
-    Keras's global seed, as ``keras.utils.set_random_seed`` does)."""
-    weights = []
+def _fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.ndarray]]]:
+    """The seeds (after the run's) and variable values (path → array) of ``count`` fresh
+    initialisations; it sets Keras's global seed (``keras.utils.set_random_seed``)."""
+    first = int(run.config.get("seed", 0)) + 1
+    seeds, weights = list(range(first, first + count)), []
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         weights.append({v.path: v.numpy() for v in _build(run).variables})
-    return weights
+    return seeds, weights
 
 
 def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker):
