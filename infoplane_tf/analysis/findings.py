@@ -78,6 +78,8 @@ class Finding:
         at_least: how many of ``needs`` must be present for a verdict (None: all of them);
             with fewer the finding is not tested.
         mark_partial: whether the text says "(partly tested)" when some ``needs`` are missing.
+        measures_information: whether the rule reads the estimator's numbers (False: errors
+            only), i.e. whether a kernel width can decide it.
     """
 
     text: str
@@ -85,6 +87,7 @@ class Finding:
     check: Check
     at_least: int | None = None
     mark_partial: bool = False
+    measures_information: bool = True
 
     def evaluate(self, rows: Mapping[str, Row]) -> tuple[str, str, str]:
         """(text, status, evidence) of this finding on the rows of a suite."""
@@ -228,6 +231,7 @@ FINDINGS: tuple[Finding, ...] = (
         ("shallow", "deep", "sparse", "tied", "label"),
         _similar_errors,
         at_least=2,
+        measures_information=False,
     ),
 )
 
