@@ -319,3 +319,39 @@ def test_report_on_a_measurement_sits_next_to_the_recorded_report(runner, small_
     assert "recording `iteration`" in (suite / "REPORT.md").read_text()  # left as it was
     missing = runner.invoke(cli, ["report", str(suite), "--measurement", "nope"])
     assert missing.exit_code == 1 and "no measurement 'nope'" in missing.output
+
+
+def test_width_maps_bands_and_controls_from_the_command_line(runner, small_run, tmp_path):
+    suite = tmp_path / "suite"
+    shutil.copytree(small_run, suite / "deep", ignore=shutil.ignore_patterns("measurements"))
+    run = str(suite / "deep")
+    widths = ["--gamma", "0.5,2,8", "--controls", "2", "--probes", "2", "--probe-size", "20"]
+    result = runner.invoke(cli, ["measure", run, "--name", "map", *widths])
+    assert result.exit_code == 0, result.output
+    loaded = load_run(run, "map")
+    assert sorted(loaded.width_map) == [0.5, 2.0, 8.0]
+    assert loaded.band is not None and len(loaded.controls["fresh-init"]["seeds"]) == 2
+    rows = json.loads(runner.invoke(cli, ["summary", run, "--json", "--measurement", "map"]).output)
+    assert [w["gamma"] for w in rows[0]["widths"]] == [0.5, 2.0, 8.0]
+    assert all(w["fresh_init_bits"] is not None for w in rows[0]["widths"])
+    figure = tmp_path / "sensitivity.png"
+    result = runner.invoke(
+        cli, ["plot", run, "--measurement", "map", "--kind", "sensitivity", "-o", str(figure)]
+    )
+    assert result.exit_code == 0, result.output
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    result = runner.invoke(cli, ["report", str(suite), "--widths", "map"])
+    assert result.exit_code == 0, result.output
+    text = (suite / "REPORT-widths.md").read_text()
+    assert "| map | 0.5 |" in text and "| deep | map | 8 |" in text
+    assert (suite / "figures" / "widths" / "deep.png").is_file()
+    # Mistakes: one line each.
+    recorded = runner.invoke(
+        cli, ["plot", run, "--kind", "sensitivity", "-o", str(tmp_path / "x.png")]
+    )
+    assert recorded.exit_code == 2 and "is not a width map" in recorded.output
+    bad = runner.invoke(cli, ["measure", run, "--name", "bad", "--gamma", "1,x"])
+    assert bad.exit_code == 2 and "expected a number or comma-separated numbers" in bad.output
+    missing = runner.invoke(cli, ["report", str(suite), "--widths", "nope"])
+    assert missing.exit_code == 1 and "no measurement 'nope'" in missing.output
+    assert "Traceback" not in recorded.output + bad.output + missing.output
