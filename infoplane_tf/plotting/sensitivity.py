@@ -67,6 +67,7 @@ def plot_sensitivity(runs: Run | Sequence[Run], layers: Sequence[str] | None = N
         ScalarMappable(norm=norm, cmap=BITS_CMAP), ax=axes[:, 0], shrink=0.8, pad=0.01
     )
     colorbar.set_label("$I(X;T)$ (bits)")
+    fig.legend(handles=_legend_handles(), loc="outside lower center", ncols=4, fontsize="small")
     fig.suptitle(_title(runs), wrap=True)
     return fig
 
@@ -120,20 +121,18 @@ def _draw_verdicts(ax, run: Run, name: str, limit: float) -> None:
     ax.set_yticks(y, [f"{g:g}" for g in gammas])
     ax.grid(True, axis="x", alpha=0.25, lw=0.6)
     ax.set_title("peak → final, drop (✓ simplifying)", fontsize="medium")
-    ax.legend(
-        handles=[
-            Line2D([], [], marker=m, ls="none", color=c, mfc=f, label=label)
-            for m, c, f, label in (
-                ("o", "tab:blue", "none", "iteration 0"),
-                ("x", "tab:green", "tab:green", "fresh init"),
-                ("^", "black", "black", "peak"),
-                ("s", "tab:red", "tab:red", "final"),
-            )
-        ],
-        fontsize="x-small",
-        loc="lower left",
-        ncols=2,
-    )
+
+
+def _legend_handles() -> list[Line2D]:
+    return [
+        Line2D([], [], marker=m, ls="none", color=c, mfc=f, label=label)
+        for m, c, f, label in (
+            ("o", "tab:blue", "none", "iteration 0"),
+            ("x", "tab:green", "tab:green", "fresh init (median of the controls)"),
+            ("^", "black", "black", "peak"),
+            ("s", "tab:red", "tab:red", "final"),
+        )
+    ]
 
 
 def _title(runs: Sequence[Run]) -> str:
