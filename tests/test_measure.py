@@ -264,3 +264,19 @@ def test_alignment_widths_are_smoothed_over_points(deep_run):
 def test_bad_measurement_options_are_named(deep_run, options, message):
     with pytest.raises(ParameterError, match=message):
         ip.measure(deep_run, **options)
+
+
+def test_probe_sets_are_disjoint_windows_or_seeded_resamples(deep_run):
+    from infoplane_tf.workflows.measure import _probe_sets
+
+    config = deep_run.config
+    sets = _probe_sets(config, 20, 10, 3, 0)
+    test = ip.load_dataset(config["dataset"], probe_size=2).x_test
+    rows = [{int(np.flatnonzero((test == image).all(axis=1))[0]) for image in x} for x, _ in sets]
+    assert rows == [set(range(10 + 20 * k, 30 + 20 * k)) for k in range(3)]
+    resampled = _probe_sets(config, 20, 0, 1, 4)
+    again = _probe_sets(config, 20, 0, 1, 4)
+    assert len(resampled) == 4
+    for (x, y), (x2, y2) in zip(resampled, again, strict=True):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
