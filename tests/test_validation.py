@@ -31,8 +31,17 @@ from infoplane_tf.validation import (
         (positive_ints, "12", "x must be a sequence of positive integers, got '12'"),
         (names, "E1", "x must be a list of names, got 'E1'"),
         (names, 5, "x must be a list of names, got 5"),
-        (sigma_rule, "wide", "x must be one of paper, scaled, median or a number > 0"),
-        (sigma_rule, 0, "x must be one of paper, scaled, median or a number > 0, got 0"),
+        (
+            sigma_rule,
+            "wide",
+            "x must be one of paper, scaled, median, silverman, knn, alignment or a number > 0",
+        ),
+        (
+            sigma_rule,
+            0,
+            "x must be one of paper, scaled, median, silverman, knn, alignment or a number > 0, "
+            "got 0",
+        ),
     ],
 )
 def test_bad_values_name_the_parameter(check, value, message):
