@@ -54,9 +54,14 @@ def write_width_report(suite: str | Path, labels: Sequence[str]) -> Path:
         for runs in found.values():
             if any(run.width_map is None for run in runs):
                 raise ValueError(f"{runs[0].path}: measurement {label!r} is not a width map")
+    # The bottleneck's verdicts per label, experiment and seed, γ → verdict: analysed once.
+    verdicts = {
+        label: {name: [width_verdicts(run, LAYER) for run in runs] for name, runs in found.items()}
+        for label, found in maps.items()
+    }
     lines = ["# Kernel-width sensitivity", "", _explanation(maps), ""]
-    lines += _findings_table(maps)
-    lines += _numbers_table(maps)
+    lines += _findings_table(maps, verdicts)
+    lines += _numbers_table(maps, verdicts)
     lines += ["", "## Figures", ""] + _figures(suite, maps)
     path = suite / WIDTH_REPORT_NAME
     path.write_text("\n".join(lines) + "\n")
@@ -100,7 +105,7 @@ def _gammas(maps: dict[str, dict[str, list[Run]]], label: str) -> list[float]:
     return sorted({g for runs in found.values() for run in runs for g in run.width_map})
 
 
-def _findings_table(maps: dict[str, dict[str, list[Run]]]) -> list[str]:
+def _findings_table(maps: dict[str, dict[str, list[Run]]], verdicts: dict) -> list[str]:
     """One row per (rule, γ), one column per finding."""
     settings = [(label, g) for label in maps for g in _gammas(maps, label)]
     texts = [text for text, _, _ in check_findings({})]
@@ -117,19 +122,20 @@ def _findings_table(maps: dict[str, dict[str, list[Run]]]) -> list[str]:
         "|---|---|" + "---|" * len(texts),
     ]
     for label, g in settings:
-        lines.append(f"| {label} | {g:g} | " + " | ".join(_statuses(maps[label], g)) + " |")
+        marks = _statuses(maps[label], verdicts[label], g)
+        lines.append(f"| {label} | {g:g} | " + " | ".join(marks) + " |")
     return lines
 
 
-def _statuses(found: dict[str, list[Run]], gamma: float) -> list[str]:
+def _statuses(found: dict[str, list[Run]], verdicts: dict, gamma: float) -> list[str]:
     """Each finding's mark at one width: an experiment this width cannot tell from untrained
     is left out of the findings that read the estimator (``*``: decided without it; ``?``:
     too few experiments left)."""
     rows = _rows_at(found, gamma)
     unseen = {
         name
-        for name, runs in found.items()
-        if statistics.median(_distance_from_untrained(run, gamma) for run in runs) < UNTRAINED_BITS
+        for name, seeds in verdicts.items()
+        if statistics.median(_distance_from_untrained(v[gamma]) for v in seeds) < UNTRAINED_BITS
     }
     marks = []
     for finding in FINDINGS:
@@ -142,15 +148,14 @@ def _statuses(found: dict[str, list[Run]], gamma: float) -> list[str]:
     return marks
 
 
-def _distance_from_untrained(run: Run, gamma: float) -> float:
-    """max(|peak − untrained|, |final − untrained|) of the bottleneck's I(X;Z), in bits."""
-    verdict = width_verdicts(run, LAYER)[gamma]
+def _distance_from_untrained(verdict: dict) -> float:
+    """max(|peak − untrained|, |final − untrained|) of one verdict's I(X;Z), in bits."""
     untrained = verdict["fresh_init_bits"]
     untrained = verdict["start_bits"] if untrained is None else untrained
     return max(abs(verdict["peak_bits"] - untrained), abs(verdict["final_bits"] - untrained))
 
 
-def _numbers_table(maps: dict[str, dict[str, list[Run]]]) -> list[str]:
+def _numbers_table(maps: dict[str, dict[str, list[Run]]], verdicts: dict) -> list[str]:
     lines = [
         "",
         "## Bottleneck numbers × width",
@@ -162,13 +167,12 @@ def _numbers_table(maps: dict[str, dict[str, list[Run]]]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for experiment in (e.name for e in EXPERIMENTS):
-        for label, found in maps.items():
-            runs = found.get(experiment)
-            if not runs:
+        for label in maps:
+            seeds = verdicts[label].get(experiment)
+            if not seeds:
                 continue
-            verdicts = [width_verdicts(run, LAYER) for run in runs]
             for gamma in _gammas(maps, label):
-                at = [v[gamma] for v in verdicts if gamma in v]
+                at = [v[gamma] for v in seeds if gamma in v]
                 lines.append(
                     f"| {experiment} | {label} | {gamma:g} | {_median(at, 'start_bits')} | "
                     f"{_median(at, 'fresh_init_bits')} | {_median(at, 'peak_bits')} | "

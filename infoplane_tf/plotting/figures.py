@@ -615,7 +615,7 @@ def _reference_handles(run: Run) -> list:
             else f"95% of {band.get('bootstrap')} probe resamples"
         )
         handles.append(Patch(color="0.6", alpha=0.4, label=f"estimator band: {what}"))
-    if _control_level(run, run.trajectory.layers[0], "i_xt") is not None:
+    if "fresh-init" in (run.controls or {}):
         count = len(run.controls["fresh-init"]["seeds"])
         handles.append(Line2D([], [], color="0.3", ls=":", label=f"fresh init (median of {count})"))
     return handles

@@ -48,17 +48,15 @@ def plot_sensitivity(runs: Run | Sequence[Run], layers: Sequence[str] | None = N
     """
     runs = _as_runs(runs)
     names = list(layers or runs[0].trajectory.layers)
-    for run in runs:
-        for name in names:
-            width_verdicts(run, name)  # checks the run and the layer before drawing
-    rows = [(run, name) for run in runs for name in names]
+    # Analysed before drawing: this also checks every run and layer.
+    rows = [(run, name, width_verdicts(run, name)) for run in runs for name in names]
     fig = _new_figure((10.5, 0.6 + 2.3 * len(rows)))
     axes = fig.subplots(len(rows), 2, squeeze=False, width_ratios=[2.2, 1.0])
     limit = max(math.log2(_n_probe(run)) for run in runs)
     norm = Normalize(0.0, limit)
-    for (run, name), (heat, verdict) in zip(rows, axes, strict=True):
+    for (run, name, verdicts), (heat, verdict) in zip(rows, axes, strict=True):
         _draw_heat_map(heat, run, name, norm)
-        _draw_verdicts(verdict, run, name, limit)
+        _draw_verdicts(verdict, verdicts, limit)
         rule = run.trajectory.settings.get("estimator", {}).get("sigma_rule")
         heat.set_ylabel(f"{run.label}\n$\\gamma$ (rule {rule})")
     axes[-1, 0].set_xlabel("iteration")
@@ -96,8 +94,8 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]])
 
 
-def _draw_verdicts(ax, run: Run, name: str, limit: float) -> None:
-    verdicts = width_verdicts(run, name)
+def _draw_verdicts(ax, verdicts: dict[float, dict], limit: float) -> None:
+    """The verdict panel of one layer from its ``width_verdicts``."""
     gammas = np.array(sorted(verdicts))
     y = np.log2(gammas)
 

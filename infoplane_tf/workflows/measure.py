@@ -267,10 +267,11 @@ def _points(run, probe, plane, x, loaders, ticker, widths=None) -> list[dict | N
             tf.constant(indices + indices[-1:] * pad, tf.int64),
             seed,
         )
+        result = {key: value.numpy() for key, value in result.items()}
         for j, epoch in enumerate(epochs):
             ok = epoch is not None and bool(result["finite"][j])
-            values = {key: value[j].numpy() for key, value in result.items()}
-            rows.append(values | {"epoch": epoch} if ok else None)
+            rows.append({key: value[j] for key, value in result.items()} | {"epoch": epoch}
+                        if ok else None)  # fmt: skip
         ticker(len(batch))
     return rows
 
