@@ -153,6 +153,20 @@ PLOT_KINDS = MappingProxyType(
         "loss": "log10 train and test loss",
         "recon": "example inputs over their reconstructions",
         "sensitivity": "I(X;T) over iteration x kernel width, verdict per width (a width map)",
+        "diagnostics": "I(X;T), median pairwise distance and saturated fraction per layer",
+    }
+)
+
+#: The part of a bounded activation's range, at each end, that counts as saturated.
+SATURATION_MARGIN = 0.01
+#: Activations with a bounded range (Keras's names) → (lower, upper) bound.
+BOUNDED_ACTIVATIONS = MappingProxyType(
+    {
+        "sigmoid": (0.0, 1.0),
+        "hard_sigmoid": (0.0, 1.0),
+        "softmax": (0.0, 1.0),
+        "tanh": (-1.0, 1.0),
+        "softsign": (-1.0, 1.0),
     }
 )
 

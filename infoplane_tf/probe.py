@@ -107,6 +107,17 @@ class ModelProbe:
                 )
         return cached[key]
 
+    @property
+    def activations(self) -> dict[str, str | None]:
+        """Each measured layer's activation, name → Keras's name (``"sigmoid"``, ``"linear"``
+        ...), or None where the model does not say (not one activation's output)."""
+        model = self.model
+        if hasattr(model, "representation_activations"):
+            known = model.representation_activations()
+        else:  # a functional or Sequential model: the layers themselves
+            known = {layer.name: _activation_name(layer) for layer in model.layers}
+        return {name: known.get(name) for name in self.names}
+
     def point_function(self, plane: InformationPlane, points: int, one_core: bool):
         """The compiled ``f(probe_kernels, x_probe, snapshots, indices, seed)`` → P points.
 
@@ -201,6 +212,14 @@ def _graph_probe(model, layers) -> ModelProbe:
         return list(values[:-1]), values[-1]
 
     return ModelProbe(model, names, widths, run, None, None)
+
+
+def _activation_name(layer) -> str | None:
+    activation = getattr(layer, "activation", None)
+    try:
+        return None if activation is None else keras.activations.serialize(activation)
+    except (TypeError, ValueError):  # a callable Keras cannot name
+        return None
 
 
 def _choose(requested, default, known) -> tuple[str, ...]:

@@ -7,6 +7,9 @@ A measurement at one kernel width is a folder::
     (+ .json sidecars)                   resamples): its lower and upper edge
     controls.json                        reference levels: the same measurement of freshly
                                          initialised networks of the same architecture
+    diagnostics.json                     per checkpoint and layer: the median pairwise distance
+                                         and the fraction of saturated units (see
+                                         ``infoplane_tf.workflows.diagnostics``)
 
 A width map is a folder of such measurements, one per width scale γ (``gamma-0.25/`` ...), and
 ``width-map.json``: ``{"format": "infoplane-tf/width-map", "gammas": [...], "members": [...]}``.
@@ -15,11 +18,14 @@ A width map is a folder of such measurements, one per width scale γ (``gamma-0.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from infoplane_tf.io.trajectory import (
     LABEL_COLUMN,
@@ -37,6 +43,63 @@ MAP_NAME = "width-map.json"
 MAP_FORMAT = "infoplane-tf/width-map"
 BAND_NAMES = ("band-low.csv", "band-high.csv")
 CONTROLS_NAME = "controls.json"
+DIAGNOSTICS_NAME = "diagnostics.json"
+DIAGNOSTICS_FORMAT = "infoplane-tf/diagnostics"
+
+
+@dataclass
+class Diagnostics:
+    """Per checkpoint and layer, what the activations do (see
+    ``infoplane_tf.workflows.diagnostics``).
+
+    Attributes:
+        layers: the L layer names; iterations: (C,) int.
+        median_distance: (C, L) median pairwise distance of the probe's activations.
+        saturated_fraction: (C, L) fraction of saturated activations, NaN for unbounded layers.
+        activations: layer → activation name (or None).
+    """
+
+    layers: tuple[str, ...]
+    iterations: np.ndarray
+    median_distance: np.ndarray
+    saturated_fraction: np.ndarray
+    activations: dict
+
+    def to_json(self) -> dict:
+        """The JSON form of ``diagnostics.json`` (NaN as null)."""
+
+        def columns(values):
+            return {
+                name: [None if math.isnan(v) else float(v) for v in values[:, j]]
+                for j, name in enumerate(self.layers)
+            }
+
+        return {
+            "format": DIAGNOSTICS_FORMAT,
+            "iterations": [int(i) for i in self.iterations],
+            "activations": self.activations,
+            "median_distance": columns(self.median_distance),
+            "saturated_fraction": columns(self.saturated_fraction),
+        }
+
+    @classmethod
+    def from_json(cls, value: dict) -> Diagnostics:
+        """The inverse of ``to_json``; KeyError/TypeError/ValueError on a malformed value."""
+        if value.get("format") != DIAGNOSTICS_FORMAT:
+            raise ValueError(f"format is {value.get('format')!r}, not {DIAGNOSTICS_FORMAT!r}")
+        layers = tuple(value["median_distance"])
+
+        def array(key):
+            rows = [value[key][name] for name in layers]
+            return np.array(rows, dtype=float).reshape(len(layers), -1).T
+
+        return cls(
+            layers,
+            np.asarray(value["iterations"], np.int64),
+            array("median_distance"),
+            array("saturated_fraction"),
+            dict(value["activations"]),
+        )
 
 
 @dataclass
@@ -49,11 +112,13 @@ class Measurement:
             or None for a single probe.
         controls: reference levels, ``{"fresh-init": {"seeds": [...], "i_xt": {layer: [bits
             per seed]}, "i_t_out": {...}}}``, or None.
+        diagnostics: the layers' ``Diagnostics`` (on the first probe), or None.
     """
 
     trajectory: Trajectory
     band: tuple[Trajectory, Trajectory] | None = None
     controls: dict | None = None
+    diagnostics: Diagnostics | None = None
 
 
 def member_name(gamma: float) -> str:
@@ -96,6 +161,9 @@ def _write_one(folder: Path, measurement: Measurement) -> None:
         _write_table(folder / name, trajectory)
     if measurement.controls is not None:
         (folder / CONTROLS_NAME).write_text(json.dumps(measurement.controls, indent=2) + "\n")
+    if measurement.diagnostics is not None:
+        text = json.dumps(measurement.diagnostics.to_json(), indent=1)
+        (folder / DIAGNOSTICS_NAME).write_text(text + "\n")
 
 
 def _write_table(path: Path, trajectory: Trajectory) -> None:
@@ -125,15 +193,26 @@ def read_measurement(folder: str | os.PathLike) -> Measurement:
     band = None
     if (folder / (BAND_NAMES[0] + ".gz")).is_file():
         band = tuple(load_trajectory(folder / (name + ".gz")) for name in BAND_NAMES)
-    controls = None
-    if (folder / CONTROLS_NAME).is_file():
+    controls = _read_json(folder / CONTROLS_NAME)
+    diagnostics = _read_json(folder / DIAGNOSTICS_NAME)
+    if diagnostics is not None:
         try:
-            controls = json.loads((folder / CONTROLS_NAME).read_text())
-        except (OSError, ValueError) as error:
+            diagnostics = Diagnostics.from_json(diagnostics)
+        except (KeyError, TypeError, ValueError) as error:
             raise TrajectoryFormatError(
-                f"{folder / CONTROLS_NAME}: cannot read ({error})"
+                f"{folder / DIAGNOSTICS_NAME}: not diagnostics ({error!r})"
             ) from None
-    return Measurement(load_trajectory(folder), band, controls)
+    return Measurement(load_trajectory(folder), band, controls, diagnostics)
+
+
+def _read_json(path: Path) -> dict | None:
+    """The JSON in ``path``, None if there is no such file."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise TrajectoryFormatError(f"{path}: cannot read ({error})") from None
 
 
 def read_width_map(folder: str | os.PathLike) -> dict[float, Measurement]:

@@ -30,6 +30,7 @@ from infoplane_tf.catalog import default_gamma
 from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
 from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, list_checkpoints
 from infoplane_tf.io.measurements import (
+    Diagnostics,
     Measurement,
     is_width_map,
     read_measurement,
@@ -84,7 +85,8 @@ class Run:
         or None. For a re-measurement (see ``infoplane_tf.io.measurements``): measurement, its
         label; band, the estimator band (lower, upper) or None; controls, reference levels or
         None; width_map, γ → ``Measurement`` for a width map (the trajectory, band and controls
-        are then those of the rule's default γ, or of the middle γ).
+        are then those of the rule's default γ, or of the middle γ); diagnostics, the layers'
+        ``Diagnostics`` (median distance, saturated fraction) or None.
     """
 
     path: Path
@@ -97,6 +99,7 @@ class Run:
     band: tuple[Trajectory, Trajectory] | None = None
     controls: dict | None = None
     width_map: dict[float, Measurement] | None = None
+    diagnostics: Diagnostics | None = None
 
     @property
     def complete(self) -> bool:
@@ -180,6 +183,7 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
         measured.band,
         measured.controls,
         width_map,
+        measured.diagnostics,
     )
 
 

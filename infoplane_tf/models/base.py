@@ -260,6 +260,19 @@ class Autoencoder(keras.Model):
         decoder = [f"D{i}" for i in range(1, len(self.decoder_layers) + 1)]
         return (*encoder, self.bottleneck_name, *decoder)
 
+    def representation_activations(self) -> dict[str, str | None]:
+        """The activation of each representation, name → e.g. ``"sigmoid"`` (Keras's name), or
+        None where it is not one activation's output (the VAE's code)."""
+        layers = [*self.encoder_layers, None, *self.decoder_layers]
+        names = [None if layer is None else serialize_activation(layer.activation)
+                 for layer in layers]  # fmt: skip
+        names[len(self.encoder_layers)] = self._code_activation_name()
+        return dict(zip(self.representation_names, names, strict=True))
+
+    def _code_activation_name(self) -> str | None:
+        """The activation that gives the code ``Z`` (see ``representation_activations``)."""
+        return None
+
     def encode(self, x, training=False):
         """Returns the code ``Z``.
 

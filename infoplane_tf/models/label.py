@@ -72,6 +72,9 @@ class LabelAutoencoder(VanillaAutoencoder):
     def _code_activation(self):
         return None  # the code layer gives logits; the softmax is applied in _bottleneck
 
+    def _code_activation_name(self):
+        return "softmax"
+
     def _bottleneck(self, h, training=False, noise=None):
         del training, noise
         return ops.softmax(self.code_layer(h), axis=-1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from infoplane_tf.catalog import PAPER
-from infoplane_tf.models.base import Autoencoder
+from infoplane_tf.models.base import Autoencoder, serialize_activation
 from infoplane_tf.models.parity import dense
 from infoplane_tf.validation import positive_int
 
@@ -64,6 +64,9 @@ class VanillaAutoencoder(Autoencoder):
     def _code_activation(self):
         """Activation of the ``code`` Dense layer."""
         return self.activation
+
+    def _code_activation_name(self):
+        return serialize_activation(self.code_layer.activation)
 
     def _make_decoder_layers(self):
         """Returns the decoder's hidden layers, bottleneck side first (mirror of the encoder)."""

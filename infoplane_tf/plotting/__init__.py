@@ -3,6 +3,7 @@
 - ``figures``: the paper's figures (information planes, DPI strips, losses, reconstructions,
   seed bands, the animated plane), with estimator bands and control levels where a
   measurement has them;
+- ``diagnostics``: I(X;T) beside each layer's scale (median distance) and saturation;
 - ``sensitivity``: kernel-width maps, I(X;T) over (iteration × γ) with the verdict per γ;
 - ``plot_runs`` (here): what ``infoplane-tf plot`` calls, one ``catalog.PLOT_KINDS`` name each.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from infoplane_tf.catalog import PLOT_KINDS
 from infoplane_tf.io.runs import Run
+from infoplane_tf.plotting.diagnostics import plot_diagnostics
 from infoplane_tf.plotting.figures import (
     FIGURE_FORMATS,
     MAX_POINTS,
@@ -39,6 +41,7 @@ __all__ = [
     "PLOT_KINDS",
     "animate_information_plane",
     "plot_all",
+    "plot_diagnostics",
     "plot_dpi",
     "plot_information_plane",
     "plot_label_plane",
@@ -108,6 +111,7 @@ _KIND_FIGURES = {
     "loss": lambda runs, layers: plot_losses(runs),
     "recon": lambda runs, layers: plot_reconstructions(runs),
     "sensitivity": plot_sensitivity,
+    "diagnostics": plot_diagnostics,
 }
 
 

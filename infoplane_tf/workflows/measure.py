@@ -18,6 +18,8 @@ snapshot and sends them, a few at a time, through the same compiled point functi
   images lower the entropy, so a bootstrap band shows the spread, not an unbiased interval.
 - ``controls=F``: F freshly initialised networks of the same architecture (seeds 1..F after
   the run's), measured the same way: what an untrained network gives.
+- Diagnostics: each checkpoint's median pairwise distance and fraction of saturated units
+  per layer, on the first probe (``infoplane_tf.workflows.diagnostics``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from infoplane_tf.io.checkpoints import (
     CheckpointFormatError,
     read_checkpoint,
 )
-from infoplane_tf.io.measurements import Measurement
+from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.measurements import write_measurement as store_measurement
 from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run
 from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
@@ -50,6 +52,7 @@ from infoplane_tf.models import build_model
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.workflows.config import config_from_json
+from infoplane_tf.workflows.diagnostics import DIAGNOSTICS, probe_diagnostics
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
 ALIGNMENT_SMOOTHING = 5
@@ -119,8 +122,8 @@ def measure(
     seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
     measured = [
-        _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker)
-        for x, y in sets
+        _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker, k == 0)
+        for k, (x, y) in enumerate(sets)
     ]
     metadata = {"probe_offset": probe_offset, "run": str(run.path)}
     metadata |= {"controls": {"fresh-init seeds": seeds}} if seeds else {}
@@ -197,9 +200,9 @@ def _fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.n
     return seeds, weights
 
 
-def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker):
+def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker, diagnose):
     """One probe's points: per γ, arrays (C, L) of every key, epochs (C,), the estimator
-    settings, and the controls' arrays (F, L)."""
+    settings, the controls' arrays (F, L) and (if ``diagnose``) the layers' diagnostics."""
     base = "median" if rule in REFERENCE_RULES else rule
     widths = None
     if rule in REFERENCE_RULES or rule == "alignment":
@@ -212,7 +215,8 @@ def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, 
             loaded = _points(run, probe, first, x, _checkpoint_loaders(run, [reference]), ticker)
             widths = np.tile(_base_widths(loaded, len(probe.names)), (len(iterations), 1))
     plane = InformationPlane(x, y, sigma=base, gamma=gammas, **settings)
-    rows = _points(run, probe, plane, x, _checkpoint_loaders(run, iterations), ticker, widths)
+    loaders = _checkpoint_loaders(run, iterations)
+    rows = _points(run, probe, plane, x, loaders, ticker, widths, diagnose)
     fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
     first_widths = None if widths is None else widths[:1].repeat(len(fresh), 0)
     controls = _points(run, probe, plane, x, fresh_loaders, ticker, first_widths)
@@ -230,6 +234,7 @@ def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, 
                 "epochs": np.array([np.nan if r is None else r["epoch"] for r in rows]),
                 "controls": {key: _stack(controls, key, g, len(probe.names)) for key in keys},
                 "estimator": estimator,
+                "diagnostics": _diagnostics(rows, probe, iterations) if diagnose else None,
             }
         )
     return per_gamma
@@ -240,12 +245,13 @@ def _checkpoint_loaders(run: Run, iterations: Sequence[int]) -> list:
     return [(it, functools.partial(read_checkpoint, _checkpoints(run), it)) for it in iterations]
 
 
-def _points(run, probe, plane, x, loaders, ticker, widths=None) -> list[dict | None]:
+def _points(run, probe, plane, x, loaders, ticker, widths=None, diagnose=False) -> list:
     """Measures the weights of ``loaders`` with ``plane``, a batch per compiled call.
 
     Returns one dict per loader (every value key → (G, L) or (G,) array, and "epoch"), or None
     where the weights could not be read or their activations were not finite. ``widths``
-    (len(loaders), L + 1) gives each point's base widths instead of the plane's rule.
+    (len(loaders), L + 1) gives each point's base widths instead of the plane's rule;
+    ``diagnose`` adds the ``diagnostics.DIAGNOSTICS`` (L,) of each point.
     """
     function = probe.point_function(plane, POINTS_PER_CALL, one_core=False)
     seed = tf.constant(int(run.config.get("seed", 0)), tf.int64)
@@ -268,12 +274,26 @@ def _points(run, probe, plane, x, loaders, ticker, widths=None) -> list[dict | N
             seed,
         )
         result = {key: value.numpy() for key, value in result.items()}
+        extra = [{}] * len(batch)
+        if diagnose:
+            extra = probe_diagnostics(probe, x, snapshots[: len(batch)], indices, seed)
         for j, epoch in enumerate(epochs):
             ok = epoch is not None and bool(result["finite"][j])
-            rows.append({key: value[j] for key, value in result.items()} | {"epoch": epoch}
-                        if ok else None)  # fmt: skip
+            row = {key: value[j] for key, value in result.items()} | {"epoch": epoch} | extra[j]
+            rows.append(row if ok else None)
         ticker(len(batch))
     return rows
+
+
+def _diagnostics(rows: list[dict | None], probe, iterations) -> Diagnostics:
+    """The layers' ``Diagnostics`` from measured rows (NaN where a point is missing)."""
+    missing = np.full(len(probe.names), np.nan)
+    values = {
+        key: np.array([missing if row is None else row[key] for row in rows]) for key in DIAGNOSTICS
+    }
+    return Diagnostics(
+        probe.names, np.asarray(iterations, np.int64), **values, activations=probe.activations
+    )
 
 
 def _base_widths(rows: list[dict | None], n_layers: int) -> np.ndarray:
@@ -348,7 +368,7 @@ def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> 
             for key in keys:
                 columns = dict(zip(layers, fresh[key].T.tolist(), strict=True))
                 controls["fresh-init"][key] = columns
-    return Measurement(median, band, controls)
+    return Measurement(median, band, controls, per_probe[0]["diagnostics"])
 
 
 def write_measurement(
