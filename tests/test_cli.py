@@ -340,6 +340,12 @@ def test_width_maps_bands_and_controls_from_the_command_line(runner, small_run, 
     )
     assert result.exit_code == 0, result.output
     assert figure.read_bytes().startswith(b"\x89PNG")
+    scale = tmp_path / "scale.png"
+    result = runner.invoke(
+        cli, ["plot", run, "--measurement", "map", "--kind", "diagnostics", "-o", str(scale)]
+    )
+    assert result.exit_code == 0, result.output
+    assert scale.read_bytes().startswith(b"\x89PNG")
     result = runner.invoke(cli, ["report", str(suite), "--widths", "map"])
     assert result.exit_code == 0, result.output
     text = (suite / "REPORT-widths.md").read_text()
@@ -350,6 +356,11 @@ def test_width_maps_bands_and_controls_from_the_command_line(runner, small_run, 
         cli, ["plot", run, "--kind", "sensitivity", "-o", str(tmp_path / "x.png")]
     )
     assert recorded.exit_code == 2 and "is not a width map" in recorded.output
+    unmeasured = runner.invoke(
+        cli, ["plot", run, "--kind", "diagnostics", "-o", str(tmp_path / "y.png")]
+    )
+    assert unmeasured.exit_code == 2 and "no diagnostics in" in unmeasured.output
+    assert "Traceback" not in unmeasured.output
     bad = runner.invoke(cli, ["measure", run, "--name", "bad", "--gamma", "1,x"])
     assert bad.exit_code == 2 and "expected a number or comma-separated numbers" in bad.output
     missing = runner.invoke(cli, ["report", str(suite), "--widths", "nope"])
