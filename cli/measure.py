@@ -62,6 +62,7 @@ def _gammas(ctx, param, value):
     help="Also measure F freshly initialised networks: the untrained reference level.",
 )
 @options.layers
+@options.estimator
 @click.option("--overwrite", is_flag=True, help="Replace an existing measurement LABEL.")
 def measure(run_dirs, label, overwrite, **settings):
     """Measure runs again at every checkpoint with other estimator settings.

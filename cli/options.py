@@ -6,6 +6,7 @@ import click
 from infoplane_tf.catalog import (
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
+    ESTIMATORS,
     EXPERIMENT_NAMES,
     INITS,
     MODEL_NAMES,
@@ -146,6 +147,12 @@ optimizer = choice(
     "--optimizer",
     OPTIMIZERS,
     "Keras's Adam, or PyTorch's Adam update with eps 1e-8 (the authors' code).",
+)
+estimator = choice(
+    "--estimator",
+    ESTIMATORS,
+    "How entropies are computed: exact eigvalsh, or an approximation with an error estimate "
+    "per point (for large probes; auto: exact up to 1024 samples).",
 )
 checkpoint_dtype = choice(
     "--checkpoint-dtype",

@@ -30,6 +30,7 @@ from infoplane_tf_cli.errors import user_errors
 @options.alpha
 @options.sigma_rule
 @options.gamma
+@options.estimator
 @options.number("--seed", "Seed of weights, data order and sampled codes.", int)
 @click.option(
     "--out",

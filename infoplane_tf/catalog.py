@@ -157,6 +157,20 @@ PLOT_KINDS = MappingProxyType(
     }
 )
 
+#: How entropies are computed (``InformationPlane(estimator=...)``, ``--estimator``).
+ESTIMATORS = MappingProxyType(
+    {
+        "exact": "every spectrum by eigvalsh (O(n^3) per matrix)",
+        "auto": "exact up to AUTO_EXACT_UP_TO samples, else the approximation with the "
+        "smallest error estimate",
+        "slq": "stochastic Lanczos quadrature, top of the spectrum deflated (any spectrum)",
+        "nystrom": "Nystrom landmarks, a guaranteed interval (decaying spectra)",
+        "identity": "series around the identity (nearly diagonal matrices)",
+    }
+)
+#: ``estimator="auto"`` is exact up to this many probe samples (see benchmarks/large_probe.py).
+AUTO_EXACT_UP_TO = 1024
+
 #: The part of a bounded activation's range, at each end, that counts as saturated.
 SATURATION_MARGIN = 0.01
 #: Activations with a bounded range (Keras's names) → (lower, upper) bound.

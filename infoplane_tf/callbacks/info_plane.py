@@ -24,7 +24,7 @@ from infoplane_tf.callbacks.worker import DuePoint, PointWorker
 from infoplane_tf.catalog import PAPER
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gamma
-from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
+from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import names, positive_int
 
@@ -48,7 +48,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
             plus one point before the first update.
         layers: names of the layers to measure (default: see ``infoplane_tf.probe``).
-        alpha, sigma, gamma, dtype: estimator settings, see ``InformationPlane``.
+        alpha, sigma, gamma, dtype, estimator: estimator settings, see ``InformationPlane``.
         filepath: where to stream the trajectory table (``.csv`` plus a ``.json`` sidecar),
             or None to keep it in memory only.
         log_layer: layer whose I(X;T) and I(T;X') are copied into Keras ``logs`` at every
@@ -92,6 +92,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         sigma: str | float = PAPER.sigma_rule,
         gamma: float | None = None,
         dtype: str = "float32",
+        estimator: str = "exact",
         filepath: str | os.PathLike | None = None,
         log_layer: str | None = "auto",
         tensorboard_dir: str | os.PathLike | None = None,
@@ -107,7 +108,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
         self.points_per_call = positive_int("points_per_call", points_per_call)
         self.plane = InformationPlane(
-            x_probe, y_probe, alpha=alpha, sigma=sigma, dtype=dtype,
+            x_probe, y_probe, alpha=alpha, sigma=sigma, dtype=dtype, estimator=estimator,
             gamma=None if gamma is None else check_gamma(gamma),  # one width: no width map
         )  # fmt: skip
         self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
@@ -120,7 +121,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         # Spectra on one core leave the other to training; epoch points are waited for at once,
         # so they take every core.
         self._one_core = self.background and self.schedule.kind != "epoch"
-        self.keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if self.plane.has_labels else ())
+        self.keys = recorded_keys(self.plane.has_labels, self.plane.estimator != "exact")
         self.layer_names: tuple[str, ...] = ()
         self._probe: ModelProbe | None = None
         self._recorder: PointRecorder | None = None

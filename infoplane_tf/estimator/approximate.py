@@ -8,9 +8,10 @@ estimate in bits, each (...,):
 - ``slq_entropy``: stochastic Lanczos quadrature (Ubaru, Chen & Saad 2017). It estimates
   t = tr(A − A^α) = Σ λ − λ^α (a control variate: tr A = 1 is known, so only the small
   difference is estimated; estimating tr A^α itself multiplies its error by 1/|1 − α|, 100 at
-  α = 1.01) from Rademacher probes z, z^T f(A) z ≈ n Σ_k τ_k² f(θ_k) over the Ritz values θ of
-  ``steps`` Lanczos steps (fully reorthogonalized). Error: a Student-t 95% half-width of the
-  probe mean, carried through S = log2(1 − t) / (1 − α). At α = 1, f(λ) = −λ log λ directly.
+  α = 1.01) from random unit probes u, n·uᵀf(A)u ≈ n Σ_k τ_k² f(θ_k) over the Ritz values θ of
+  ``steps`` Lanczos steps (fully reorthogonalized), after taking the top of the spectrum out.
+  Error: a Student-t 95% half-width of the probe mean, carried through
+  S = log2(1 − t) / (1 − α). At α = 1, f(λ) = −λ log λ directly.
 - ``nystrom_entropy``: a Nyström approximation Â = C W⁺ Cᵀ from k landmark columns
   (Williams & Seeger 2001). A − Â is PSD, so every eigenvalue of A is at least the matching
   one of Â, and the missing mass δ = 1 − tr Â lies somewhere on top of them: the entropy lies
@@ -40,12 +41,17 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from infoplane_tf.catalog import AUTO_EXACT_UP_TO
 from infoplane_tf.estimator.spectra import spectral_entropy
 
 #: Rademacher probes of ``slq_entropy`` and ``identity_entropy``.
 SLQ_PROBES = 16
 #: Lanczos steps per probe.
-SLQ_STEPS = 40
+SLQ_STEPS = 20
+#: Top Ritz pairs taken out of the spectrum before the probes (at most n / 4).
+SLQ_DEFLATION = 64
+#: Block power steps that find them.
+SUBSPACE_ITERATIONS = 2
 #: Landmark columns of ``nystrom_entropy``.
 NYSTROM_LANDMARKS = 768
 #: ``identity_entropy`` applies below this spectral radius of E.
@@ -106,26 +112,35 @@ def slq_entropy(
     *,
     probes: int = SLQ_PROBES,
     steps: int = SLQ_STEPS,
+    deflation: int = SLQ_DEFLATION,
     seed: int = 0,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """S_α in bits of unit-trace PSD matrices a (..., n, n) by stochastic Lanczos quadrature.
 
+    The top of the spectrum is taken out first (``deflation`` Ritz pairs from subspace
+    iteration, V): tr f(A) = tr Vᵀf(A)V + tr P⊥f(A)P⊥ for any orthonormal V, the first ≈ Σ f(μ)
+    over the Ritz values, the second from Gaussian probes projected off V, whose variance no
+    longer carries the large eigenvalues.
+
     Returns ``(entropy, error)``, each (...,) float64 bits: the estimate and its 95% half-width
-    (probe noise only; the quadrature's own error shrinks geometrically with ``steps``).
+    from the probes' spread (the quadrature's own error shrinks geometrically with ``steps``).
     """
     if alpha == 2.0:
         return _exact_alpha_two(a)
     flat, shape = _flat(a)
     n = flat.shape[-1]
-    steps = min(steps, n)
-    z = _rademacher(tf.shape(flat)[0], n, probes, seed, flat.dtype)
-    theta, tau2 = _lanczos_quadrature(flat, z, steps)  # (B, probes, steps) each, float64
-    if alpha == 1.0:
-        f = -theta * tf.math.log(tf.maximum(theta, 1e-300))
-    else:
-        f = theta - tf.pow(theta, alpha)
-    per_probe = n * tf.reduce_sum(tau2 * f, axis=-1)  # (B, probes): samples of tr f(A)
-    t = tf.reduce_mean(per_probe, axis=-1)
+    f = _trace_function(alpha)
+    ritz, vectors = _top_ritz_pairs(flat, min(deflation, n // 4), seed)
+    top = tf.reduce_sum(f(ritz), axis=-1)  # (B,)
+    z = tf.random.stateless_normal([tf.shape(flat)[0], n, probes], [seed, 7], dtype=flat.dtype)
+    if vectors is not None:
+        z = z - tf.matmul(vectors, tf.matmul(vectors, z, transpose_a=True))
+    theta, tau2 = _lanczos_quadrature(flat, z, min(steps, n))  # (B, probes, steps), float64
+    # z/|z| is uniform on the unit sphere of the (n − rank)-dimensional complement, so
+    # (n − rank)·uᵀf(A)u is unbiased for tr P⊥f(A)P⊥, and exact when f is flat there.
+    rest = n - ritz.shape[-1]
+    per_probe = top[:, None] + rest * tf.reduce_sum(tau2 * f(theta), axis=-1)
+    t = tf.reduce_mean(per_probe, axis=-1)  # tr f(A)
     spread = tf.math.reduce_std(per_probe, axis=-1) * math.sqrt(probes / max(probes - 1, 1))
     t_error = _t_quantile(probes) * spread / math.sqrt(probes)
     if alpha == 1.0:
@@ -135,6 +150,27 @@ def slq_entropy(
         entropy = tf.math.log(rest) / ((1.0 - alpha) * math.log(2.0))
         error = t_error / (abs(1.0 - alpha) * math.log(2.0) * rest)
     return tf.reshape(entropy, shape), tf.reshape(error, shape)
+
+
+def _trace_function(alpha: float):
+    """f with tr f(A) = 1 − tr A^α (the control variate), or −Σ λ ln λ at α = 1; float64."""
+    if alpha == 1.0:
+        return lambda x: -tf.maximum(x, 0.0) * tf.math.log(tf.maximum(x, 1e-300))
+    return lambda x: tf.maximum(x, 0.0) - tf.pow(tf.maximum(x, 0.0), alpha)
+
+
+def _top_ritz_pairs(a: tf.Tensor, rank: int, seed: int):
+    """Ritz values (B, rank) float64 and orthonormal Ritz vectors (B, n, rank) of a's top
+    eigenspace from ``SUBSPACE_ITERATIONS`` block power steps; (zeros, None) for rank 0."""
+    if rank <= 0:
+        return tf.zeros([tf.shape(a)[0], 0], tf.float64), None
+    shape = [tf.shape(a)[0], a.shape[-1], rank]
+    q = tf.random.stateless_normal(shape, [seed, 17], dtype=a.dtype)
+    for _ in range(SUBSPACE_ITERATIONS):
+        q, _ = tf.linalg.qr(tf.matmul(a, q))
+    small = tf.cast(tf.matmul(q, tf.matmul(a, q), transpose_a=True), tf.float64)
+    values, rotation = tf.linalg.eigh((small + tf.linalg.matrix_transpose(small)) / 2)
+    return values, tf.matmul(q, tf.cast(rotation, a.dtype))
 
 
 def _lanczos_quadrature(a: tf.Tensor, z: tf.Tensor, steps: int):
@@ -294,3 +330,49 @@ def _spectral_radius(e: tf.Tensor, seed: int) -> tf.Tensor:
         v = tf.matmul(e, v)
         v = v / tf.maximum(tf.norm(v, axis=1, keepdims=True), 1e-300)
     return 1.1 * tf.norm(tf.matmul(e, v), axis=[1, 2])
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing a method
+# --------------------------------------------------------------------------------------------
+
+#: The methods in the order of the recorded ``method`` codes.
+METHODS = ("exact", "slq", "nystrom", "identity")
+
+
+def estimate_entropies(
+    a: tf.Tensor, estimator: str, alpha: float, eigvalsh=tf.linalg.eigvalsh, seed: int = 0
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """The entropies of the points' matrices a (P, ..., n, n) by ``estimator``.
+
+    Args:
+        a: unit-trace matrices, the first axis the points.
+        estimator: ``"exact"``, ``"auto"`` or a name of ``METHODS`` (``catalog.ESTIMATORS``).
+            ``"auto"``: exact up to ``catalog.AUTO_EXACT_UP_TO`` samples; above, every
+            approximation is computed and each point takes the method whose largest error
+            estimate over its matrices is smallest.
+        alpha: the Rényi order; eigvalsh: the exact path's eigenvalue routine; seed: the
+            approximations' random seed.
+
+    Returns:
+        ``(entropy, error, method)``: entropy and error (P, ...) in bits in a's dtype (error 0
+        for exact), and method (P,) int32, the code of the method each point used in
+        ``METHODS``.
+    """
+    points = tf.shape(a)[0]
+    if estimator == "auto" and a.shape[-1] <= AUTO_EXACT_UP_TO:
+        estimator = "exact"
+    if estimator == "exact":
+        h = spectral_entropy(a, alpha, eigvalsh)
+        return h, tf.zeros_like(h), tf.zeros([points], tf.int32)
+    names = METHODS[1:] if estimator == "auto" else (estimator,)
+    functions = {"slq": slq_entropy, "nystrom": nystrom_entropy, "identity": identity_entropy}
+    results = [functions[name](a, alpha, seed=seed) for name in names]
+    entropy = tf.stack([h for h, _ in results])  # (methods, P, ...)
+    error = tf.stack([e for _, e in results])
+    worst = tf.reduce_max(tf.reshape(error, [len(names), points, -1]), axis=-1)
+    best = tf.argmin(worst, axis=0, output_type=tf.int32)  # (P,)
+    pick = tf.stack([best, tf.range(points)], axis=-1)
+    h, e = tf.gather_nd(entropy, pick), tf.gather_nd(error, pick)
+    codes = tf.constant([METHODS.index(name) for name in names], tf.int32)
+    return tf.cast(h, a.dtype), tf.cast(e, a.dtype), tf.gather(codes, best)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.catalog import default_gamma
+from infoplane_tf.catalog import ESTIMATORS, default_gamma
 from infoplane_tf.estimator.kernels import flatten_samples
-from infoplane_tf.validation import ParameterError, positive_float, sigma_rule
+from infoplane_tf.validation import ParameterError, one_of, positive_float, sigma_rule
 
 _DTYPES = {"float32": tf.float32, "float64": tf.float64}
 
@@ -40,6 +40,11 @@ def check_gammas(gamma, sigma) -> tuple[tuple[float, ...], bool]:
     if not gammas:
         raise ParameterError("gamma", "must hold at least one width scale, got an empty list")
     return tuple(check_gamma(g) for g in gammas), True
+
+
+def check_estimator(estimator: str) -> str:
+    """``estimator`` if it names one of ``catalog.ESTIMATORS``; ParameterError otherwise."""
+    return one_of("estimator", estimator, ESTIMATORS)
 
 
 def check_sigma(sigma: str | float) -> str | float:

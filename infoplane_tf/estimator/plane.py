@@ -18,10 +18,12 @@ from typing import NamedTuple, Protocol
 import tensorflow as tf
 
 from infoplane_tf.catalog import PAPER
+from infoplane_tf.estimator.approximate import estimate_entropies
 from infoplane_tf.estimator.checks import (
     as_samples,
     check_alpha,
     check_dtype,
+    check_estimator,
     check_gammas,
     check_same_samples,
     check_samples_shape,
@@ -33,11 +35,7 @@ from infoplane_tf.estimator.kernels import (
     label_gram,
     normalize_kernels,
 )
-from infoplane_tf.estimator.spectra import (
-    eigvalsh_one_at_a_time,
-    entropy_of_kernels,
-    spectral_entropy,
-)
+from infoplane_tf.estimator.spectra import eigvalsh_one_at_a_time, entropy_of_kernels
 from infoplane_tf.validation import ParameterError
 
 
@@ -67,11 +65,17 @@ class PointLayout:
         """M, the number of matrices of one point."""
         return (4 if self.labels else 3) * self.n_layers + 1
 
-    def values(self, h: tf.Tensor, widths: tf.Tensor, finite, probe: ProbeKernels) -> dict:
+    def values(
+        self, h: tf.Tensor, widths: tf.Tensor, finite, probe: ProbeKernels, errors=None
+    ) -> dict:
         """The points' quantities from the entropies h (P, G, M) of their matrices, in bits.
 
         Returns ``i_xt``, ``i_t_out``, ``h_t``, ``sigma`` (P, G, L), ``i_t_label`` (P, G, L)
         with labels, ``h_output`` and ``sigma_output`` (P, G), and the bool ``finite`` (P,).
+        With ``errors`` = (error (P, G, M) of h, method (P,)) of an approximate estimator, also
+        ``i_xt_error``, ``i_t_out_error`` [, ``i_t_label_error``]: the sums of the errors of
+        the entropies each difference takes (S(X) and S(Y) are exact), and ``method``, all
+        (P, G, L).
         """
         n = self.n_layers
         h_t, h_out = h[..., :n], h[..., n]
@@ -86,6 +90,15 @@ class PointLayout:
         }
         if self.labels:
             result["i_t_label"] = h_t + probe.h_y - h[..., 3 * n + 1 :]
+        if errors is not None:
+            error, method = errors
+            e_t, e_out = error[..., :n], error[..., n]
+            result["i_xt_error"] = e_t + error[..., n + 1 : 2 * n + 1]
+            result["i_t_out_error"] = e_t + e_out[..., None] + error[..., 2 * n + 1 : 3 * n + 1]
+            if self.labels:
+                result["i_t_label_error"] = e_t + error[..., 3 * n + 1 :]
+            method = tf.cast(method, h.dtype)[:, None, None]
+            result["method"] = tf.broadcast_to(method, tf.shape(e_t))
         return result
 
 
@@ -182,8 +195,11 @@ class PointFunction:
         a, widths, finite = self._matrices(tensors, probe, plane.sigma, plane.gammas)
         eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
         a = tf.cast(a, tf.float64) if spectra_in_float64 else a
-        h = tf.cast(spectral_entropy(a, self.plane.alpha, eigvalsh), self.plane.dtype)
-        values = PointLayout(len(layers), probe.k_y is not None).values(h, widths, finite, probe)
+        h, error, method = estimate_entropies(a, plane.estimator, plane.alpha, eigvalsh)
+        h, error = tf.cast(h, plane.dtype), tf.cast(error, plane.dtype)
+        errors = None if plane.estimator == "exact" else (error, method)
+        layout = PointLayout(len(layers), probe.k_y is not None)
+        values = layout.values(h, widths, finite, probe, errors)
         if plane.grid:
             return values
         return {key: v if key == "finite" else v[:, 0] for key, v in values.items()}
@@ -223,6 +239,11 @@ class InformationPlane:
             default (``catalog.default_gamma``; the paper's 2 for its rule).
         dtype: precision of Gram matrices and spectra, "float32" (default) or "float64"; for
             α < 1 the computation is float64 in either case (see ``check_dtype``).
+        estimator: how the points' entropies are computed, a name of ``catalog.ESTIMATORS``:
+            "exact" (default), "auto", "slq", "nystrom" or "identity"
+            (``estimator.approximate``). Other than exact, every point also gets error
+            estimates (``i_xt_error`` ...) and the code of its ``method``. S(X) and S(Y), once
+            per probe, stay exact.
         run_eagerly: skip ``tf.function`` and XLA (for debugging).
 
     Attributes:
@@ -248,9 +269,11 @@ class InformationPlane:
         sigma: str | float = PAPER.sigma_rule,
         gamma: float | Sequence[float] | None = None,
         dtype: str = "float32",
+        estimator: str = "exact",
         run_eagerly: bool = False,
     ):
         self.alpha = check_alpha(alpha)
+        self.estimator = check_estimator(estimator)
         self.sigma = check_sigma(sigma)
         self.gammas, self.grid = check_gammas(gamma, self.sigma)
         self.dtype = check_dtype(dtype, self.alpha)
@@ -305,6 +328,7 @@ class InformationPlane:
             self.gammas,
             self.grid,
             self.has_labels,
+            self.estimator,
             self.run_eagerly,
         )
 
@@ -316,6 +340,7 @@ class InformationPlane:
             "sigma_rule": self.sigma,
             "gamma": list(self.gamma) if self.grid else self.gamma,
             "dtype": self.dtype.name,
+            "entropies": self.estimator,
             "n_probe": self.n,
             "h_x": self.h_x,
             "sigma_x": self.sigma_x,

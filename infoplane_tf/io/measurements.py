@@ -28,9 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from infoplane_tf.io.trajectory import (
-    LABEL_COLUMN,
     TABLE_NAME,
-    VALUE_COLUMNS,
     Trajectory,
     TrajectoryFormatError,
     TrajectoryWriter,
@@ -167,7 +165,7 @@ def _write_one(folder: Path, measurement: Measurement) -> None:
 
 
 def _write_table(path: Path, trajectory: Trajectory) -> None:
-    keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if trajectory.i_t_label is not None else ())
+    keys = trajectory.keys
     writer = TrajectoryWriter(path, trajectory.layers, keys, trajectory.settings)
     for k in range(len(trajectory)):
         values = None

@@ -37,8 +37,22 @@ POINT_COLUMNS = ("point", "iteration", "epoch", "loss")
 VALUE_COLUMNS = ("i_xt", "i_t_out", "h_t", "sigma")
 #: I(T;Y) with the class labels, recorded when labels are given.
 LABEL_COLUMN = "i_t_label"
+#: An approximate estimator's error estimates (bits) of I(X;T) and I(T;X') [and I(T;Y)], and
+#: the code of the method that measured the point (``estimator.approximate.METHODS``).
+ERROR_COLUMNS = ("i_xt_error", "i_t_out_error")
+LABEL_ERROR_COLUMN = "i_t_label_error"
+METHOD_COLUMN = "method"
 #: Column names of tables written before 0.2.
 OLD_COLUMNS = {"i_ty": "i_t_out", "i_ty_label": "i_t_label"}
+
+
+def recorded_keys(labels: bool, errors: bool) -> tuple[str, ...]:
+    """The value columns of a table: ``VALUE_COLUMNS``, I(T;Y) with labels, and with an
+    approximate estimator the error columns and the method."""
+    keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if labels else ())
+    if errors:
+        keys += ERROR_COLUMNS + ((LABEL_ERROR_COLUMN,) if labels else ()) + (METHOD_COLUMN,)
+    return keys
 
 
 class TrajectoryFormatError(ValueError):
@@ -60,6 +74,10 @@ class Trajectory:
         sigma: (P, L) the kernel width used for each layer (activation units).
         i_t_label: (P, L) I(T;Y) in bits with the class labels, or None without labels.
         valid: (P,) bool; False where the activations were not finite (values are NaN there).
+        i_xt_error, i_t_out_error, i_t_label_error: (P, L) error estimates in bits of an
+            approximate estimator (95% half-widths), or None for the exact one.
+        method: (P, L) the code of the method of each point (the same for every layer), an
+            index into ``infoplane_tf.estimator.approximate.METHODS``, or None.
         settings: the estimator settings and metadata of the sidecar.
     """
 
@@ -74,6 +92,15 @@ class Trajectory:
     i_t_label: np.ndarray | None = None
     valid: np.ndarray | None = None
     settings: dict = field(default_factory=dict)
+    i_xt_error: np.ndarray | None = None
+    i_t_out_error: np.ndarray | None = None
+    i_t_label_error: np.ndarray | None = None
+    method: np.ndarray | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The value columns this trajectory holds (see ``recorded_keys``)."""
+        return recorded_keys(self.i_t_label is not None, self.i_xt_error is not None)
 
     def __post_init__(self):
         if self.valid is None:
@@ -102,10 +129,7 @@ class Trajectory:
             listed = ", ".join(self.layers)
             raise KeyError(f"no layer {name!r} in this trajectory; layers: {listed}")
         j = self.layers.index(name)
-        series = {key: getattr(self, key)[:, j] for key in VALUE_COLUMNS}
-        if self.i_t_label is not None:
-            series[LABEL_COLUMN] = self.i_t_label[:, j]
-        return series
+        return {key: getattr(self, key)[:, j] for key in self.keys}
 
     def to_dataframe(self):
         """The tidy long table (one row per point and layer) as a pandas DataFrame.
@@ -128,10 +152,8 @@ def _long_columns(trajectory: Trajectory) -> dict[str, np.ndarray]:
         "loss": np.repeat(trajectory.loss, n_layers),
         "layer": np.tile(np.array(trajectory.layers, dtype=object), len(trajectory)),
     }
-    for key in VALUE_COLUMNS:
+    for key in trajectory.keys:
         columns[key] = getattr(trajectory, key).reshape(-1)
-    if trajectory.i_t_label is not None:
-        columns[LABEL_COLUMN] = trajectory.i_t_label.reshape(-1)
     return columns
 
 
@@ -346,7 +368,7 @@ def _read_sidecar(path: Path) -> dict:
 def _value_keys(table: Path, header: list[str]) -> tuple[str, ...]:
     """The value columns of a table from its header (old column names are renamed)."""
     header = [OLD_COLUMNS.get(name, name) for name in header]
-    keys = VALUE_COLUMNS + ((LABEL_COLUMN,) if LABEL_COLUMN in header else ())
+    keys = recorded_keys(LABEL_COLUMN in header, ERROR_COLUMNS[0] in header)
     expected = [*POINT_COLUMNS, "layer", *keys]
     if header != expected:
         raise TrajectoryFormatError(

@@ -8,6 +8,7 @@ from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.catalog import (
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
+    ESTIMATORS,
     INITS,
     MODEL_NAMES,
     MODELS,
@@ -60,6 +61,7 @@ class TrainConfig:
     alpha: float = PAPER.alpha
     sigma_rule: str | float = PAPER.sigma_rule
     gamma: float | None = None  # None: the rule's default (catalog.default_gamma)
+    estimator: str = "exact"
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -88,6 +90,7 @@ class TrainConfig:
         if self.checkpoints != "none":
             Schedule(self.checkpoints, parameter="checkpoints")
         one_of("checkpoint_dtype", self.checkpoint_dtype, CHECKPOINT_DTYPES)
+        one_of("estimator", self.estimator, ESTIMATORS)
         one_of("init", self.init, INITS)
         one_of("optimizer", self.optimizer, OPTIMIZERS)
         sigma_rule("sigma_rule", self.sigma_rule)

@@ -39,6 +39,7 @@ from infoplane_tf.catalog import REFERENCE_RULES
 from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
+from infoplane_tf.estimator.plane import PointLayout
 from infoplane_tf.io.checkpoints import (
     CHECKPOINTS_NAME,
     CheckpointFormatError,
@@ -47,7 +48,7 @@ from infoplane_tf.io.checkpoints import (
 from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.measurements import write_measurement as store_measurement
 from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run
-from infoplane_tf.io.trajectory import LABEL_COLUMN, VALUE_COLUMNS, Trajectory
+from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import build_model
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
@@ -56,8 +57,10 @@ from infoplane_tf.workflows.diagnostics import DIAGNOSTICS, probe_diagnostics
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
 ALIGNMENT_SMOOTHING = 5
-#: Checkpoints per compiled call.
+#: Checkpoints per compiled call, at most.
 POINTS_PER_CALL = 4
+#: Fewer when one call's n × n matrices would take more bytes than this (large probes).
+MATRIX_BUDGET_BYTES = 2 << 30
 
 
 def model_at(run: Run | str | os.PathLike, iteration: int) -> keras.Model:
@@ -87,6 +90,7 @@ def measure(
     controls: int = 0,
     layers: Sequence[str] | None = None,
     dtype: str = "float32",
+    estimator: str = "exact",
     progress: Callable[[int, int], None] | None = None,
 ) -> Measurement | dict[float, Measurement]:
     """The information plane of ``run`` at every checkpoint, measured with these settings.
@@ -101,7 +105,8 @@ def measure(
         probes, bootstrap: K disjoint probes, or B resamples of one (see the module docstring).
         controls: F fresh initialisations to measure as reference levels.
         layers: the layers to measure (default: as during training).
-        dtype: precision of the matrices, see ``InformationPlane``.
+        dtype, estimator: precision and entropy method (errors per point if not "exact"), see
+            ``InformationPlane``.
         progress: called with (points done, total) after each compiled call.
 
     Returns:
@@ -117,7 +122,8 @@ def measure(
     rule, gammas, grid = _widths(config, sigma_rule, gamma)
     sets = _probe_sets(config, probe_size or config.get("probe_size"), probe_offset, probes,
                        bootstrap)  # fmt: skip
-    settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype}
+    settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype,
+                "estimator": estimator}  # fmt: skip
     probe = ModelProbe.for_model(_build(run), layers, tf.constant(sets[0][0]))
     seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
@@ -125,15 +131,21 @@ def measure(
         _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker, k == 0)
         for k, (x, y) in enumerate(sets)
     ]
-    metadata = {"probe_offset": probe_offset, "run": str(run.path)}
-    metadata |= {"controls": {"fresh-init seeds": seeds}} if seeds else {}
-    if len(sets) > 1:
-        metadata["band"] = {"probes": probes} if bootstrap == 0 else {"bootstrap": bootstrap}
+    metadata = _metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
     result = {
         gamma: _combine([m[g] for m in measured], probe.names, iterations, metadata, bootstrap)
         for g, gamma in enumerate(gammas)
     }
     return result if grid else result[gammas[0]]
+
+
+def _metadata(run: Run, probe_offset: int, seeds, sets: int, probes: int, bootstrap: int):
+    """What a measurement records besides the estimator: probe, run, controls and band."""
+    metadata = {"probe_offset": probe_offset, "run": str(run.path)}
+    metadata |= {"controls": {"fresh-init seeds": seeds}} if seeds else {}
+    if sets > 1:
+        metadata["band"] = {"probes": probes} if bootstrap == 0 else {"bootstrap": bootstrap}
+    return metadata
 
 
 def _checkpointed(run: Run) -> list[int]:
@@ -220,7 +232,7 @@ def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, 
     fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
     first_widths = None if widths is None else widths[:1].repeat(len(fresh), 0)
     controls = _points(run, probe, plane, x, fresh_loaders, ticker, first_widths)
-    keys = VALUE_COLUMNS + (LABEL_COLUMN,)
+    keys = recorded_keys(True, True)  # those the plane does not give are None
     per_gamma = []
     for g in range(len(gammas)):
         estimator = plane.settings() | {"gamma": gammas[g], "sigma_rule": rule}
@@ -253,14 +265,15 @@ def _points(run, probe, plane, x, loaders, ticker, widths=None, diagnose=False) 
     (len(loaders), L + 1) gives each point's base widths instead of the plane's rule;
     ``diagnose`` adds the ``diagnostics.DIAGNOSTICS`` (L,) of each point.
     """
-    function = probe.point_function(plane, POINTS_PER_CALL, one_core=False)
+    size = _points_per_call(plane, len(probe.names))
+    function = probe.point_function(plane, size, one_core=False)
     seed = tf.constant(int(run.config.get("seed", 0)), tf.int64)
     x = tf.constant(x)
     rows = []
-    for start in range(0, len(loaders), POINTS_PER_CALL):
-        batch = loaders[start : start + POINTS_PER_CALL]
+    for start in range(0, len(loaders), size):
+        batch = loaders[start : start + size]
         snapshots, epochs = _snapshots(probe, [load for _, load in batch])
-        pad = POINTS_PER_CALL - len(batch)
+        pad = size - len(batch)
         indices = [index for index, _ in batch]
         kernels = plane.probe
         if widths is not None:
@@ -294,6 +307,13 @@ def _diagnostics(rows: list[dict | None], probe, iterations) -> Diagnostics:
     return Diagnostics(
         probe.names, np.asarray(iterations, np.int64), **values, activations=probe.activations
     )
+
+
+def _points_per_call(plane: InformationPlane, n_layers: int) -> int:
+    """``POINTS_PER_CALL``, fewer when their matrices would exceed ``MATRIX_BUDGET_BYTES``."""
+    matrices = len(plane.gammas) * PointLayout(n_layers, plane.has_labels).size
+    point_bytes = matrices * plane.n**2 * plane.dtype.size
+    return max(1, min(POINTS_PER_CALL, MATRIX_BUDGET_BYTES // point_bytes))
 
 
 def _base_widths(rows: list[dict | None], n_layers: int) -> np.ndarray:
@@ -331,9 +351,7 @@ def _stack(rows: list[dict | None], key: str, g: int, n_layers: int) -> np.ndarr
 
 def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> Measurement:
     """One γ's ``Measurement`` from its probes: the median, the band and the controls."""
-    keys = [
-        key for key in VALUE_COLUMNS + (LABEL_COLUMN,) if per_probe[0]["values"][key] is not None
-    ]
+    keys = [key for key in recorded_keys(True, True) if per_probe[0]["values"][key] is not None]
     settings = {"estimator": per_probe[0]["estimator"], **metadata}
 
     def trajectory(values):

@@ -243,6 +243,7 @@ def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resumin
             alpha=config.alpha,
             sigma=sigma_rule("sigma_rule", config.sigma_rule),
             gamma=config.gamma,
+            estimator=config.estimator,
             filepath=out / TABLE_NAME,
             seed=config.seed,
             append=resuming,

@@ -1,0 +1,149 @@
+"""Large probes: each entropy method's time per deep-AE point and its error against float64.
+
+For probe sizes n, the saved Fashion-MNIST deep AE at some of its checkpoints (early, the
+bottleneck's peak, the end) and correlated Gaussians with a known covariance, under the paper's
+width rule and the median rule: the 16 matrices of one information-plane point (X' and the five
+layers, their joints with X and with X'; ``PointLayout`` without labels), their entropies by
+
+- exact: ``eigvalsh`` in float32, batched (today's path), and in float64 (the reference);
+- slq, nystrom, identity (``infoplane_tf.estimator.approximate``), from float32 matrices;
+
+and per method: seconds per point, the largest |error| in bits over the point's I(X;T) and
+I(T;X') values against the float64 reference, and the largest error estimate. At α = 2 every
+method is the exact Frobenius path, so only α = 1.01 is timed. Prints one row per case.
+
+Run: ``python benchmarks/large_probe.py`` (n = 1000, 2000, 4096; the float64 reference takes
+most of the time: about 4 minutes per point at n = 4096 on 2 cores), or
+``--sizes 8192 --checkpoints end --rules median`` for one large case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+import infoplane_tf as ip
+from infoplane_tf.estimator.approximate import (
+    identity_entropy,
+    nystrom_entropy,
+    slq_entropy,
+)
+from infoplane_tf.estimator.kernels import gaussian_grams, normalize_kernels
+from infoplane_tf.estimator.plane import PointLayout
+from infoplane_tf.estimator.spectra import spectral_entropy
+
+RUN = Path(__file__).resolve().parent.parent / "saved_results" / "fashion-mnist" / "deep"
+ALPHA = 1.01
+METHODS = {
+    "exact-f32": lambda a: (spectral_entropy(a, ALPHA), tf.zeros(a.shape[:-2], a.dtype)),
+    "slq": lambda a: slq_entropy(a, ALPHA),
+    "nystrom": lambda a: nystrom_entropy(a, ALPHA),
+    "identity": lambda a: identity_entropy(a, ALPHA),
+}
+
+
+def deep_point_activations(n: int, which: str):
+    """X (n, 784) and the deep AE's [E1, E2, Z, D1, D2], X' at checkpoint ``which``."""
+    run = ip.load_run(RUN)
+    z = run.trajectory.layer("Z")["i_xt"]
+    peak = int(run.trajectory.iterations[int(np.nanargmax(z))])
+    iteration = {"early": run.checkpoints[8], "peak": peak, "end": run.checkpoints[-1]}[which]
+    nearest = min(run.checkpoints, key=lambda c: abs(c - iteration))
+    model = run.model_at(nearest)
+    x = ip.load_dataset("fashion-mnist", probe_size=2).x_test[:n].reshape(n, -1)
+    layers, output = model.representations_and_output(x)
+    return x, [np.asarray(t) for t in layers.values()], np.asarray(output), nearest
+
+
+def gaussian_point(n: int, seed: int = 0):
+    """Correlated Gaussians through a random two-layer sigmoid 'network' (the same shapes)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 32)) @ (rng.normal(size=(32, 32)) * np.linspace(1, 0.05, 32))
+    layers, h = [], x
+    for width in (64, 32, 16, 32, 64):
+        h = 1 / (1 + np.exp(-(h @ rng.normal(size=(h.shape[1], width)) / np.sqrt(h.shape[1]))))
+        layers.append(h)
+    return x, layers, h @ rng.normal(size=(64, 32)), "-"
+
+
+def point_matrices(x, layers, output, rule: str) -> tf.Tensor:
+    """The 16 unit-trace matrices (M, n, n) float32 of one point, in ``PointLayout`` order."""
+    gamma = (2.0,) if rule == "paper" else (1.0,)
+    grams = [gaussian_grams(tf.constant(t, tf.float32), rule, gamma)[0][0] for t in
+             [x, *layers, output]]  # fmt: skip
+    k_x, rest = grams[0], grams[1:]
+    k_out, layer_grams = rest[-1], rest[:-1]
+    joint = [k_x * g for g in layer_grams] + [g * k_out for g in layer_grams]
+    return normalize_kernels(tf.stack(rest + joint)), k_x
+
+
+def informations(h: np.ndarray, h_x: float, n_layers: int) -> np.ndarray:
+    """I(X;T) and I(T;X') (2L,) from the point's entropies (M,)."""
+    h_t, h_out = h[:n_layers], h[n_layers]
+    i_xt = h_x + h_t - h[n_layers + 1 : 2 * n_layers + 1]
+    i_tout = h_t + h_out - h[2 * n_layers + 1 :]
+    return np.concatenate([i_xt, i_tout])
+
+
+def timed(function, a):
+    start = time.perf_counter()
+    h, error = function(a)
+    h, error = np.asarray(h, np.float64), np.asarray(error, np.float64)
+    return h, error, time.perf_counter() - start
+
+
+def one_case(source: str, which: str, n: int, rule: str) -> None:
+    if source == "deep":
+        x, layers, output, iteration = deep_point_activations(n, which)
+    else:
+        x, layers, output, iteration = gaussian_point(n)
+    a, k_x = point_matrices(x, layers, output, rule)
+    assert a.shape[0] == PointLayout(len(layers), False).size
+    h_x = float(spectral_entropy(tf.cast(normalize_kernels(k_x)[None], tf.float64), ALPHA)[0])
+    reference, _, t_ref = timed(
+        lambda m: (spectral_entropy(tf.cast(m, tf.float64), ALPHA), tf.zeros(m.shape[:-2])), a
+    )
+    exact = informations(reference, h_x, len(layers))
+    cells = [f"{source:5s} {which:5s} it={iteration!s:>5s} n={n:5d} {rule:6s} f64 {t_ref:7.2f}s"]
+    for name, function in METHODS.items():
+        h, error, seconds = timed(function, a)
+        values = informations(h, h_x, len(layers))
+        worst = np.max(np.abs(values - exact))
+        estimate = np.max(error_bound(error, len(layers)))
+        cells.append(f"{name} {seconds:6.2f}s ({t_ref / seconds:5.1f}x) err {worst:.3f} est "
+                     f"{estimate:.3f}")  # fmt: skip
+    print(" | ".join(cells), flush=True)
+
+
+def error_bound(error: np.ndarray, n_layers: int) -> np.ndarray:
+    """The error estimates of I(X;T) and I(T;X') (2L,): the sums of their entropies' errors."""
+    e_t, e_out = error[:n_layers], error[n_layers]
+    return np.concatenate(
+        [e_t + error[n_layers + 1 : 2 * n_layers + 1], e_t + e_out + error[2 * n_layers + 1 :]]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,2000,4096")
+    parser.add_argument("--checkpoints", default="early,peak,end")
+    parser.add_argument("--rules", default="median,paper")
+    parser.add_argument("--gaussian", action="store_true", help="also the synthetic point")
+    args = parser.parse_args()
+    for n in [int(v) for v in args.sizes.split(",")]:
+        for rule in args.rules.split(","):
+            for which in args.checkpoints.split(","):
+                one_case("deep", which, n, rule)
+            if args.gaussian:
+                one_case("gauss", "-", n, rule)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

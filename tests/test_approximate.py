@@ -1,0 +1,222 @@
+"""The large-probe entropy approximations (``estimator.approximate``) against exact float64."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infoplane_tf.estimator.approximate import (
+    identity_entropy,
+    nystrom_entropy,
+    slq_entropy,
+)
+
+METHODS = {
+    "slq": lambda a, alpha, seed: slq_entropy(a, alpha, seed=seed),
+    "nystrom": lambda a, alpha, seed: nystrom_entropy(a, alpha, landmarks_count=64, seed=seed),
+    "identity": lambda a, alpha, seed: identity_entropy(a, alpha, seed=seed),
+}
+
+
+def exact_entropy(a, alpha):
+    """The reference: numpy's float64 spectrum of one unit-trace matrix, in bits."""
+    values = np.clip(np.linalg.eigvalsh(np.asarray(a, np.float64)), 0, None)
+    values = values / values.sum()
+    if alpha == 1.0:
+        positive = values[values > 0]
+        return float(-(positive * np.log2(positive)).sum())
+    return float(np.log2((values**alpha).sum()) / (1 - alpha))
+
+
+def gaussian_gram(x, width):
+    d2 = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    k = np.exp(-d2 / (2 * width**2))
+    return k / len(x)
+
+
+def correlated_gaussians(n, seed, d=6):
+    rng = np.random.default_rng(seed)
+    mixing = rng.normal(size=(d, d)) * np.linspace(1.0, 0.1, d)
+    return rng.normal(size=(n, d)) @ mixing
+
+
+def median_width(x):
+    d2 = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    return float(np.median(np.sqrt(d2[np.triu_indices(len(x), 1)])))
+
+
+def run(method, a, alpha, seed=0):
+    h, error = METHODS[method](tf.constant(np.asarray(a)[None]), alpha, seed)
+    return float(h[0]), float(error[0])
+
+
+@pytest.mark.parametrize("alpha", [1.01, 1.0, 0.5, 2.0])
+@pytest.mark.parametrize("method", METHODS)
+def test_the_identity_gram_has_log2_n_bits(method, alpha):
+    n = 256
+    h, error = run(method, np.eye(n) / n, alpha)
+    assert h == pytest.approx(math.log2(n), abs=max(error, 1e-6) + 1e-9)
+    if method == "nystrom" and alpha != 2.0:
+        # A flat spectrum is what landmarks cannot see: the interval is honest, and wide.
+        assert h + error == pytest.approx(math.log2(n), abs=1e-9) and error > 1.0
+    else:
+        assert error < 1e-6
+
+
+@pytest.mark.parametrize("alpha", [1.01, 1.0, 0.5])
+@pytest.mark.parametrize("blocks", [1, 3, 8])
+def test_a_block_constant_gram_has_log2_blocks_bits(blocks, alpha):
+    n = 240
+    a = np.kron(np.eye(blocks), np.ones((n // blocks, n // blocks))) / n
+    for method in ("slq", "nystrom"):
+        h, error = run(method, a, alpha)
+        assert h == pytest.approx(math.log2(blocks), abs=error + 1e-5), method
+    # Far from the identity: the series says it does not apply.
+    h, error = run("identity", a, alpha)
+    assert error == np.inf
+
+
+@pytest.mark.parametrize("alpha", [1.01, 1.0])
+def test_error_estimates_cover_the_error_on_correlated_gaussians(alpha):
+    trials, covered = 24, {method: 0 for method in ("slq", "nystrom")}
+    worst = dict.fromkeys(covered, 0.0)
+    for seed in range(trials):
+        x = correlated_gaussians(300, seed)
+        a = gaussian_gram(x, median_width(x))
+        exact = exact_entropy(a, alpha)
+        for method in covered:
+            h, error = run(method, a, alpha, seed)
+            covered[method] += abs(h - exact) <= error
+            worst[method] = max(worst[method], abs(h - exact))
+    assert covered["nystrom"] == trials  # a bound, not a statistic
+    assert covered["slq"] >= 0.95 * trials - 1e-9  # at most one miss in 24
+    assert worst["slq"] < 0.1
+
+
+def test_the_series_applies_close_to_the_identity_and_its_error_covers():
+    applied = 0
+    for seed in range(10):
+        x = correlated_gaussians(200, seed) * 5.0  # a narrow width: nearly diagonal
+        a = gaussian_gram(x, 1.0)
+        for alpha in (1.01, 1.0, 0.5):
+            h, error = run("identity", a, alpha, seed)
+            if error == np.inf:  # the radius test said no: nothing to check
+                continue
+            applied += 1
+            exact = exact_entropy(a, alpha)
+            assert abs(h - exact) <= error + 1e-9
+            assert error < 0.05 and abs(h - exact) > 1e-9  # not trivially diagonal
+    assert applied >= 15
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_no_nan_on_degenerate_matrices_and_equal_seeds_repeat(method):
+    n = 64
+    cases = [np.ones((n, n)) / n, np.eye(n) / n, gaussian_gram(np.zeros((n, 3)), 1.0)]
+    for a in cases:
+        for alpha in (1.01, 1.0, 0.5, 2.0):
+            h, error = run(method, a, alpha)
+            assert math.isfinite(h) and not math.isnan(error)
+    a = gaussian_gram(correlated_gaussians(n, 1), 1.0)
+    assert run(method, a, 1.01, seed=5) == run(method, a, 1.01, seed=5)
+
+
+def test_alpha_two_is_exact_for_every_method():
+    x = correlated_gaussians(120, 3)
+    a = gaussian_gram(x, median_width(x))
+    for method in METHODS:
+        h, error = run(method, a, 2.0)
+        assert h == pytest.approx(exact_entropy(a, 2.0), abs=1e-9) and error == 0.0
+
+
+def test_batches_are_measured_matrix_by_matrix():
+    x = correlated_gaussians(100, 2)
+    mats = np.stack([gaussian_gram(x, w) for w in (0.5, 1.0, 2.0, 4.0)]).reshape(2, 2, 100, 100)
+    for method in ("slq", "nystrom"):
+        h, error = METHODS[method](tf.constant(mats), 1.01, 0)
+        assert h.shape == (2, 2) and error.shape == (2, 2)
+        for i in range(2):
+            for j in range(2):
+                exact = exact_entropy(mats[i, j], 1.01)
+                assert abs(float(h[i, j]) - exact) <= float(error[i, j]) + 1e-6
+
+
+# --------------------------------------------------------------------------------------------
+# The estimator option of the plane, the callback and measure
+# --------------------------------------------------------------------------------------------
+
+
+def small_point(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 12)).astype("float32")
+    h1 = np.tanh(x @ rng.normal(size=(12, 8)))
+    h2 = np.tanh(h1 @ rng.normal(size=(8, 3)))
+    return x, rng.integers(0, 4, n), [h1, h2], h2 @ rng.normal(size=(3, 12))
+
+
+def test_the_plane_reports_errors_that_cover_the_exact_point():
+    import infoplane_tf as ip
+
+    x, y, layers, output = small_point()
+    exact = ip.InformationPlane(x, y, sigma="median", dtype="float64")(layers, output)
+    assert "i_xt_error" not in exact
+    for estimator, code in (("slq", 1), ("nystrom", 2)):
+        plane = ip.InformationPlane(x, y, sigma="median", dtype="float64", estimator=estimator)
+        point = plane(layers, output)
+        assert plane.settings()["entropies"] == estimator
+        np.testing.assert_array_equal(point["method"], code)
+        for key in ("i_xt", "i_t_out", "i_t_label"):
+            gap = np.abs(point[key].numpy() - exact[key].numpy())
+            assert np.all(gap <= point[f"{key}_error"].numpy() + 1e-9), (estimator, key)
+    auto = ip.InformationPlane(x, y, sigma="median", estimator="auto")(layers, output)
+    np.testing.assert_array_equal(auto["method"], 0)  # n = 120: exact
+    np.testing.assert_array_equal(auto["i_xt_error"], 0.0)
+
+
+def test_auto_takes_the_smallest_error_above_the_crossover(monkeypatch):
+    from infoplane_tf.estimator import approximate
+
+    monkeypatch.setattr(approximate, "AUTO_EXACT_UP_TO", 10)
+    x = correlated_gaussians(100, 4)
+    points = np.stack([np.eye(100) / 100, gaussian_gram(x, median_width(x))])[:, None]
+    h, error, method = approximate.estimate_entropies(tf.constant(points), "auto", 1.01)
+    by_method = {
+        name: approximate.estimate_entropies(tf.constant(points), name, 1.01)
+        for name in ("slq", "nystrom", "identity")
+    }
+    for p in range(2):
+        name = approximate.METHODS[int(method[p])]
+        worst = {k: float(v[1][p].numpy().max()) for k, v in by_method.items()}
+        assert worst[name] == min(worst.values())
+        assert float(h[p, 0]) == pytest.approx(float(by_method[name][0][p, 0]))
+
+
+def test_a_bad_estimator_is_named():
+    import infoplane_tf as ip
+    from infoplane_tf.validation import ParameterError
+
+    x, y, _, _ = small_point()
+    with pytest.raises(ParameterError, match="estimator must be one of exact, auto"):
+        ip.InformationPlane(x, estimator="lanczos")
+    with pytest.raises(ParameterError, match="estimator"):
+        ip.TrainConfig(estimator="fast").validate()
+
+
+def test_measure_and_the_callback_record_errors_and_methods(tmp_path):
+    import infoplane_tf as ip
+    from infoplane_tf.workflows.measure import write_measurement
+    from tests.test_measure import tiny_run
+
+    run = tiny_run(tmp_path / "deep", estimator="slq")
+    recorded = run.trajectory
+    assert recorded.i_xt_error is not None and np.all(recorded.method == 1)
+    assert recorded.settings["estimator"]["entropies"] == "slq"
+    measured = ip.measure(run, estimator="nystrom")
+    write_measurement(run, "nys", measured)
+    loaded = ip.load_run(run.path, "nys").trajectory
+    assert np.all(loaded.method == 2) and loaded.i_t_label_error is not None
+    np.testing.assert_allclose(loaded.i_xt_error, measured.trajectory.i_xt_error, rtol=1e-6)
+    exact = ip.measure(run, estimator="exact").trajectory
+    assert exact.i_xt_error is None
+    assert np.all(np.abs(loaded.i_xt - exact.i_xt) <= loaded.i_xt_error + 1e-4)
