@@ -62,8 +62,8 @@ def deep_point_activations(n: int, which: str):
 
 def gaussian_point(n: int, seed: int = 0):
     """Correlated Gaussians through a random two-layer sigmoid 'network' (the same shapes)."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 32)) @ (rng.normal(size=(32, 32)) * np.linspace(1, 0.05, 32))
+    rng = np.random.default_rng(seed + 1)
+    x = correlated_gaussians(n, seed)
     layers, h = [], x
     for width in (64, 32, 16, 32, 64):
         h = 1 / (1 + np.exp(-(h @ rng.normal(size=(h.shape[1], width)) / np.sqrt(h.shape[1]))))
@@ -128,13 +128,44 @@ def error_bound(error: np.ndarray, n_layers: int) -> np.ndarray:
     )
 
 
+def exact_paths(sizes, matrices: int = 4) -> None:
+    """Seconds per matrix of the exact spectra: float32/float64, batched/one at a time."""
+    print(f"exact eigvalsh, seconds per matrix ({matrices} Gaussian Gram matrices per n)")
+    for n in sizes:
+        x = correlated_gaussians(n)
+        widths = [0.5, 1.0, 2.0, 4.0][:matrices]
+        a = normalize_kernels(tf.stack([gaussian_grams(tf.constant(x, tf.float32), w, (1.0,))[0][0]
+                                        for w in widths]))  # fmt: skip
+        cells = []
+        for dtype in (tf.float32, tf.float64):
+            m = tf.cast(a, dtype)
+            start = time.perf_counter()
+            tf.linalg.eigvalsh(m).numpy()
+            batched = (time.perf_counter() - start) / matrices
+            start = time.perf_counter()
+            for k in range(matrices):
+                tf.linalg.eigvalsh(m[k]).numpy()
+            single = (time.perf_counter() - start) / matrices
+            cells.append(f"{dtype.name} batched {batched:7.3f}s one-by-one {single:7.3f}s")
+        print(f"  n={n:5d} " + " | ".join(cells), flush=True)
+
+
+def correlated_gaussians(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 32)) @ (rng.normal(size=(32, 32)) * np.linspace(1, 0.05, 32))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,2000,4096")
     parser.add_argument("--checkpoints", default="early,peak,end")
     parser.add_argument("--rules", default="median,paper")
     parser.add_argument("--gaussian", action="store_true", help="also the synthetic point")
+    parser.add_argument("--exact", default="", help="sizes for the exact-path table, e.g. "
+                        "100,250,500,1000,2000,4000")  # fmt: skip
     args = parser.parse_args()
+    if args.exact:
+        exact_paths([int(v) for v in args.exact.split(",")])
     for n in [int(v) for v in args.sizes.split(",")]:
         for rule in args.rules.split(","):
             for which in args.checkpoints.split(","):
