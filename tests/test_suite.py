@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES
 from infoplane_tf.validation import ParameterError
-from infoplane_tf.workflows import suite
+from infoplane_tf.workflows import suite, task
 
 
 def test_plan_lists_every_experiment_with_its_own_settings(tmp_path):
@@ -53,26 +54,28 @@ def test_plan_names_the_bad_parameter(kwargs, parameter, tmp_path):
 RESUMED = []
 
 
-def fake_train(config, resume=False):
-    """Stands in for ``train_one``: 'tied' fails, the others leave a finished run."""
-    if resume:
+def fake_task(config, partial=None, hosts=None):
+    """Stands in for ``task.train_task``: 'tied' fails, the others return a finished run."""
+    if partial is not None:
         RESUMED.append(config.name)
     if config.model == "tied":
-        return 0.5, "ValueError: diverged"
-    Path(config.out).mkdir(parents=True, exist_ok=True)
-    (Path(config.out) / "summary.json").write_text(json.dumps({"complete": True}))
-    return 1.25, None
+        return {"seconds": 0.5, "error": "ValueError: diverged", "worker": "w", "run": None}
+    with tempfile.TemporaryDirectory() as scratch:
+        run = Path(scratch)
+        (run / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+        (run / "summary.json").write_text(json.dumps({"complete": True}))
+        return {"seconds": 1.25, "error": None, "worker": "w", "threads": 1, "run": task.pack(run)}
 
 
 class DyingWorkers(ThreadPoolExecutor):
-    """Runs ``fake_train``, except that the worker of the 'vae' run dies."""
+    """Runs ``fake_task``, except that the worker of the 'vae' run dies."""
 
-    def submit(self, fn, config, resume=False):
+    def submit(self, fn, config, partial=None, hosts=None):
         if config.model == "vae":
             future = Future()
             future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
             return future
-        return super().submit(fake_train, config)
+        return super().submit(fake_task, config, partial, hosts)
 
 
 def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path):
@@ -81,19 +84,25 @@ def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path):
         suite.run_suite(runs, tmp_path, executor=pool, log=lambda line: None)
     record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
     assert record["runs"]["vae"]["seconds"] is None
-    assert record["runs"]["vae"]["error"].startswith("the worker process died")
-    assert record["runs"]["deep"] == {"seconds": 1.2, "error": None}
+    assert record["runs"]["vae"]["error"].startswith("no result from the workers (BrokenProcess")
+    assert record["runs"]["deep"]["state"] == "done" and record["runs"]["deep"]["seconds"] == 1.2
+    assert json.loads((tmp_path / "deep" / "config.json").read_text())["model"] == "deep"
 
 
 def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(suite, "train_one", fake_train)
+    monkeypatch.setattr(task, "train_task", fake_task)
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied", "vae"))
     lines = []
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="1 run.*: tied"):
         suite.run_suite(runs, tmp_path, executor=pool, log=lines.append)
     record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
-    assert record["runs"]["tied"] == {"seconds": 0.5, "error": "ValueError: diverged"}
-    assert record["runs"]["shallow"] == {"seconds": 1.2, "error": None}
+    tied, shallow = record["runs"]["tied"], record["runs"]["shallow"]
+    assert (tied["state"], tied["seconds"], tied["error"]) == (
+        "failed",
+        0.5,
+        "ValueError: diverged",
+    )
+    assert (shallow["state"], shallow["seconds"], shallow["error"]) == ("done", 1.2, None)
     assert [r.done for r in runs] == [True, False, True]
     lines.clear()
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError):
@@ -106,7 +115,7 @@ def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
 def test_an_unfinished_run_with_a_resume_state_and_the_same_options_is_resumed(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(suite, "train_one", fake_train)
+    monkeypatch.setattr(task, "train_task", fake_task)
     RESUMED.clear()
     shallow, tied = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied"))
     for planned in (shallow, tied):
