@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES
 from infoplane_tf.validation import ParameterError
-from infoplane_tf.workflows import suite, task
+from infoplane_tf.workflows import suite
 
 
 def test_plan_lists_every_experiment_with_its_own_settings(tmp_path):
@@ -51,34 +50,18 @@ def test_plan_names_the_bad_parameter(kwargs, parameter, tmp_path):
     assert error.value.parameter == parameter
 
 
-RESUMED = []
-
-
-def fake_task(config, partial=None, hosts=None):
-    """Stands in for ``task.train_task``: 'tied' fails, the others return a finished run."""
-    if partial is not None:
-        RESUMED.append(config.name)
-    if config.model == "tied":
-        return {"seconds": 0.5, "error": "ValueError: diverged", "worker": "w", "run": None}
-    with tempfile.TemporaryDirectory() as scratch:
-        run = Path(scratch)
-        (run / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
-        (run / "summary.json").write_text(json.dumps({"complete": True}))
-        return {"seconds": 1.25, "error": None, "worker": "w", "threads": 1, "run": task.pack(run)}
-
-
 class DyingWorkers(ThreadPoolExecutor):
-    """Runs ``fake_task``, except that the worker of the 'vae' run dies."""
+    """Runs the task, except that the worker of the 'vae' run dies."""
 
     def submit(self, fn, config, partial=None, hosts=None):
         if config.model == "vae":
             future = Future()
             future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
             return future
-        return super().submit(fake_task, config, partial, hosts)
+        return super().submit(fn, config, partial, hosts)
 
 
-def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path):
+def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path, fake_training):
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "vae", "deep"))
     with DyingWorkers(1) as pool, pytest.raises(RuntimeError, match="1 run.*: vae"):
         suite.run_suite(runs, tmp_path, executor=pool, log=lambda line: None)
@@ -89,8 +72,7 @@ def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path):
     assert json.loads((tmp_path / "deep" / "config.json").read_text())["model"] == "deep"
 
 
-def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(task, "train_task", fake_task)
+def test_run_suite_records_failures_and_resumes(tmp_path, fake_training):
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied", "vae"))
     lines = []
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="1 run.*: tied"):
@@ -113,10 +95,8 @@ def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
 
 
 def test_an_unfinished_run_with_a_resume_state_and_the_same_options_is_resumed(
-    tmp_path, monkeypatch
+    tmp_path, fake_training
 ):
-    monkeypatch.setattr(task, "train_task", fake_task)
-    RESUMED.clear()
     shallow, tied = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied"))
     for planned in (shallow, tied):
         planned.out.mkdir(parents=True)
@@ -129,4 +109,4 @@ def test_an_unfinished_run_with_a_resume_state_and_the_same_options_is_resumed(
     with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="tied"):
         suite.run_suite([shallow, tied], tmp_path, executor=pool, log=lines.append)
     assert f"resuming {tied.out}" in lines and f"queued {shallow.out}" in lines
-    assert RESUMED == ["tied"]
+    assert fake_training == ["tied"]

@@ -243,6 +243,7 @@ def _check_fixed(grid: dict, fixed: dict) -> None:
             raise ParameterError(option, "is set by each experiment the grid varies")
     if "dataset" not in grid and fixed.get("dataset") is None:
         raise ParameterError("dataset", "must be given for a sweep (workers would each choose)")
+    dataclasses.replace(TrainConfig(), **fixed).validate()  # before an experiment scales epochs
 
 
 def _planned(values: dict, grid: dict, out: Path, fixed: dict, epochs_scale: float):
