@@ -4,6 +4,7 @@ and real runs on an embedded Dask cluster and on a scheduler with two workers.""
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -277,10 +278,18 @@ def test_an_embedded_cluster_makes_the_runs_of_one_at_a_time(tmp_path, reference
     lines.clear()
     sweep.sweep(SEEDS, out, workers=2, log=lines.append, **TINY)
     assert lines == [f"skip {out / key} (finished earlier)" for key in keys]
-    # The report reads the sweep: one row for the four seeds of the deep AE.
+    # The report reads a sweep: one row for the four seeds of the deep AE; and with a varied
+    # setting, one suite per setting, side by side.
     from infoplane_tf.report import write_report
 
     assert "| deep | 2 | 4 |" in write_report(out).read_text()
+    settings = tmp_path / "settings"
+    for seed in SEEDS["seed"]:
+        rate = "learning_rate=0.001" if seed < 2 else "learning_rate=0.005"
+        shutil.copytree(out / f"deep/seed-{seed}", settings / rate / f"deep/seed-{seed}")
+    text = write_report(settings).read_text()
+    assert "| finding | learning_rate=0.001 | learning_rate=0.005 |" in text
+    assert (settings / "figures" / "deep.png").is_file()
 
 
 @contextlib.contextmanager
