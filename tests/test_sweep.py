@@ -202,6 +202,20 @@ def test_command_line_mistakes_are_one_line(arguments, message, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_grid_file_joins_the_varied_options(tmp_path):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"seed": [0, 1], "learning_rate": [0.01, -1]}))
+    arguments = ["sweep", str(tmp_path / "s"), *TINY_ARGS, "--grid", str(grid)]
+    result = CliRunner().invoke(cli, [*arguments, "--vary", "code_units=4,8"])
+    assert result.exit_code == 2 and "'--vary': gives learning_rate = -1" in result.output
+    result = CliRunner().invoke(cli, [*arguments, "--vary", "seed=3"])
+    assert result.exit_code == 2 and "--vary and --grid both vary seed" in result.output
+    grid.write_text("{seed: [0]}")
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2 and "'--grid': cannot be read: JSONDecodeError" in result.output
+    assert not (tmp_path / "s").exists()
+
+
 def test_an_unreachable_scheduler_says_how_to_start_one(tmp_path, monkeypatch):
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)
     address = f"tcp://127.0.0.1:{free_port()}"
