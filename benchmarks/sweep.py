@@ -46,6 +46,7 @@ def timed(command: list[str]) -> float:
 
 
 def sequential_train_calls(args, folder: Path) -> float:
+    """Seconds of ``--runs`` ``infoplane-tf train`` processes, one after another."""
     begin = time.perf_counter()
     for seed in range(args.runs):
         out = folder / f"seed-{seed}"
@@ -61,6 +62,7 @@ def sequential_in_one_process(args, folder: Path) -> float:
 
 
 def train_in_this_process(args, folder: Path) -> None:
+    """The ``--in-process`` mode: every run with ``training.run``, here."""
     from infoplane_tf.workflows import training
     from infoplane_tf.workflows.config import TrainConfig
 
@@ -77,6 +79,7 @@ def train_in_this_process(args, folder: Path) -> None:
 
 
 def sweep(args, folder: Path, workers: int) -> float:
+    """Seconds of ``infoplane-tf sweep`` over the seeds on ``workers`` embedded workers."""
     seeds = ",".join(str(seed) for seed in range(args.runs))
     command = [*CLI, "sweep", str(folder), *run_options(args), "--vary", f"seed={seeds}",
                "--workers", str(workers), "-q"]  # fmt: skip
@@ -84,6 +87,7 @@ def sweep(args, folder: Path, workers: int) -> float:
 
 
 def main() -> None:
+    """Times the four ways and prints them side by side."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=20)
