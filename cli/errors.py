@@ -11,8 +11,9 @@ def _usage_error(error, aliases: dict[str, str]) -> click.UsageError:
     for that parameter (or its alias), else the library's own message."""
     flags = {
         param.name: max(param.opts, key=len)
-        for param in click.get_current_context().command.params
         if isinstance(param, click.Option)
+        else param.human_readable_name  # an argument: its metavar, e.g. DIR
+        for param in click.get_current_context().command.params
     }
     parameter = aliases.get(error.parameter, error.parameter)
     if parameter not in flags:
@@ -29,7 +30,7 @@ def user_errors(tensorflow: bool = False, aliases: dict[str, str] | None = None)
 
     A ``ParameterError`` (a bad option value) exits with 2 and names the ``--flag``; any other
     ``ValueError`` of the library (a folder that is not a run, a corrupt file), a missing
-    dataset or a failed suite exits with 1. Anything else is a bug and keeps its traceback.
+    dataset or a failed sweep exits with 1. Anything else is a bug and keeps its traceback.
 
     Args:
         tensorflow: import TensorFlow first, quietly unless the group's ``-v`` was given.
@@ -39,7 +40,7 @@ def user_errors(tensorflow: bool = False, aliases: dict[str, str] | None = None)
     from infoplane_tf.data.datasets import DatasetUnavailableError
     from infoplane_tf.io.checkpoints import TrainingInterrupted
     from infoplane_tf.validation import ParameterError
-    from infoplane_tf.workflows.suite import SuiteFailedError
+    from infoplane_tf.workflows.sweep import SweepFailedError
 
     if tensorflow:
         root = click.get_current_context().find_root()
@@ -53,5 +54,5 @@ def user_errors(tensorflow: bool = False, aliases: dict[str, str] | None = None)
         click.get_current_context().exit(128 + int(signal_number))
     except ParameterError as error:
         raise _usage_error(error, aliases or {}) from None
-    except (ValueError, DatasetUnavailableError, SuiteFailedError) as error:
+    except (ValueError, DatasetUnavailableError, SweepFailedError) as error:
         raise click.ClickException(" ".join(str(error).split())) from None

@@ -12,6 +12,7 @@ from infoplane_tf_cli.plot import plot
 from infoplane_tf_cli.report import report
 from infoplane_tf_cli.reproduce import reproduce
 from infoplane_tf_cli.summary import summary
+from infoplane_tf_cli.sweep import sweep
 from infoplane_tf_cli.train import train
 
 
@@ -34,4 +35,5 @@ cli.add_command(measure)
 cli.add_command(plot)
 cli.add_command(summary)
 cli.add_command(reproduce)
+cli.add_command(sweep)
 cli.add_command(report)

@@ -159,3 +159,55 @@ checkpoint_dtype = choice(
     CHECKPOINT_DTYPES,
     "Storage of checkpointed weights (float16: half the disk).",
 )
+
+
+workers = click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes of the embedded Dask cluster, one run each at a time (default: one "
+    "per core, at most one per 2 GiB of memory).",
+)
+scheduler = click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Run on the workers of this Dask scheduler instead (started with `dask scheduler`; "
+    "workers with `dask worker tcp://HOST:8786`). They need no shared filesystem.",
+)
+
+_RUN_OPTIONS = (
+    model,
+    number("--epochs", "Training epochs.", int),
+    dataset,
+    number("--batch-size", "Batch size.", int),
+    number("--learning-rate", "Adam's learning rate."),
+    hidden_units,
+    number("--code-units", "Bottleneck width (latent size of the VAE).", int),
+    number("--sparsity-target", "Sparse AE: target activity rho."),
+    number("--sparsity-weight", "Sparse AE: KL penalty weight beta."),
+    number("--label-weight", "Label AE: weight of the bottleneck cross-entropy."),
+    init,
+    optimizer,
+    number(
+        "--train-fraction",
+        "Train on the first fraction of the training set (overfitting control: 0.1).",
+    ),
+    probe_size,
+    record,
+    checkpoints,
+    checkpoint_dtype,
+    alpha,
+    sigma_rule,
+    gamma,
+    estimator,
+    number("--seed", "Seed of weights, data order and sampled codes.", int),
+)
+
+
+def run_options(command):
+    """Every option of one training run (``TrainConfig``'s fields but where it goes and its
+    name), shared by ``train`` and ``sweep``."""
+    for option in reversed(_RUN_OPTIONS):
+        command = option(command)
+    return command

@@ -7,6 +7,7 @@ import click
 from infoplane_tf.catalog import DATASET_NAMES
 from infoplane_tf_cli import options
 from infoplane_tf_cli.errors import user_errors
+from infoplane_tf_cli.progress import SweepDisplay
 
 
 @click.command()
@@ -38,28 +39,50 @@ from infoplane_tf_cli.errors import user_errors
 @options.init
 @options.optimizer
 @options.probe_size
-@click.option("--jobs", type=int, default=1, show_default=True, help="Runs at once.")
-def reproduce(dataset, out, epochs_scale, epochs, seeds, experiments, jobs, **run_options):
+@click.option(
+    "--jobs",
+    type=int,
+    default=None,
+    help="Runs at once, on an embedded Dask cluster of this many workers (default 1).",
+)
+@options.scheduler
+@click.option(
+    "--overwrite", is_flag=True, help="Replace a suite of other options or experiments in --out."
+)
+def reproduce(
+    dataset,
+    out,
+    epochs_scale,
+    epochs,
+    seeds,
+    experiments,
+    jobs,
+    scheduler,
+    overwrite,
+    **run_options,
+):
     """Run the paper's experiments (shallow, deep, deep-overfit, sparse, tied, vae, label).
 
-    Every experiment is a normal run directory, made as `infoplane-tf train` makes one.
-    Finished runs are skipped when the command is run again, so an interrupted suite resumes.
+    Every experiment is a normal run directory, made as `infoplane-tf train` makes one, as a
+    sweep over experiments and seeds (see `infoplane-tf sweep`). Finished runs are skipped
+    when the command is run again, so an interrupted suite resumes.
     """
-    with user_errors():
-        from infoplane_tf.workflows.suite import plan, run_suite
+    with user_errors(aliases={"workers": "jobs"}):
+        from infoplane_tf.workflows.suite import reproduce as run_reproduction
 
-        suite = dict(epochs_scale=epochs_scale, epochs=epochs, seeds=seeds, experiments=experiments)
-        runs = plan(dataset, Path(out), **suite, **run_options)
-        record = run_suite(
-            runs,
+        display = SweepDisplay()
+        record = run_reproduction(
+            dataset,
             Path(out),
+            epochs_scale=epochs_scale,
+            epochs=epochs,
+            seeds=seeds,
+            experiments=experiments,
             jobs=jobs,
-            suite_options={
-                "dataset": dataset,
-                **suite,
-                **run_options,
-                "experiments": list(experiments),
-            },
-            log=lambda line: click.echo(line, err=True),
+            scheduler=scheduler,
+            overwrite=overwrite,
+            log=display.log,
+            progress=display.update,
+            **run_options,
         )
     click.echo(f"suite finished in {record['wall_time_s']:.0f} s: {out}")

@@ -7,31 +7,7 @@ from infoplane_tf_cli.errors import user_errors
 
 
 @click.command()
-@options.model
-@options.number("--epochs", "Training epochs.", int)
-@options.dataset
-@options.number("--batch-size", "Batch size.", int)
-@options.number("--learning-rate", "Adam's learning rate.")
-@options.hidden_units
-@options.number("--code-units", "Bottleneck width (latent size of the VAE).", int)
-@options.number("--sparsity-target", "Sparse AE: target activity rho.")
-@options.number("--sparsity-weight", "Sparse AE: KL penalty weight beta.")
-@options.number("--label-weight", "Label AE: weight of the bottleneck cross-entropy.")
-@options.init
-@options.optimizer
-@options.number(
-    "--train-fraction",
-    "Train on the first fraction of the training set (overfitting control: 0.1).",
-)
-@options.probe_size
-@options.record
-@options.checkpoints
-@options.checkpoint_dtype
-@options.alpha
-@options.sigma_rule
-@options.gamma
-@options.estimator
-@options.number("--seed", "Seed of weights, data order and sampled codes.", int)
+@options.run_options
 @click.option(
     "--out",
     type=click.Path(),

@@ -1,7 +1,9 @@
 """The reproduction report: a suite's results next to Lee & Jo's findings, with figures.
 
-``write_report(DIR)`` reads every run of a suite made by ``infoplane-tf reproduce`` (one run per
-experiment, or ``<experiment>/seed-K`` runs) and writes ``DIR/REPORT.md`` and ``DIR/figures/``.
+``write_report(DIR)`` reads every run of a suite made by ``infoplane-tf reproduce`` or ``sweep``
+(one run per experiment or model, or ``<experiment>/seed-K`` runs) and writes ``DIR/REPORT.md``
+and ``DIR/figures/``; a sweep that varies other settings holds one such suite per setting
+(``DIR/<setting>/``), reported each on its own and side by side.
 Each of the paper's findings is checked by an explicit rule on the numbers, stated in the
 report, and marked reproduced / not reproduced / not tested. Numbers are never adjusted.
 """
@@ -17,20 +19,25 @@ import numpy as np
 
 from infoplane_tf.analysis.findings import Row, check_findings, describe_rules
 from infoplane_tf.analysis.phases import analyze_phases
-from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS
+from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, MODEL_NAMES
 from infoplane_tf.io.runs import RECORDED, Run, is_run_dir, load_run
-from infoplane_tf.workflows.suite import SUITE_NAME
+from infoplane_tf.workflows.suite import LEGACY_SUITE_NAME, SUITE_NAME
 
 REPORT_NAME = "REPORT.md"
 FIGURES = "figures"
 LAYER = "Z"
 
 
+#: The run folders of a suite: the paper's experiments, then the models a sweep varies.
+RUN_NAMES = EXPERIMENT_NAMES + tuple(m for m in MODEL_NAMES if m not in EXPERIMENT_NAMES)
+
+
 def collect(suite: Path, measurement: str | None = None) -> dict[str, list[Run]]:
-    """Experiment name → its runs (one, or one per seed) found in the suite folder, each with
-    the trajectory of ``measurement`` (None or "recorded": the one recorded in training)."""
+    """Experiment (or model) name → its runs (one, or one per seed) found in the suite folder,
+    each with the trajectory of ``measurement`` (None or "recorded": the one recorded in
+    training)."""
     found = {}
-    for name in EXPERIMENT_NAMES:
+    for name in RUN_NAMES:
         folder = suite / name
         if is_run_dir(folder):
             found[name] = [load_run(folder, measurement)]
@@ -131,9 +138,7 @@ def write_report(suite: str | Path, measurement: str | None = None) -> Path:
     report_name, figures = report_names(measurement)
     rows = {name: summarize(name, runs) for name, runs in found.items()}
     links = _experiment_figures(suite, found, figures)
-    suite_record = {}
-    if (suite / SUITE_NAME).exists():
-        suite_record = json.loads((suite / SUITE_NAME).read_text())
+    suite_record = _suite_record(suite)
     first = next(iter(found.values()))[0]
     lines = _header(first.config, first.trajectory.settings if first.measurement else None)
     lines += _results_table(rows, found)
@@ -143,6 +148,14 @@ def write_report(suite: str | Path, measurement: str | None = None) -> Path:
     path = suite / report_name
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _suite_record(suite: Path) -> dict:
+    """The sweep's record of a suite folder (or that of a suite made before 0.5), or {}."""
+    for name in (SUITE_NAME, LEGACY_SUITE_NAME):
+        if (suite / name).exists():
+            return json.loads((suite / name).read_text())
+    return {}
 
 
 def write_comparison(folder: Path, variants: list[Path], measurement: str | None = None) -> Path:
@@ -251,15 +264,19 @@ def _results_table(rows: dict[str, Row], found: dict[str, list[Run]]) -> list[st
 
 
 def _wall_times(rows: dict[str, Row], suite_record: dict) -> str:
-    """The sum of the runs' wall times, and the suite's own when ``suite.json`` records it."""
+    """The sum of the runs' wall times, and the suite's own when its record has it."""
     total = sum(row.wall_time_s for row in rows.values())
     line = f"Sum of the runs' wall times: {total:.0f} s ({total / 60:.1f} min)"
     if "wall_time_s" not in suite_record:
         return line + "."
     return line + (
-        f"; the suite's own wall time ({suite_record.get('jobs', 1)} run(s) at once, last "
+        f"; the suite's own wall time ({_workers(suite_record)} run(s) at once, last "
         f"invocation): {suite_record['wall_time_s']:.0f} s."
     )
+
+
+def _workers(suite_record: dict) -> int:
+    return suite_record.get("workers", suite_record.get("jobs", 1))
 
 
 def _findings_section(rows: dict[str, Row]) -> list[str]:

@@ -6,6 +6,8 @@ the README's ``python -m pytest -q`` runs everything, as CI does.
 
 import os
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -14,3 +16,33 @@ def pytest_configure(config):
         "markers",
         "slow: real training runs in subprocesses, the longest fits and costlier variants",
     )
+
+
+@pytest.fixture
+def fake_training(monkeypatch):
+    """Replaces the sweep's task (``task.train_task``) with an instant stand-in: a 'tied' run
+    fails, the others come back finished. Returns the names of the runs it was asked to
+    resume."""
+    import dataclasses
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from infoplane_tf.workflows import task
+
+    resumed = []
+
+    def fake_task(config, partial=None, hosts=None):
+        if partial is not None:
+            resumed.append(config.name)
+        if config.model == "tied":
+            return {"seconds": 0.5, "error": "ValueError: diverged", "worker": "w", "run": None}
+        with tempfile.TemporaryDirectory() as scratch:
+            run = Path(scratch)
+            (run / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+            (run / "summary.json").write_text(json.dumps({"complete": True}))
+            packed = task.pack(run)
+        return {"seconds": 1.25, "error": None, "worker": "w", "threads": 1, "run": packed}
+
+    monkeypatch.setattr(task, "train_task", fake_task)
+    return resumed

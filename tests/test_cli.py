@@ -37,7 +37,7 @@ def small_run(tmp_path_factory):
 def test_help_and_version(runner):
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("train", "measure", "plot", "summary", "reproduce"):
+    for command in ("train", "measure", "plot", "summary", "reproduce", "sweep"):
         assert command in result.output
     assert runner.invoke(cli, ["--version"]).output.startswith("infoplane-tf, version ")
     train_help = runner.invoke(cli, ["train", "--help"]).output

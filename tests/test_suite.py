@@ -50,50 +50,41 @@ def test_plan_names_the_bad_parameter(kwargs, parameter, tmp_path):
     assert error.value.parameter == parameter
 
 
-RESUMED = []
-
-
-def fake_train(config, resume=False):
-    """Stands in for ``train_one``: 'tied' fails, the others leave a finished run."""
-    if resume:
-        RESUMED.append(config.name)
-    if config.model == "tied":
-        return 0.5, "ValueError: diverged"
-    Path(config.out).mkdir(parents=True, exist_ok=True)
-    (Path(config.out) / "summary.json").write_text(json.dumps({"complete": True}))
-    return 1.25, None
-
-
 class DyingWorkers(ThreadPoolExecutor):
-    """Runs ``fake_train``, except that the worker of the 'vae' run dies."""
+    """Runs the task, except that the worker of the 'vae' run dies."""
 
-    def submit(self, fn, config, resume=False):
+    def submit(self, fn, config, partial=None, hosts=None):
         if config.model == "vae":
             future = Future()
             future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
             return future
-        return super().submit(fake_train, config)
+        return super().submit(fn, config, partial, hosts)
 
 
-def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path):
+def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path, fake_training):
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "vae", "deep"))
     with DyingWorkers(1) as pool, pytest.raises(RuntimeError, match="1 run.*: vae"):
         suite.run_suite(runs, tmp_path, executor=pool, log=lambda line: None)
     record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
     assert record["runs"]["vae"]["seconds"] is None
-    assert record["runs"]["vae"]["error"].startswith("the worker process died")
-    assert record["runs"]["deep"] == {"seconds": 1.2, "error": None}
+    assert record["runs"]["vae"]["error"].startswith("no result from the workers (BrokenProcess")
+    assert record["runs"]["deep"]["state"] == "done" and record["runs"]["deep"]["seconds"] == 1.2
+    assert json.loads((tmp_path / "deep" / "config.json").read_text())["model"] == "deep"
 
 
-def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(suite, "train_one", fake_train)
+def test_run_suite_records_failures_and_resumes(tmp_path, fake_training):
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied", "vae"))
     lines = []
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="1 run.*: tied"):
         suite.run_suite(runs, tmp_path, executor=pool, log=lines.append)
     record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
-    assert record["runs"]["tied"] == {"seconds": 0.5, "error": "ValueError: diverged"}
-    assert record["runs"]["shallow"] == {"seconds": 1.2, "error": None}
+    tied, shallow = record["runs"]["tied"], record["runs"]["shallow"]
+    assert (tied["state"], tied["seconds"], tied["error"]) == (
+        "failed",
+        0.5,
+        "ValueError: diverged",
+    )
+    assert (shallow["state"], shallow["seconds"], shallow["error"]) == ("done", 1.2, None)
     assert [r.done for r in runs] == [True, False, True]
     lines.clear()
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError):
@@ -104,10 +95,8 @@ def test_run_suite_records_failures_and_resumes(tmp_path, monkeypatch):
 
 
 def test_an_unfinished_run_with_a_resume_state_and_the_same_options_is_resumed(
-    tmp_path, monkeypatch
+    tmp_path, fake_training
 ):
-    monkeypatch.setattr(suite, "train_one", fake_train)
-    RESUMED.clear()
     shallow, tied = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "tied"))
     for planned in (shallow, tied):
         planned.out.mkdir(parents=True)
@@ -120,4 +109,4 @@ def test_an_unfinished_run_with_a_resume_state_and_the_same_options_is_resumed(
     with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="tied"):
         suite.run_suite([shallow, tied], tmp_path, executor=pool, log=lines.append)
     assert f"resuming {tied.out}" in lines and f"queued {shallow.out}" in lines
-    assert RESUMED == ["tied"]
+    assert fake_training == ["tied"]

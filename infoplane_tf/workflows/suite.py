@@ -1,80 +1,64 @@
-"""The paper's seven experiments as a resumable suite of training runs.
+"""The paper's seven experiments as a resumable sweep of training runs.
 
-Each experiment is a normal run directory ``DIR/<experiment>`` (``DIR/<experiment>/seed-K``
-with several seeds), made by ``training.run`` in a fresh worker process, exactly what a user gets
-from ``infoplane-tf train``. A finished run (its ``summary.json`` says complete) is skipped on a
-rerun; an unfinished one with a resume state and the same options continues from its last
-finished epoch (``training.resume``); any other is started again. The runs go to any
-``concurrent.futures.Executor`` (default: local processes), so another engine can run them
-unchanged.
+The grid is ``{"experiment": [...], "seed": [0, ..., seeds - 1]}`` (``infoplane_tf.workflows
+.sweep``): each experiment is a normal run directory ``DIR/<experiment>``
+(``DIR/<experiment>/seed-K`` with several seeds), made by ``training.run`` on a worker, exactly
+what a user gets from ``infoplane-tf train``. A finished run (its ``summary.json`` says
+complete, with the same options) is skipped on a rerun; an unfinished one with a resume state
+and the same options continues from its last finished epoch (``training.resume``); any other
+is started again. The runs go to an embedded Dask cluster, an existing one, or any
+``concurrent.futures.Executor``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import multiprocessing
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 
-from infoplane_tf._quiet import import_tensorflow
-from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.checkpoints import RESUME_NAME, TrainingInterrupted
-from infoplane_tf.io.runs import CONFIG_NAME, SUMMARY_NAME
-from infoplane_tf.validation import ParameterError, positive_float, positive_int
-from infoplane_tf.workflows.config import TrainConfig, config_from_json
+from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, Experiment
+from infoplane_tf.validation import ParameterError, positive_int
+from infoplane_tf.workflows import sweep
+from infoplane_tf.workflows.config import TrainConfig
+from infoplane_tf.workflows.sweep import PlannedRun, Progress, SweepFailedError
 
-#: File with the suite's own record (options, wall time of each run and of the whole suite).
-SUITE_NAME = "reproduce.json"
-
-
-class SuiteFailedError(RuntimeError):
-    """Some runs of a suite failed; the others finished and every outcome is recorded."""
-
+#: The suite's record (options, grid, each run's outcome): the sweep's.
+SUITE_NAME = sweep.SWEEP_NAME
+#: The record of suites made before version 0.5 (still read by the report).
+LEGACY_SUITE_NAME = "reproduce.json"
+#: A failed run of the suite (the others finish and every outcome is recorded).
+SuiteFailedError = SweepFailedError
 
 __all__ = [
     "SuiteFailedError",
     "EXPERIMENTS",
     "EXPERIMENT_NAMES",
+    "Experiment",
     "SUITE_NAME",
     "PlannedRun",
+    "paper_grid",
     "plan",
+    "reproduce",
     "run_suite",
 ]
 
 
-@dataclasses.dataclass
-class PlannedRun:
-    """One training run of the suite: its experiment, seed and complete ``TrainConfig``."""
+def paper_grid(experiments: Sequence[str] = EXPERIMENT_NAMES, seeds: int = 1) -> dict:
+    """The suite's grid: the named experiments in the paper's order, seeds 0..seeds-1.
 
-    experiment: Experiment
-    seed: int
-    config: TrainConfig
-
-    @property
-    def out(self) -> Path:
-        return Path(self.config.out)
-
-    @property
-    def done(self) -> bool:
-        """Whether a previous invocation finished this run."""
-        try:
-            return bool(json.loads((self.out / SUMMARY_NAME).read_text()).get("complete"))
-        except (OSError, ValueError):
-            return False
-
-    @property
-    def resumable(self) -> bool:
-        """Whether an earlier invocation left this run unfinished, with a resume state and
-        the same options (anything else starts again)."""
-        try:
-            recorded = config_from_json(json.loads((self.out / CONFIG_NAME).read_text()))
-        except (OSError, ValueError, TypeError):
-            return False
-        same = dataclasses.replace(recorded, overwrite=self.config.overwrite) == self.config
-        return same and (self.out / RESUME_NAME).is_file()
+    Raises:
+        ValueError (naming the parameter): an unknown experiment, or seeds < 1.
+    """
+    unknown = [name for name in experiments if name not in EXPERIMENT_NAMES]
+    if unknown:
+        raise ParameterError(
+            "experiments",
+            f"must be among {', '.join(EXPERIMENT_NAMES)}, got {', '.join(unknown)}",
+        )
+    seeds = positive_int("seeds", seeds)
+    names = [name for name in EXPERIMENT_NAMES if name in experiments]
+    return {sweep.EXPERIMENT: names, "seed": list(range(seeds))}
 
 
 def plan(
@@ -104,37 +88,17 @@ def plan(
         ValueError (naming the parameter): an unknown experiment or option, epochs_scale ≤ 0,
             seeds < 1, epochs < 1, or an option value ``TrainConfig`` refuses.
     """
-    unknown = [name for name in experiments if name not in EXPERIMENT_NAMES]
-    if unknown:
-        raise ParameterError(
-            "experiments",
-            f"must be among {', '.join(EXPERIMENT_NAMES)}, got {', '.join(unknown)}",
-        )
-    epochs_scale = positive_float("epochs_scale", epochs_scale)
-    seeds = positive_int("seeds", seeds)
-    base_epochs = PAPER.epochs if epochs is None else positive_int("epochs", epochs)
+    grid, fixed = _grid_and_options(dataset, epochs, seeds, experiments, options)
+    return sweep.expand(grid, out, epochs_scale=epochs_scale, **fixed)
+
+
+def _grid_and_options(dataset, epochs, seeds, experiments, options) -> tuple[dict, dict]:
+    grid = paper_grid(experiments, seeds)
     _check_options(options)
-    runs = []
-    for experiment in (e for e in EXPERIMENTS if e.name in experiments):
-        n_epochs = max(1, round(base_epochs * experiment.epochs // PAPER.epochs * epochs_scale))
-        for seed in range(seeds):
-            folder = out / experiment.name / (f"seed-{seed}" if seeds > 1 else "")
-            config = TrainConfig(
-                **{
-                    **options,
-                    "train_fraction": experiment.train_fraction,
-                    "model": experiment.model,
-                    "dataset": dataset,
-                    "epochs": n_epochs,
-                    "seed": seed,
-                    "name": experiment.name if seeds == 1 else f"{experiment.name} seed {seed}",
-                    "out": str(folder),
-                    "overwrite": True,
-                }
-            )
-            config.validate()
-            runs.append(PlannedRun(experiment, seed, config))
-    return runs
+    fixed = {"dataset": dataset, **options}
+    if epochs is not None:
+        fixed["epochs"] = positive_int("epochs", epochs)
+    return grid, fixed
 
 
 def _check_options(options: dict) -> None:
@@ -146,99 +110,57 @@ def _check_options(options: dict) -> None:
         raise ParameterError("options", f"must be among {', '.join(sorted(allowed))}, got {bad}")
 
 
+def reproduce(
+    dataset: str,
+    out: str | Path,
+    *,
+    epochs_scale: float = 1.0,
+    epochs: int | None = None,
+    seeds: int = 1,
+    experiments: Sequence[str] = EXPERIMENT_NAMES,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    log: Callable[[str], None] = print,
+    progress: Callable[[Progress], None] | None = None,
+    **options,
+) -> dict:
+    """Plans the suite (see ``plan``) and runs it as a sweep (see ``sweep.sweep``): ``jobs``
+    runs at once on an embedded Dask cluster (default 1), or the workers of ``scheduler``.
+
+    Returns:
+        The record written to ``out/sweep.json``.
+    """
+    grid, fixed = _grid_and_options(dataset, epochs, seeds, experiments, options)
+    return sweep.sweep(
+        grid,
+        out,
+        workers=jobs if jobs is not None or scheduler else 1,
+        scheduler=scheduler,
+        overwrite=overwrite,
+        epochs_scale=epochs_scale,
+        log=log,
+        progress=progress,
+        **fixed,
+    )
+
+
 def run_suite(
     runs: list[PlannedRun],
     out: Path,
     *,
     jobs: int = 1,
     log: Callable[[str], None] = print,
-    suite_options: dict | None = None,
     executor: Executor | None = None,
 ) -> dict:
-    """Runs the planned runs (skipping finished ones), each in its own worker process.
-
-    Args:
-        runs: from ``plan``.
-        out: the suite folder (its ``reproduce.json`` records options and wall times).
-        jobs: how many runs at once (with the default executor).
-        log: progress lines.
-        suite_options: the options to record.
-        executor: where the runs go; default a pool of ``jobs`` processes, one per run (so a
-            script that calls this needs the ``if __name__ == "__main__":`` guard of the
-            ``spawn`` start method).
+    """Runs the planned runs that are not finished, ``jobs`` at once (on ``executor`` if
+    given, else an embedded Dask cluster); see ``sweep.run_sweep``.
 
     Returns:
-        The suite record written to ``reproduce.json``.
+        The record written to ``out/sweep.json``.
 
     Raises:
         SuiteFailedError: a run failed, its own error or its worker's death (the others still
             finish and every outcome is recorded; the message names the failures).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    record = {"options": suite_options or {}, "runs": _earlier_runs(out / SUITE_NAME)}
-    pending = [planned for planned in runs if not planned.done]
-    for planned in (planned for planned in runs if planned not in pending):
-        log(f"skip {planned.out} (finished earlier)")
-    started = time.time()
-    own = executor is None
-    if own:
-        executor = ProcessPoolExecutor(
-            max(1, jobs), mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
-        )
-    try:
-        futures = [
-            (planned, executor.submit(train_one, planned.config, planned.resumable))
-            for planned in pending
-        ]
-        for planned in pending:
-            log(f"{'resuming' if planned.resumable else 'queued'} {planned.out}")
-        failures = [key for key in _collect(futures, out, record["runs"], log) if key]
-    finally:
-        if own:
-            executor.shutdown(wait=True)
-    record.update(wall_time_s=round(time.time() - started, 1), jobs=jobs)
-    (out / SUITE_NAME).write_text(json.dumps(record, indent=2) + "\n")
-    if failures:
-        raise SuiteFailedError(f"{len(failures)} run(s) failed: {', '.join(failures)}")
-    return record
-
-
-def _collect(futures, out: Path, outcomes: dict, log: Callable[[str], None]):
-    """Waits for each run in order, records its outcome; yields the failed runs' keys (None for
-    a finished run)."""
-    for planned, future in futures:
-        try:
-            seconds, error = future.result()
-        except BrokenExecutor as broken:  # the worker died (killed, out of memory)
-            seconds, error = None, f"the worker process died ({broken})"
-        key = str(planned.out.relative_to(out))
-        outcomes[key] = {"seconds": seconds and round(seconds, 1), "error": error}
-        log(f"FAILED {planned.out}: {error}" if error else f"done  {planned.out} ({seconds:.0f} s)")
-        yield key if error else None
-
-
-def train_one(config: TrainConfig, resume: bool = False) -> tuple[float, str | None]:
-    """Runs ``training.run(config)`` (or ``training.resume`` of its folder) here, in a worker
-    process; ``(seconds, one-line error or None)``: a run's own failure or interruption is
-    reported, not raised, so the rest of a suite goes on."""
-    import_tensorflow()  # quietly: the worker shares the terminal
-    from infoplane_tf.workflows import training
-
-    begin = time.time()
-    try:
-        if resume:
-            training.resume(config.out)
-        else:
-            training.run(config)
-    except TrainingInterrupted as stop:
-        return time.time() - begin, f"{stop}; run the suite again to resume it"
-    except Exception as error:  # noqa: BLE001 - reported as the run's one-line failure
-        return time.time() - begin, f"{type(error).__name__}: {' '.join(str(error).split())}"
-    return time.time() - begin, None
-
-
-def _earlier_runs(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text()).get("runs", {})
-    except (OSError, ValueError):
-        return {}
+    return sweep.run_sweep(runs, out, workers=jobs, executor=executor, log=log)
