@@ -14,13 +14,18 @@ method is the exact Frobenius path, so only α = 1.01 is timed. Prints one row p
 
 Run: ``python benchmarks/large_probe.py`` (n = 1000, 2000, 4096; the float64 reference takes
 most of the time: about 4 minutes per point at n = 4096 on 2 cores), or
-``--sizes 8192 --checkpoints end --rules median`` for one large case.
+``--sizes 4096 --checkpoints end --rules paper`` for one case; ``--sizes "" --bottleneck 8192
+--rules median`` beyond the float64 reference's reach; ``--sizes "" --exact
+100,250,500,1000,2000,4000`` for the exact paths; ``--sizes "" --memory 8192`` for the peak
+memory of each method through the library, one process each.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -150,6 +155,68 @@ def exact_paths(sizes, matrices: int = 4) -> None:
         print(f"  n={n:5d} " + " | ".join(cells), flush=True)
 
 
+def reference_on_bottleneck(n: int, rule: str, which: str = "end") -> None:
+    """Beyond what float64 can do for a whole point: every method on the 16 matrices, the
+    float64 reference on I(X;Z)'s matrices only (S(X), S(Z), S(X,Z)), float32 exact timed on
+    one matrix and scaled to the point's 16."""
+    x, layers, output, iteration = deep_point_activations(n, which)
+    a, k_x = point_matrices(x, layers, output, rule)
+    z, n_layers = 2, len(layers)  # E1, E2, Z, D1, D2
+    bottleneck = tf.stack([normalize_kernels(k_x), a[z], a[n_layers + 1 + z]])
+    start = time.perf_counter()
+    h_x, h_z, h_xz = spectral_entropy(tf.cast(bottleneck, tf.float64), ALPHA).numpy()
+    t_ref = time.perf_counter() - start
+    exact = h_x + h_z - h_xz
+    _, _, t_one = timed(METHODS["exact-f32"], a[:1])
+    head = f"deep  {which:5s} it={iteration!s:>5s} n={n:5d} {rule:6s} I(X;Z) = {exact:.3f}"
+    cells = [f"{head} (f64, 3 matrices: {t_ref:.0f}s) | exact-f32 {16 * t_one:.0f}s (16 x one)"]
+    for name in ("slq", "nystrom", "identity"):
+        h, error, seconds = timed(METHODS[name], a)
+        i_xz = h_x + h[z] - h[n_layers + 1 + z]
+        estimate = error[z] + error[n_layers + 1 + z]
+        cells.append(f"{name} {seconds:6.2f}s ({16 * t_one / seconds:5.1f}x f32) I(X;Z) err "
+                     f"{abs(i_xz - exact):.3f} est {estimate:.3f}")  # fmt: skip
+    print(" | ".join(cells), flush=True)
+
+
+def memory_child(n: int, estimator: str) -> None:
+    """One method through the library (``InformationPlane``, streamed at this size) in this
+    process: seconds for the plane (S(X)) and for one deep-AE point, peak RSS."""
+    x, layers, output, iteration = deep_point_activations(n, "end")
+    alpha, n_layers = ALPHA, len(layers)
+    if estimator == "alpha2":  # the Frobenius path: building the matrices is all it does
+        estimator, alpha = "exact", 2.0
+    elif estimator == "exact":  # the bottleneck only: 4 spectra, the same matrices alive
+        layers, n_layers = layers[2:3], 1
+    before = _rss_mb()
+    start = time.perf_counter()
+    plane = ip.InformationPlane(x, alpha=alpha, estimator=estimator)
+    t_plane = time.perf_counter() - start
+    start = time.perf_counter()
+    point = plane(layers, output)
+    t_point = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {sys.argv[-1]:8s} n={n} layers={n_layers} S(X) {t_plane:6.1f}s point "
+          f"{t_point:6.1f}s (first call) | RSS before {before:5.0f} MB, peak {peak:5.0f} MB "
+          f"(+{peak - before:.0f}) | I(X;Z) {float(point['i_xt'][min(2, n_layers - 1)]):.3f}",
+          flush=True)  # fmt: skip
+
+
+def memory(n: int) -> None:
+    """``memory_child`` for each method, each in a fresh process (peak RSS is per process)."""
+    matrix_mb = n * n * 4 / 2**20
+    print(f"peak RSS through the library at n = {n} (one float32 matrix: {matrix_mb:.0f} MB)")
+    for method in ("alpha2", "slq", "nystrom", "identity", "auto", "exact"):
+        subprocess.run([sys.executable, __file__, "--memory-child", str(n), method], check=True)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def correlated_gaussians(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.normal(size=(n, 32)) @ (rng.normal(size=(32, 32)) * np.linspace(1, 0.05, 32))
@@ -163,10 +230,21 @@ def main() -> None:
     parser.add_argument("--gaussian", action="store_true", help="also the synthetic point")
     parser.add_argument("--exact", default="", help="sizes for the exact-path table, e.g. "
                         "100,250,500,1000,2000,4000")  # fmt: skip
+    parser.add_argument("--bottleneck", default="", help="sizes measured against float64 on "
+                        "I(X;Z) only, e.g. 8192")  # fmt: skip
+    parser.add_argument("--memory", type=int, default=0, help="peak RSS per method at this n")
+    parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        return memory_child(int(args.memory_child[0]), args.memory_child[1])
+    if args.memory:
+        return memory(args.memory)
+    for n in [int(v) for v in args.bottleneck.split(",") if v]:
+        for rule in args.rules.split(","):
+            reference_on_bottleneck(n, rule)
     if args.exact:
         exact_paths([int(v) for v in args.exact.split(",")])
-    for n in [int(v) for v in args.sizes.split(",")]:
+    for n in [int(v) for v in args.sizes.split(",") if v]:
         for rule in args.rules.split(","):
             for which in args.checkpoints.split(","):
                 one_case("deep", which, n, rule)

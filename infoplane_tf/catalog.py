@@ -170,6 +170,10 @@ ESTIMATORS = MappingProxyType(
 )
 #: ``estimator="auto"`` is exact up to this many probe samples (see benchmarks/large_probe.py).
 AUTO_EXACT_UP_TO = 1024
+#: The most bytes of n × n matrices one compiled call builds at once: a point whose matrices
+#: pass it is measured one matrix after another (``estimator.streamed``), and ``measure``
+#: puts fewer checkpoints in one call.
+MATRIX_BUDGET_BYTES = 2 << 30
 
 #: The part of a bounded activation's range, at each end, that counts as saturated.
 SATURATION_MARGIN = 0.01

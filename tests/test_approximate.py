@@ -220,3 +220,22 @@ def test_measure_and_the_callback_record_errors_and_methods(tmp_path):
     exact = ip.measure(run, estimator="exact").trajectory
     assert exact.i_xt_error is None
     assert np.all(np.abs(loaded.i_xt - exact.i_xt) <= loaded.i_xt_error + 1e-4)
+
+
+def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, monkeypatch):
+    import infoplane_tf as ip
+    from infoplane_tf.estimator import approximate
+    from infoplane_tf.workflows.measure import _across
+    from tests.test_measure import tiny_run
+
+    # The median of method codes 1, 3, 3 would be 3 (and of 1, 3 the non-code 2).
+    codes = np.array([[[1.0]], [[3.0]], [[3.0]]])
+    assert _across("method", codes, np.nanmedian) == np.array([[1.0]])
+    assert _across("i_xt", codes, np.nanmedian) == np.array([[3.0]])
+    monkeypatch.setattr(approximate, "AUTO_EXACT_UP_TO", 10)
+    run = tiny_run(tmp_path / "deep")
+    first = ip.measure(run, estimator="auto").trajectory
+    banded = ip.measure(run, estimator="auto", probes=2)
+    np.testing.assert_array_equal(banded.trajectory.method, first.method)
+    for edge in banded.band:
+        np.testing.assert_array_equal(edge.method, first.method)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import NamedTuple, Protocol
 
 import tensorflow as tf
 
-from infoplane_tf.catalog import PAPER
-from infoplane_tf.estimator.approximate import estimate_entropies
+from infoplane_tf.catalog import MATRIX_BUDGET_BYTES, PAPER
+from infoplane_tf.estimator.approximate import estimate_entropies, every_method
 from infoplane_tf.estimator.checks import (
     as_samples,
     check_alpha,
@@ -36,6 +37,7 @@ from infoplane_tf.estimator.kernels import (
     normalize_kernels,
 )
 from infoplane_tf.estimator.spectra import eigvalsh_one_at_a_time, entropy_of_kernels
+from infoplane_tf.estimator.streamed import streamed_entropies
 from infoplane_tf.validation import ParameterError
 
 
@@ -115,9 +117,7 @@ def point_matrices(tensors: Sequence[tf.Tensor], probe: ProbeKernels, sigma, gam
         (P, G, L + 1), finite (P,) bool. A point with non-finite activations gets identity/n
         matrices (eigvalsh fails on NaN) and ``finite`` False.
     """
-    finite = tf.reduce_all(
-        tf.stack([tf.reduce_all(tf.math.is_finite(t), axis=[1, 2]) for t in tensors]), axis=0
-    )
+    finite = finite_points(tensors)
     grams, widths = zip(
         *(
             gaussian_grams(
@@ -141,6 +141,13 @@ def point_matrices(tensors: Sequence[tf.Tensor], probe: ProbeKernels, sigma, gam
     n = probe.k_x.shape[-1]
     placeholder = tf.eye(n, dtype=a.dtype) / n
     return tf.where(finite[:, None, None, None, None], a, placeholder), widths, finite
+
+
+def finite_points(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
+    """(P,) bool: whether every activation of each point in tensors (P, n, d_l) is finite."""
+    return tf.reduce_all(
+        tf.stack([tf.reduce_all(tf.math.is_finite(t), axis=[1, 2]) for t in tensors]), axis=0
+    )
 
 
 # One module-level XLA function: every point function whose matrices have the same shapes and
@@ -192,13 +199,29 @@ class PointFunction:
         layers, output = self.forward(*inputs)
         tensors = [self.plane.as_points(t) for t in [*layers, output]]
         plane = self.plane
-        a, widths, finite = self._matrices(tensors, probe, plane.sigma, plane.gammas)
         eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
-        a = tf.cast(a, tf.float64) if spectra_in_float64 else a
-        h, error, method = estimate_entropies(a, plane.estimator, plane.alpha, eigvalsh)
+
+        def estimate(a, entropies=estimate_entropies):
+            a = tf.cast(a, tf.float64) if spectra_in_float64 else a
+            return entropies(a, plane.estimator, plane.alpha, eigvalsh)
+
+        layout = PointLayout(len(layers), probe.k_y is not None)
+        if (tensors[0].shape[0] or 1) * plane.point_bytes(len(layers)) > MATRIX_BUDGET_BYTES:
+            finite = finite_points(tensors)
+            h, error, method, widths = streamed_entropies(
+                tensors,
+                probe,
+                plane.sigma,
+                plane.gammas,
+                finite,
+                partial(estimate, entropies=every_method),
+                compiled=not plane.run_eagerly,
+            )
+        else:
+            a, widths, finite = self._matrices(tensors, probe, plane.sigma, plane.gammas)
+            h, error, method = estimate(a)
         h, error = tf.cast(h, plane.dtype), tf.cast(error, plane.dtype)
         errors = None if plane.estimator == "exact" else (error, method)
-        layout = PointLayout(len(layers), probe.k_y is not None)
         values = layout.values(h, widths, finite, probe, errors)
         if plane.grid:
             return values
@@ -331,6 +354,11 @@ class InformationPlane:
             self.estimator,
             self.run_eagerly,
         )
+
+    def point_bytes(self, n_layers: int) -> int:
+        """The bytes of one point's n × n matrices (all G scales) for L = ``n_layers``."""
+        matrices = len(self.gammas) * PointLayout(n_layers, self.has_labels).size
+        return matrices * self.n**2 * self.dtype.size
 
     def settings(self) -> dict:
         """The estimator settings as plain JSON-ready values (recorded with every result)."""

@@ -35,11 +35,10 @@ import numpy as np
 import tensorflow as tf
 
 from infoplane_tf.analysis.phases import moving_average
-from infoplane_tf.catalog import REFERENCE_RULES
+from infoplane_tf.catalog import MATRIX_BUDGET_BYTES, REFERENCE_RULES
 from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
-from infoplane_tf.estimator.plane import PointLayout
 from infoplane_tf.io.checkpoints import (
     CHECKPOINTS_NAME,
     CheckpointFormatError,
@@ -57,10 +56,8 @@ from infoplane_tf.workflows.diagnostics import DIAGNOSTICS, probe_diagnostics
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
 ALIGNMENT_SMOOTHING = 5
-#: Checkpoints per compiled call, at most.
+#: Checkpoints per compiled call, at most (fewer for large probes: ``MATRIX_BUDGET_BYTES``).
 POINTS_PER_CALL = 4
-#: Fewer when one call's n × n matrices would take more bytes than this (large probes).
-MATRIX_BUDGET_BYTES = 2 << 30
 
 
 def model_at(run: Run | str | os.PathLike, iteration: int) -> keras.Model:
@@ -311,9 +308,7 @@ def _diagnostics(rows: list[dict | None], probe, iterations) -> Diagnostics:
 
 def _points_per_call(plane: InformationPlane, n_layers: int) -> int:
     """``POINTS_PER_CALL``, fewer when their matrices would exceed ``MATRIX_BUDGET_BYTES``."""
-    matrices = len(plane.gammas) * PointLayout(n_layers, plane.has_labels).size
-    point_bytes = matrices * plane.n**2 * plane.dtype.size
-    return max(1, min(POINTS_PER_CALL, MATRIX_BUDGET_BYTES // point_bytes))
+    return max(1, min(POINTS_PER_CALL, MATRIX_BUDGET_BYTES // plane.point_bytes(n_layers)))
 
 
 def _base_widths(rows: list[dict | None], n_layers: int) -> np.ndarray:
@@ -349,6 +344,12 @@ def _stack(rows: list[dict | None], key: str, g: int, n_layers: int) -> np.ndarr
     return np.array([np.full(n_layers, np.nan) if r is None else r[key][g] for r in rows])
 
 
+def _across(key: str, values: np.ndarray, statistic) -> np.ndarray:
+    """``statistic`` over the probe axis of (K, C, L) values; a method code is not a number to
+    average, so ``method`` keeps the first probe's."""
+    return values[0] if key == "method" else statistic(values, axis=0)
+
+
 def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> Measurement:
     """One γ's ``Measurement`` from its probes: the median, the band and the controls."""
     keys = [key for key in recorded_keys(True, True) if per_probe[0]["values"][key] is not None]
@@ -368,11 +369,16 @@ def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> 
     edges = (2.5, 97.5) if bootstrap else (0.0, 100.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: missing points
-        median = trajectory({key: np.nanmedian(v, axis=0) for key, v in stacked.items()})
+        median = trajectory({key: _across(key, v, np.nanmedian) for key, v in stacked.items()})
         band = None
         if len(per_probe) > 1:
             band = tuple(
-                trajectory({key: np.nanpercentile(v, q, axis=0) for key, v in stacked.items()})
+                trajectory(
+                    {
+                        key: _across(key, v, lambda v, axis, q=q: np.nanpercentile(v, q, axis))
+                        for key, v in stacked.items()
+                    }
+                )
                 for q in edges
             )
         controls = None
