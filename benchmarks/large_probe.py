@@ -15,7 +15,8 @@ method is the exact Frobenius path, so only α = 1.01 is timed. Prints one row p
 Run: ``python benchmarks/large_probe.py`` (n = 1000, 2000, 4096; the float64 reference takes
 most of the time: about 4 minutes per point at n = 4096 on 2 cores), or
 ``--sizes 4096 --checkpoints end --rules paper`` for one case; ``--sizes "" --bottleneck 8192
---rules median`` beyond the float64 reference's reach; ``--sizes "" --exact
+--rules median`` beyond the float64 reference's reach; ``--sizes "" --slq-settings 4096 --rules
+paper`` for what more probes buy; ``--sizes "" --exact
 100,250,500,1000,2000,4000`` for the exact paths; ``--sizes "" --memory 8192`` for the peak
 memory of each method through the library, one process each.
 """
@@ -156,27 +157,62 @@ def exact_paths(sizes, matrices: int = 4) -> None:
 
 
 def reference_on_bottleneck(n: int, rule: str, which: str = "end") -> None:
-    """Beyond what float64 can do for a whole point: every method on the 16 matrices, the
+    """Beyond what float64 can do for a whole point: every method on the 16 matrices, built
+    one at a time (all 16 at n = 8,192 and their temporaries pass this machine's 24 GB), the
     float64 reference on I(X;Z)'s matrices only (S(X), S(Z), S(X,Z)), float32 exact timed on
     one matrix and scaled to the point's 16."""
     x, layers, output, iteration = deep_point_activations(n, which)
-    a, k_x = point_matrices(x, layers, output, rule)
+    gamma = (2.0,) if rule == "paper" else (1.0,)
+    grams = [gaussian_grams(tf.constant(t, tf.float32), rule, gamma)[0][0] for t in
+             [x, *layers, output]]  # fmt: skip
+    k_x, layer_grams, k_out = grams[0], grams[1:-1], grams[-1]
+    pairs = [(g,) for g in layer_grams] + [(k_out,)]
+    pairs += [(k_x, g) for g in layer_grams] + [(g, k_out) for g in layer_grams]
+
+    def matrix(i: int) -> tf.Tensor:
+        product = pairs[i][0] if len(pairs[i]) == 1 else pairs[i][0] * pairs[i][1]
+        return normalize_kernels(product)[None]
+
     z, n_layers = 2, len(layers)  # E1, E2, Z, D1, D2
-    bottleneck = tf.stack([normalize_kernels(k_x), a[z], a[n_layers + 1 + z]])
+    bottleneck = tf.concat([normalize_kernels(k_x)[None], matrix(z), matrix(n_layers + 1 + z)], 0)
     start = time.perf_counter()
     h_x, h_z, h_xz = spectral_entropy(tf.cast(bottleneck, tf.float64), ALPHA).numpy()
     t_ref = time.perf_counter() - start
+    del bottleneck
     exact = h_x + h_z - h_xz
-    _, _, t_one = timed(METHODS["exact-f32"], a[:1])
+    _, _, t_one = timed(METHODS["exact-f32"], matrix(0))
     head = f"deep  {which:5s} it={iteration!s:>5s} n={n:5d} {rule:6s} I(X;Z) = {exact:.3f}"
     cells = [f"{head} (f64, 3 matrices: {t_ref:.0f}s) | exact-f32 {16 * t_one:.0f}s (16 x one)"]
     for name in ("slq", "nystrom", "identity"):
-        h, error, seconds = timed(METHODS[name], a)
+        h, error, seconds = np.zeros(len(pairs)), np.zeros(len(pairs)), 0.0
+        for i in range(len(pairs)):
+            value, err, spent = timed(METHODS[name], matrix(i))
+            h[i], error[i], seconds = value[0], err[0], seconds + spent
         i_xz = h_x + h[z] - h[n_layers + 1 + z]
         estimate = error[z] + error[n_layers + 1 + z]
         cells.append(f"{name} {seconds:6.2f}s ({16 * t_one / seconds:5.1f}x f32) I(X;Z) err "
                      f"{abs(i_xz - exact):.3f} est {estimate:.3f}")  # fmt: skip
     print(" | ".join(cells), flush=True)
+
+
+def slq_settings(n: int, rule: str, which: str = "end") -> None:
+    """``slq`` with more probes and a deeper deflation on one point: what its error costs."""
+    x, layers, output, iteration = deep_point_activations(n, which)
+    a, k_x = point_matrices(x, layers, output, rule)
+    h_x = float(spectral_entropy(tf.cast(normalize_kernels(k_x)[None], tf.float64), ALPHA)[0])
+    reference, _, t_ref = timed(
+        lambda m: (spectral_entropy(tf.cast(m, tf.float64), ALPHA), tf.zeros(m.shape[:-2])), a
+    )
+    exact = informations(reference, h_x, len(layers))
+    print(f"slq settings, deep {which} it={iteration} n={n} {rule} (f64 {t_ref:.0f}s)")
+    for probes, deflation in ((16, 64), (64, 64), (128, 64), (16, 256), (64, 256)):
+        h, error, seconds = timed(
+            lambda m, p=probes, d=deflation: slq_entropy(m, ALPHA, probes=p, deflation=d), a
+        )
+        worst = np.max(np.abs(informations(h, h_x, len(layers)) - exact))
+        estimate = np.max(error_bound(error, len(layers)))
+        print(f"  probes {probes:3d} deflation {deflation:3d}: {seconds:6.2f}s err {worst:.3f} "
+              f"est {estimate:.3f}", flush=True)  # fmt: skip
 
 
 def memory_child(n: int, estimator: str) -> None:
@@ -232,6 +268,8 @@ def main() -> None:
                         "100,250,500,1000,2000,4000")  # fmt: skip
     parser.add_argument("--bottleneck", default="", help="sizes measured against float64 on "
                         "I(X;Z) only, e.g. 8192")  # fmt: skip
+    parser.add_argument("--slq-settings", type=int, default=0, help="slq's probes and "
+                        "deflation against float64 at this n (rules: --rules)")  # fmt: skip
     parser.add_argument("--memory", type=int, default=0, help="peak RSS per method at this n")
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -239,6 +277,9 @@ def main() -> None:
         return memory_child(int(args.memory_child[0]), args.memory_child[1])
     if args.memory:
         return memory(args.memory)
+    if args.slq_settings:
+        for rule in args.rules.split(","):
+            slq_settings(args.slq_settings, rule)
     for n in [int(v) for v in args.bottleneck.split(",") if v]:
         for rule in args.rules.split(","):
             reference_on_bottleneck(n, rule)
