@@ -67,7 +67,8 @@ def deep_point_activations(n: int, which: str):
 
 
 def gaussian_point(n: int, seed: int = 0):
-    """Correlated Gaussians through a random two-layer sigmoid 'network' (the same shapes)."""
+    """Correlated Gaussians through a random five-layer sigmoid 'network' (the deep AE's 16
+    matrices)."""
     rng = np.random.default_rng(seed + 1)
     x = correlated_gaussians(n, seed)
     layers, h = [], x
@@ -287,7 +288,7 @@ def main() -> None:
         exact_paths([int(v) for v in args.exact.split(",")])
     for n in [int(v) for v in args.sizes.split(",") if v]:
         for rule in args.rules.split(","):
-            for which in args.checkpoints.split(","):
+            for which in [c for c in args.checkpoints.split(",") if c]:
                 one_case("deep", which, n, rule)
             if args.gaussian:
                 one_case("gauss", "-", n, rule)
