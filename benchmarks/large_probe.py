@@ -78,15 +78,27 @@ def gaussian_point(n: int, seed: int = 0):
     return x, layers, h @ rng.normal(size=(64, 32)), "-"
 
 
-def point_matrices(x, layers, output, rule: str) -> tf.Tensor:
-    """The 16 unit-trace matrices (M, n, n) float32 of one point, in ``PointLayout`` order."""
+def point_factors(x, layers, output, rule: str):
+    """K_X and, per matrix of the point in ``PointLayout`` order, the Gram matrices (float32)
+    whose Hadamard product it is: T_1..T_L, X', (X, T_l)..., (T_l, X')...."""
     gamma = (2.0,) if rule == "paper" else (1.0,)
     grams = [gaussian_grams(tf.constant(t, tf.float32), rule, gamma)[0][0] for t in
              [x, *layers, output]]  # fmt: skip
-    k_x, rest = grams[0], grams[1:]
-    k_out, layer_grams = rest[-1], rest[:-1]
-    joint = [k_x * g for g in layer_grams] + [g * k_out for g in layer_grams]
-    return normalize_kernels(tf.stack(rest + joint)), k_x
+    k_x, layer_grams, k_out = grams[0], grams[1:-1], grams[-1]
+    factors = [(g,) for g in layer_grams] + [(k_out,)]
+    factors += [(k_x, g) for g in layer_grams] + [(g, k_out) for g in layer_grams]
+    return k_x, factors
+
+
+def joint(factors) -> tf.Tensor:
+    """The unit-trace product of Gram matrices (n, n)."""
+    return normalize_kernels(factors[0] if len(factors) == 1 else factors[0] * factors[1])
+
+
+def point_matrices(x, layers, output, rule: str) -> tf.Tensor:
+    """The 16 unit-trace matrices (M, n, n) float32 of one point, in ``PointLayout`` order."""
+    k_x, factors = point_factors(x, layers, output, rule)
+    return tf.stack([joint(f) for f in factors]), k_x
 
 
 def informations(h: np.ndarray, h_x: float, n_layers: int) -> np.ndarray:
@@ -163,16 +175,10 @@ def reference_on_bottleneck(n: int, rule: str, which: str = "end") -> None:
     float64 reference on I(X;Z)'s matrices only (S(X), S(Z), S(X,Z)), float32 exact timed on
     one matrix and scaled to the point's 16."""
     x, layers, output, iteration = deep_point_activations(n, which)
-    gamma = (2.0,) if rule == "paper" else (1.0,)
-    grams = [gaussian_grams(tf.constant(t, tf.float32), rule, gamma)[0][0] for t in
-             [x, *layers, output]]  # fmt: skip
-    k_x, layer_grams, k_out = grams[0], grams[1:-1], grams[-1]
-    pairs = [(g,) for g in layer_grams] + [(k_out,)]
-    pairs += [(k_x, g) for g in layer_grams] + [(g, k_out) for g in layer_grams]
+    k_x, factors = point_factors(x, layers, output, rule)
 
     def matrix(i: int) -> tf.Tensor:
-        product = pairs[i][0] if len(pairs[i]) == 1 else pairs[i][0] * pairs[i][1]
-        return normalize_kernels(product)[None]
+        return joint(factors[i])[None]
 
     z, n_layers = 2, len(layers)  # E1, E2, Z, D1, D2
     bottleneck = tf.concat([normalize_kernels(k_x)[None], matrix(z), matrix(n_layers + 1 + z)], 0)
@@ -185,8 +191,8 @@ def reference_on_bottleneck(n: int, rule: str, which: str = "end") -> None:
     head = f"deep  {which:5s} it={iteration!s:>5s} n={n:5d} {rule:6s} I(X;Z) = {exact:.3f}"
     cells = [f"{head} (f64, 3 matrices: {t_ref:.0f}s) | exact-f32 {16 * t_one:.0f}s (16 x one)"]
     for name in ("slq", "nystrom", "identity"):
-        h, error, seconds = np.zeros(len(pairs)), np.zeros(len(pairs)), 0.0
-        for i in range(len(pairs)):
+        h, error, seconds = np.zeros(len(factors)), np.zeros(len(factors)), 0.0
+        for i in range(len(factors)):
             value, err, spent = timed(METHODS[name], matrix(i))
             h[i], error[i], seconds = value[0], err[0], seconds + spent
         i_xz = h_x + h[z] - h[n_layers + 1 + z]
