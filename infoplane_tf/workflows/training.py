@@ -29,7 +29,7 @@ from infoplane_tf.callbacks.info_plane import InfoPlaneCallback
 from infoplane_tf.callbacks.loggers import LossRecorder, ProgressLine
 from infoplane_tf.callbacks.resume import ResumeCallback, restore_state
 from infoplane_tf.callbacks.schedule import Schedule
-from infoplane_tf.data.datasets import Dataset, default_dataset_name, load_dataset
+from infoplane_tf.data.datasets import Dataset, load_dataset, load_default_dataset
 from infoplane_tf.data.order import steps_per_epoch, training_batches
 from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, RESUME_NAME, TrainingInterrupted
 from infoplane_tf.io.runs import (
@@ -267,12 +267,16 @@ def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resumin
 
 def _load_data(config: TrainConfig, log: Callable[[str], None]) -> tuple[Dataset, str | None]:
     """The dataset, and why the embedded digits were chosen (None when asked or not needed)."""
-    name, fallback_reason = config.dataset, None
-    if name is None:
-        name, fallback_reason = default_dataset_name()
+    options = {"train_fraction": config.train_fraction, "probe_size": config.probe_size}
+    fallback_reason = None
+    if config.dataset is None:
+        dataset, fallback_reason = load_default_dataset(**options)
         if fallback_reason:
             log(f"notice: using the embedded mnist-5k digits ({fallback_reason})")
-    dataset = load_dataset(name, train_fraction=config.train_fraction, probe_size=config.probe_size)
+    else:
+        dataset = load_dataset(config.dataset, **options)
+    info = dataset.info
+    log(f"data: {info.name}, {info.n_train:,} + {info.n_test:,} images, from {info.source}")
     return dataset, fallback_reason
 
 
