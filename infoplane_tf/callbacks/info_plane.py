@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from infoplane_tf.callbacks.capture import ProbeCapture
 from infoplane_tf.callbacks.recorder import PointRecorder
 from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.callbacks.worker import DuePoint, PointWorker
@@ -42,8 +43,13 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     Args:
         x_probe: (n, ...) probe inputs X, the same at every point (paper: the first 100 test
-            images); n ≥ 2, finite.
+            images); n ≥ 2, finite. None: the first ``probe_size`` samples the fit trains on
+            (and their integer labels, when the fit has them), kept inside the train step
+            without changing what it computes (see ``infoplane_tf.callbacks.capture``); the
+            point before the first update still measures the initial weights, once the probe
+            is complete. An explicit probe is the way to reproduce the paper.
         y_probe: optional (n,) integer class labels of the probe, for I(T;Y).
+        probe_size: n when the probe is taken from the fit (``x_probe=None``).
         every: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
             ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
             plus one point before the first update.
@@ -66,6 +72,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             and ``log:N`` spacing counts from iteration 0, as in the uninterrupted run.
 
     Attributes:
+        x_probe, y_probe: the probe (a tensor, and labels or None); None until a fit has
+            given it when the probe is taken from the fit.
         trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``; with
             ``append``, the new points only: the whole table is at ``filepath``); reading it
             first finishes the points still being estimated.
@@ -83,9 +91,10 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def __init__(
         self,
-        x_probe,
+        x_probe=None,
         y_probe=None,
         *,
+        probe_size: int = PAPER.probe_size,
         every="epoch",
         layers: Sequence[str] | None = None,
         alpha: float = PAPER.alpha,
@@ -107,11 +116,21 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if points_per_call is None:
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
         self.points_per_call = positive_int("points_per_call", points_per_call)
-        self.plane = InformationPlane(
-            x_probe, y_probe, alpha=alpha, sigma=sigma, dtype=dtype, estimator=estimator,
-            gamma=None if gamma is None else check_gamma(gamma),  # one width: no width map
-        )  # fmt: skip
-        self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
+        self._estimator_options = {
+            "alpha": alpha, "sigma": sigma, "dtype": dtype, "estimator": estimator,
+            "gamma": None if gamma is None else check_gamma(gamma),  # one width: no width map
+        }  # fmt: skip
+        if x_probe is None:
+            if y_probe is not None:
+                raise ValueError("y_probe was given without x_probe; pass both or neither")
+            self._capture = ProbeCapture(positive_int("probe_size", probe_size, minimum=2))
+            self.plane = self.x_probe = self.y_probe = None
+            self.keys: tuple[str, ...] = ()
+            self.probe_source = {"source": "fit", "size": self._capture.size}
+        else:
+            self._capture = None
+            self._set_probe(x_probe, y_probe)
+            self.probe_source = {"source": "given", "size": int(self.x_probe.shape[0])}
         self.filepath = None if filepath is None else os.fspath(filepath)
         self.log_layer = log_layer
         self.tensorboard_dir = tensorboard_dir
@@ -121,8 +140,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         # Spectra on one core leave the other to training; epoch points are waited for at once,
         # so they take every core.
         self._one_core = self.background and self.schedule.kind != "epoch"
-        self.keys = recorded_keys(self.plane.has_labels, self.plane.estimator != "exact")
         self.layer_names: tuple[str, ...] = ()
+        self._waiting: list[DuePoint] = []  # due before a captured probe is complete
+        self._initial_pending = False
         self._probe: ModelProbe | None = None
         self._recorder: PointRecorder | None = None
         self._worker: PointWorker | None = None
@@ -134,33 +154,21 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._close()  # a fit that raised earlier may have left points behind
-        self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
-        self.layer_names = self._probe.names
-        self._log_key = _log_layer(self._probe, self.log_layer)
         self._steps, epochs = self.params.get("steps"), self.params.get("epochs")
         self._iteration = int(self.model.optimizer.iterations.numpy())
         origin = 0 if self.append else self._iteration
         self.schedule.start(origin, self._steps * epochs if self._steps else None)
-        settings = {
-            "estimator": self.plane.settings(),
-            "schedule": self.schedule.to_json(),
-            "steps_per_epoch": self._steps,
-            "epochs": epochs,
-            "model": type(self.model).__name__,
-            "probe_noise_seed": self.seed,
-        }
-        self._recorder = PointRecorder(
-            self.layer_names,
-            self.keys,
-            settings,
-            self.filepath,
-            self.tensorboard_dir,
-            append_after=self._iteration if self.append else None,
-        )
-        self._worker = self._start_worker()
-        if not self.append:
-            self._due(loss=math.nan)  # the point before the first update
-        if self._worker.warm:
+        self._warn_unhonoured_schedule()
+        if self._capture is not None:
+            self._capture.install(self.model)
+        else:
+            self._start_recording()
+        # The point before the first update; a model that the first step builds has no weights
+        # yet: the capture keeps them when it builds the model.
+        self._initial_pending = not self.append and not self.model.built
+        if not self.append and self.model.built:
+            self._due(loss=math.nan)
+        if self._worker is not None and self._worker.warm:
             self._finish()  # at once: its errors show before training
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -168,10 +176,19 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         previous, self._iteration = self._iteration, self._epoch_start + batch + 1
+        if self._initial_pending:
+            self._initial_pending = False
+            weights = self._capture.initial_weights
+            epoch = previous / self._steps if self._steps else math.nan
+            self._waiting.insert(0, DuePoint(previous, previous, epoch, math.nan, weights))
+        if self._worker is None and self._capture.full:
+            self._start_from_capture()
         if self.schedule.due_after_batch(self._iteration, previous):
             self._due(loss=_loss(logs))
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._worker is None:  # an epoch shorter than the probe: it is what the fit has
+            self._start_from_capture()
         if self.schedule.kind == "epoch":
             self._due(loss=_loss(logs))
         self._finish()
@@ -182,10 +199,12 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         try:
+            if self._worker is None and self._waiting:
+                self._start_from_capture()  # a fit of no full epoch
             self._finish()
         finally:
             self._close()
-        if self._recorder.missing:
+        if self._recorder is not None and self._recorder.missing:
             warnings.warn(
                 f"InfoPlaneCallback: {self._recorder.missing} information-plane point(s) were "
                 "recorded as missing because the activations were not finite (diverged model)",
@@ -214,6 +233,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         Returns:
             A dict of (L,) arrays in bits (``self.keys``) and the bool ``finite``.
         """
+        if self.plane is None:
+            raise ValueError("no probe yet: this callback takes its probe from a fit; fit first")
         if self._probe is None or self._probe.model is not self.model:
             self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
             self.layer_names = self._probe.names
@@ -225,6 +246,66 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         return {**dict(zip(self.keys, values[0], strict=True)), "finite": finite[0]}
 
     # Internals --------------------------------------------------------------------------------
+
+    def _set_probe(self, x_probe, y_probe) -> None:
+        self.plane = InformationPlane(x_probe, y_probe, **self._estimator_options)
+        self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
+        self.y_probe = None if y_probe is None else np.asarray(y_probe)
+        self.keys = recorded_keys(self.plane.has_labels, self.plane.estimator != "exact")
+
+    def _start_recording(self) -> None:
+        """Resolves the layers and starts the recorder and the worker, once the probe is known."""
+        self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
+        self.layer_names = self._probe.names
+        self._log_key = _log_layer(self._probe, self.log_layer)
+        settings = {
+            "estimator": self.plane.settings(),
+            "schedule": self.schedule.to_json(),
+            "steps_per_epoch": self._steps,
+            "epochs": self.params.get("epochs"),
+            "model": type(self.model).__name__,
+            "probe_noise_seed": self.seed,
+            "probe": self.probe_source,
+        }
+        self._recorder = PointRecorder(
+            self.layer_names,
+            self.keys,
+            settings,
+            self.filepath,
+            self.tensorboard_dir,
+            append_after=self._iteration if self.append else None,
+        )
+        self._worker = self._start_worker()
+
+    def _start_from_capture(self) -> None:
+        """Takes the captured samples as the probe and measures the points that waited."""
+        x_probe, y_probe = self._capture.probe()
+        self._set_probe(x_probe, y_probe)
+        self.probe_source = {
+            "source": "fit", "size": len(x_probe), "labels": y_probe is not None,
+        }  # fmt: skip
+        self._start_recording()
+        waiting, self._waiting = self._waiting, []
+        for point in waiting:
+            self._worker.submit(point)
+
+    def _warn_unhonoured_schedule(self) -> None:
+        """Says once when Keras's batch hooks (every K steps) cannot honour the schedule."""
+        every = int(getattr(self.model, "steps_per_execution", 1) or 1)
+        if every == 1 or self.schedule.kind == "epoch" or not self._steps:
+            return
+        span = (self._iteration, self._steps, self.params.get("epochs") or 1)
+        due = self.schedule.recorded_iterations(*span, hook_every=every)
+        if due == self.schedule.recorded_iterations(*span, hook_every=1):
+            return
+        shown = ", ".join(map(str, due[:6])) + (", ..." if len(due) > 6 else "")
+        warnings.warn(
+            f"InfoPlaneCallback: the model runs steps_per_execution={every}, so Keras calls "
+            f"batch hooks once every {every} steps and every={self.schedule.every!r} cannot be "
+            f"honoured; points will be recorded after iterations {shown} ({len(due)} in all)",
+            UserWarning,
+            stacklevel=2,
+        )
 
     def _points_per_call(self) -> int:
         """``points_per_call``, fewer if two batches of snapshots would exceed the budget."""
@@ -259,6 +340,10 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         epoch = self._iteration / self._steps if self._steps else math.nan
         # A sampled code's noise is fixed by the iteration, so a re-measurement from a
         # checkpoint of that iteration draws the same noise.
+        if self._worker is None:  # the probe is still being taken from the fit
+            snapshot = [tf.identity(v) for v in self.model.variables]
+            self._waiting.append(DuePoint(self._iteration, self._iteration, epoch, loss, snapshot))
+            return
         point = DuePoint(self._iteration, self._iteration, epoch, loss, self._probe.snapshot())
         self._worker.submit(point)
         self._recorder.warn_missing()
@@ -272,6 +357,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._recorder.warn_missing()
 
     def _close(self) -> None:
+        if self._capture is not None:
+            self._capture.uninstall()
         worker, self._worker = self._worker, None
         try:
             if worker is not None:

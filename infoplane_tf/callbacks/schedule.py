@@ -67,6 +67,28 @@ class Schedule:
             return any(previous < i <= iteration for i in self._log_iterations)
         return False
 
+    def recorded_iterations(
+        self, first: int, steps_per_epoch: int, epochs: int, hook_every: int = 1
+    ) -> list[int]:
+        """The iterations after ``first`` at which points are recorded, when the training loop
+        calls batch hooks once every ``hook_every`` steps (Keras: ``steps_per_execution``) and
+        at each epoch's end. Call ``start`` first for ``"log:N"``.
+
+        Returns:
+            The recorded iterations, ascending (the point before training not included).
+        """
+        if self.kind == "epoch":
+            return [first + steps_per_epoch * (e + 1) for e in range(epochs)]
+        offsets = [*range(hook_every, steps_per_epoch, hook_every), steps_per_epoch]
+        recorded, previous = [], first
+        for epoch in range(epochs):
+            for offset in offsets:
+                iteration = first + epoch * steps_per_epoch + offset
+                if self.due_after_batch(iteration, previous):
+                    recorded.append(iteration)
+                previous = iteration
+        return recorded
+
     def to_json(self):
         """The schedule as given, in plain JSON types."""
         return int(self.every) if isinstance(self.every, np.integer) else self.every
