@@ -63,8 +63,8 @@ def sequential_in_one_process(args, folder: Path) -> float:
 
 def train_in_this_process(args, folder: Path) -> None:
     """The ``--in-process`` mode: every run with ``training.run``, here."""
+    from infoplane_tf.io.options import TrainConfig
     from infoplane_tf.workflows import training
-    from infoplane_tf.workflows.config import TrainConfig
 
     for seed in range(args.runs):
         config = TrainConfig(

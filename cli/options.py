@@ -16,7 +16,7 @@ from infoplane_tf.catalog import (
     SCHEDULE_FORMS,
     SIGMA_RULES,
 )
-from infoplane_tf.workflows.config import TrainConfig
+from infoplane_tf.io.options import TrainConfig
 
 DEFAULTS = TrainConfig()
 

@@ -32,8 +32,8 @@ def train(ctx, quiet, resume, **fields):
     and the run continues from the epoch before). Resuming a finished run says so and exits 0.
     """
     with user_errors(tensorflow=True, aliases={"run": "resume"}):
+        from infoplane_tf.io.options import TrainConfig
         from infoplane_tf.workflows import training
-        from infoplane_tf.workflows.config import TrainConfig
 
         log = None if quiet else (lambda message: click.echo(message, err=True))
         if resume is None:

@@ -39,7 +39,7 @@ _EXPORTS = {
     "load_run": "infoplane_tf.io.runs",
     "Run": "infoplane_tf.io.runs",
     "analyze_phases": "infoplane_tf.analysis.phases",
-    "TrainConfig": "infoplane_tf.workflows.config",
+    "TrainConfig": "infoplane_tf.io.options",
     "measure": "infoplane_tf.workflows.measure",
     "CheckpointCallback": "infoplane_tf.callbacks.checkpoints",
     "ResumeCallback": "infoplane_tf.callbacks.resume",

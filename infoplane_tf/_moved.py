@@ -20,6 +20,9 @@ MOVED = {
     "infoplane_tf.phases": "infoplane_tf.analysis.phases",
     "infoplane_tf.training": "infoplane_tf.workflows.training",
     "infoplane_tf.experiments": "infoplane_tf.workflows.suite",
+    # 0.7: the run's options and schedules sit below io and callbacks, which both use them.
+    "infoplane_tf.callbacks.schedule": "infoplane_tf.schedule",
+    "infoplane_tf.workflows.config": "infoplane_tf.io.options",
 }
 
 

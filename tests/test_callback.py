@@ -14,10 +14,10 @@ import pytest
 import tensorflow as tf
 
 from infoplane_tf import InfoPlaneCallback, InformationPlane, build_model, load_trajectory
-from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.callbacks.worker import PointWorker
 from infoplane_tf.estimator import PointFunction
 from infoplane_tf.probe import ModelProbe
+from infoplane_tf.schedule import Schedule
 
 N_PROBE = 40
 SMALL = {

@@ -57,7 +57,7 @@ def test_light_modules_do_not_import_tensorflow():
     code = (
         "import sys\n"
         "import infoplane_tf, infoplane_tf.catalog, infoplane_tf.validation\n"
-        "import infoplane_tf.workflows.config, infoplane_tf.callbacks.schedule\n"
+        "import infoplane_tf.io.options, infoplane_tf.schedule\n"
         "import infoplane_tf.io.trajectory, infoplane_tf.io.runs, infoplane_tf.analysis.phases\n"
         "import infoplane_tf.analysis.findings, infoplane_tf_cli.main\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
@@ -114,7 +114,7 @@ def test_cli_choices_are_the_library_registries():
 
 
 def test_cli_defaults_are_the_papers():
-    from infoplane_tf.workflows.config import TrainConfig
+    from infoplane_tf.io.options import TrainConfig
 
     defaults = TrainConfig()
     for option in ("epochs", "batch_size", "learning_rate", "alpha", "probe_size",
@@ -133,3 +133,51 @@ def test_every_width_rule_is_implemented(rule):
     x = np.random.default_rng(0).random((12, 4))
     point = InformationPlane(x, np.arange(12) % 3, sigma=rule)([x[:, :2]], x)
     assert np.isfinite(point["i_xt"].numpy()).all()
+
+
+def _module_name(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph():
+    """Module → the package modules it imports (at module level or inside functions), without
+    its own ancestors (importing a submodule always imports its packages first)."""
+    modules = {_module_name(path): path for path in LIBRARY}
+    graph = {}
+    for name, path in modules.items():
+        imported = set()
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                candidates = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            else:
+                continue
+            imported |= {c for c in candidates if c in modules}
+        graph[name] = {m for m in imported if not (name == m or name.startswith(m + "."))}
+    return graph
+
+
+def _reachable(graph, start):
+    seen, todo = set(), [start]
+    while todo:
+        for module in graph[todo.pop()] - seen:
+            seen.add(module)
+            todo.append(module)
+    return seen
+
+
+def test_the_package_has_no_import_cycle():
+    graph = _import_graph()
+    assert "infoplane_tf.io.runs" in graph and graph["infoplane_tf.io.runs"]
+    cycles = sorted(m for m in graph if m in _reachable(graph, m))
+    assert not cycles, f"modules on an import cycle: {cycles}"
+
+
+def test_io_depends_on_nothing_above_it():
+    graph = _import_graph()
+    above = ("workflows", "callbacks", "plotting", "report", "width_report")
+    for module in (m for m in graph if m.startswith("infoplane_tf.io")):
+        reached = {m for m in _reachable(graph, module) if m.split(".")[1] in above}
+        assert not reached, f"{module} reaches {sorted(reached)}"

@@ -208,7 +208,7 @@ def test_a_constant_representation_has_a_zero_width_band(deep_run, tmp_path):
 def test_controls_are_the_measurement_of_fresh_networks(deep_run):
     import keras
 
-    from infoplane_tf.workflows.measure import _build
+    from infoplane_tf.models.restore import build_recorded_model
 
     measured = ip.measure(deep_run, controls=2, gamma=1.0)
     fresh = measured.controls["fresh-init"]
@@ -219,7 +219,7 @@ def test_controls_are_the_measurement_of_fresh_networks(deep_run):
     plane = ip.InformationPlane(x, y, gamma=1.0)
     for k, seed in enumerate(fresh["seeds"]):
         keras.utils.set_random_seed(seed)
-        model = _build(deep_run)
+        model = build_recorded_model(deep_run.config)
         layers, output = model.representations_and_output(x)
         point = plane(layers, output)
         for j, name in enumerate(measured.trajectory.layers):

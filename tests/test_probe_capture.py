@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from infoplane_tf import InfoPlaneCallback, build_model
-from infoplane_tf.callbacks.schedule import Schedule
+from infoplane_tf.schedule import Schedule
 
 N = 40
 
@@ -74,7 +74,7 @@ def test_a_sequential_model_keeps_the_labels_of_the_fit(data):
     assert trajectory.i_t_label is not None and trajectory.settings["probe"]["labels"] is True
     assert np.isfinite(trajectory.i_t_label).all() and len(trajectory) == 3
     np.testing.assert_array_equal(callback.y_probe, data["y"][:N])
-    # A second fit of the same model works and measures on a fresh capture.
+    # A second fit of the same model works, on the probe the first one took.
     model.fit(data["x"], data["y"], batch_size=30, epochs=1, verbose=0, callbacks=[callback])
     assert len(callback.trajectory) == 2
 

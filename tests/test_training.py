@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from infoplane_tf.callbacks.loggers import ProgressLine
+from infoplane_tf.io.options import TrainConfig
 from infoplane_tf.io.runs import load_run
 from infoplane_tf.validation import ParameterError
-from infoplane_tf.workflows.config import TrainConfig
 from infoplane_tf.workflows.training import prepare_out, run
 
 
@@ -49,7 +49,7 @@ def test_each_bad_option_is_named(fields, parameter):
 
 def test_options_are_checked_without_tensorflow():
     code = (
-        "import sys\nfrom infoplane_tf.workflows.config import TrainConfig\n"
+        "import sys\nfrom infoplane_tf.io.options import TrainConfig\n"
         "TrainConfig(record='log:10', sigma_rule='0.5').validate()\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )

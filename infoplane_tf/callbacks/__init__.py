@@ -8,7 +8,7 @@ import importlib
 
 _EXPORTS = {
     "InfoPlaneCallback": "infoplane_tf.callbacks.info_plane",
-    "Schedule": "infoplane_tf.callbacks.schedule",
+    "Schedule": "infoplane_tf.schedule",
 }
 __all__ = list(_EXPORTS)
 

@@ -9,9 +9,13 @@ skipped by a ``tf.cond`` once the buffer is full.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
+
+from infoplane_tf.callbacks.worker import DuePoint
 
 
 class ProbeCapture:
@@ -27,16 +31,25 @@ class ProbeCapture:
         self._y: tf.Variable | None = None
         self._count: tf.Variable | None = None
         self._model = None
+        self.waiting: list[DuePoint] = []
+        self._initial_wanted = False
         #: The weights before the first update of a model that the fit's first step built
         #: (eager copies), or None when the model was built before the fit.
         self.initial_weights: list | None = None
 
-    def install(self, model) -> None:
+    def install(self, model, initial_point: bool) -> None:
         """Wraps ``model.train_step`` and rebuilds its train function (the fit calls the new one).
+
+        Args:
+            model: The model being fitted.
+            initial_point: Whether the point before the first update is wanted; for a model
+                that the fit's first step builds, its weights are kept then (see ``full``).
 
         Raises:
             ValueError: the model takes several inputs (pass ``x_probe`` instead).
         """
+        self.waiting: list[DuePoint] = []
+        self._initial_wanted = initial_point and not model.built
         original = model.train_step
 
         def train_step(data):
@@ -54,15 +67,33 @@ class ProbeCapture:
             del model.train_step
             model.train_function = None
 
+    def hold(self, iteration: int, epoch: float, loss: float) -> None:
+        """Keeps a snapshot of the weights for a point due before the probe is complete."""
+        snapshot = [tf.identity(v) for v in self._model.variables]
+        self.waiting.append(DuePoint(iteration, iteration, epoch, loss, snapshot))
+
+    def full(self, first_iteration: int, steps_per_epoch: int | None) -> bool:
+        """Whether ``size`` samples have been kept; after the fit's first step, also queues the
+        point of the initial weights of a model that step built (iteration ``first_iteration``).
+        """
+        if self._initial_wanted:
+            self._initial_wanted = False
+            epoch = first_iteration / steps_per_epoch if steps_per_epoch else math.nan
+            point = DuePoint(
+                first_iteration, first_iteration, epoch, math.nan, self.initial_weights
+            )
+            self.waiting.insert(0, point)
+        return self.count >= self.size
+
+    def take(self) -> tuple[np.ndarray, np.ndarray | None, list[DuePoint]]:
+        """The probe (as ``probe``) and the points that waited for it, oldest first."""
+        waiting, self.waiting = self.waiting, []
+        return (*self.probe(), waiting)
+
     @property
     def count(self) -> int:
         """Samples kept so far (at most ``size``); one small read from the device."""
         return 0 if self._count is None else min(int(self._count.numpy()), self.size)
-
-    @property
-    def full(self) -> bool:
-        """Whether ``size`` samples have been kept."""
-        return self.count >= self.size
 
     def probe(self) -> tuple[np.ndarray, np.ndarray | None]:
         """The samples kept so far: x (count, ...) float32 and y (count,) int64, or None."""

@@ -7,9 +7,9 @@ import warnings
 
 import keras
 
-from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.catalog import CHECKPOINT_DTYPES
 from infoplane_tf.io.checkpoints import remove_checkpoints_after, write_checkpoint
+from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import ParameterError, one_of
 
 

@@ -5,6 +5,12 @@ cheap call: copy-on-write buffers). A ``PointWorker`` estimates the snapshots a 
 in a background thread with the model's compiled point function (``ModelProbe``), and a
 ``PointRecorder`` streams the finished points to memory, disk and TensorBoard, in order.
 Why this shape, and what it costs: ``benchmarks/README.md``.
+
+Durability: points are flushed to ``filepath`` as they are finished, and every due point is
+finished at each epoch end; a process killed mid-epoch loses fewer than ``2 * points_per_call``
+points. The point before training is written before the first update, except when the model's
+point function is still to be compiled: compilation then overlaps the first training steps, and
+their points queue up until it is done.
 """
 
 from __future__ import annotations
@@ -20,13 +26,13 @@ import tensorflow as tf
 
 from infoplane_tf.callbacks.capture import ProbeCapture
 from infoplane_tf.callbacks.recorder import PointRecorder
-from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.callbacks.worker import DuePoint, PointWorker
 from infoplane_tf.catalog import PAPER
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gamma
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.probe import ModelProbe
+from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import names, positive_int
 
 #: Weight snapshots held at once are capped to this many bytes.
@@ -43,11 +49,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     Args:
         x_probe: (n, ...) probe inputs X, the same at every point (paper: the first 100 test
-            images); n ≥ 2, finite. None: the first ``probe_size`` samples the fit trains on
-            (and their integer labels, when the fit has them), kept inside the train step
-            without changing what it computes (see ``infoplane_tf.callbacks.capture``); the
-            point before the first update still measures the initial weights, once the probe
-            is complete. An explicit probe is the way to reproduce the paper.
+            images); n ≥ 2, finite. None: the first ``probe_size`` samples of the fit (and
+            their integer labels), see ``infoplane_tf.callbacks.capture``.
         y_probe: optional (n,) integer class labels of the probe, for I(T;Y).
         probe_size: n when the probe is taken from the fit (``x_probe=None``).
         every: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
@@ -77,12 +80,6 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         trajectory: the ``Trajectory`` recorded so far (a fresh one per ``fit``; with
             ``append``, the new points only: the whole table is at ``filepath``); reading it
             first finishes the points still being estimated.
-
-    Durability: points are flushed to ``filepath`` as they are finished, and every due point
-    is finished at each epoch end; a process killed mid-epoch loses fewer than
-    ``2 * points_per_call`` points. The point before training is written before the first
-    update, except when the model's point function is still to be compiled: compilation then
-    overlaps the first training steps, and their points queue up until it is done.
 
     Raises:
         ValueError: bad arguments (here), or an unknown layer or a model that cannot be
@@ -141,13 +138,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         # so they take every core.
         self._one_core = self.background and self.schedule.kind != "epoch"
         self.layer_names: tuple[str, ...] = ()
-        self._waiting: list[DuePoint] = []  # due before a captured probe is complete
-        self._initial_pending = False
-        self._probe: ModelProbe | None = None
-        self._recorder: PointRecorder | None = None
-        self._worker: PointWorker | None = None
-        self._log_key: str | None = None
-        self._steps: int | None = None
+        self._probe = self._recorder = self._worker = self._log_key = self._steps = None
         self._iteration = self._epoch_start = 0
 
     # Keras hooks ------------------------------------------------------------------------------
@@ -158,16 +149,13 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._iteration = int(self.model.optimizer.iterations.numpy())
         origin = 0 if self.append else self._iteration
         self.schedule.start(origin, self._steps * epochs if self._steps else None)
-        self._warn_unhonoured_schedule()
+        _warn_unhonoured(self.schedule, self.model, self._iteration, self._steps, epochs)
         if self._capture is not None:
-            self._capture.install(self.model)
+            self._capture.install(self.model, initial_point=not self.append)
         else:
             self._start_recording()
-        # The point before the first update; a model that the first step builds has no weights
-        # yet: the capture keeps them when it builds the model.
-        self._initial_pending = not self.append and not self.model.built
-        if not self.append and self.model.built:
-            self._due(loss=math.nan)
+        if not self.append and self.model.built:  # else the capture keeps the initial weights
+            self._due(loss=math.nan)  # the point before the first update
         if self._worker is not None and self._worker.warm:
             self._finish()  # at once: its errors show before training
 
@@ -176,19 +164,14 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         previous, self._iteration = self._iteration, self._epoch_start + batch + 1
-        if self._initial_pending:
-            self._initial_pending = False
-            weights = self._capture.initial_weights
-            epoch = previous / self._steps if self._steps else math.nan
-            self._waiting.insert(0, DuePoint(previous, previous, epoch, math.nan, weights))
-        if self._worker is None and self._capture.full:
-            self._start_from_capture()
+        if self._worker is None and self._capture.full(previous, self._steps):
+            self._start_recording()
         if self.schedule.due_after_batch(self._iteration, previous):
             self._due(loss=_loss(logs))
 
     def on_epoch_end(self, epoch, logs=None):
         if self._worker is None:  # an epoch shorter than the probe: it is what the fit has
-            self._start_from_capture()
+            self._start_recording()
         if self.schedule.kind == "epoch":
             self._due(loss=_loss(logs))
         self._finish()
@@ -199,8 +182,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         try:
-            if self._worker is None and self._waiting:
-                self._start_from_capture()  # a fit of no full epoch
+            if self._worker is None and self._capture.waiting:
+                self._start_recording()  # a fit of no full epoch
             self._finish()
         finally:
             self._close()
@@ -241,7 +224,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self._finish()
         points = self._points_per_call()  # the training's compiled function, padded
         function = self._probe.point_function(self.plane, points, one_core=self._one_core)
-        estimate = self._estimator(function)
+        estimate = _estimator(function, self)
         values, finite = estimate([self._probe.snapshot()] * points, [point_index] * points)
         return {**dict(zip(self.keys, values[0], strict=True)), "finite": finite[0]}
 
@@ -254,95 +237,33 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.keys = recorded_keys(self.plane.has_labels, self.plane.estimator != "exact")
 
     def _start_recording(self) -> None:
-        """Resolves the layers and starts the recorder and the worker, once the probe is known."""
+        """Resolves the layers, starts the recorder and the worker, and measures the points
+        that waited for a probe taken from the fit."""
+        waiting = []
+        if self._capture is not None:
+            x_probe, y_probe, waiting = self._capture.take()
+            self._set_probe(x_probe, y_probe)
+            labels = y_probe is not None
+            self.probe_source = {"source": "fit", "size": len(x_probe), "labels": labels}
         self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
         self.layer_names = self._probe.names
         self._log_key = _log_layer(self._probe, self.log_layer)
-        settings = {
-            "estimator": self.plane.settings(),
-            "schedule": self.schedule.to_json(),
-            "steps_per_epoch": self._steps,
-            "epochs": self.params.get("epochs"),
-            "model": type(self.model).__name__,
-            "probe_noise_seed": self.seed,
-            "probe": self.probe_source,
-        }
-        self._recorder = PointRecorder(
-            self.layer_names,
-            self.keys,
-            settings,
-            self.filepath,
-            self.tensorboard_dir,
-            append_after=self._iteration if self.append else None,
-        )
-        self._worker = self._start_worker()
-
-    def _start_from_capture(self) -> None:
-        """Takes the captured samples as the probe and measures the points that waited."""
-        x_probe, y_probe = self._capture.probe()
-        self._set_probe(x_probe, y_probe)
-        self.probe_source = {
-            "source": "fit", "size": len(x_probe), "labels": y_probe is not None,
-        }  # fmt: skip
-        self._start_recording()
-        waiting, self._waiting = self._waiting, []
+        self._recorder = _open_recorder(self)
+        self._worker = _start_worker(self)
         for point in waiting:
             self._worker.submit(point)
-
-    def _warn_unhonoured_schedule(self) -> None:
-        """Says once when Keras's batch hooks (every K steps) cannot honour the schedule."""
-        every = int(getattr(self.model, "steps_per_execution", 1) or 1)
-        if every == 1 or self.schedule.kind == "epoch" or not self._steps:
-            return
-        span = (self._iteration, self._steps, self.params.get("epochs") or 1)
-        due = self.schedule.recorded_iterations(*span, hook_every=every)
-        if due == self.schedule.recorded_iterations(*span, hook_every=1):
-            return
-        shown = ", ".join(map(str, due[:6])) + (", ..." if len(due) > 6 else "")
-        warnings.warn(
-            f"InfoPlaneCallback: the model runs steps_per_execution={every}, so Keras calls "
-            f"batch hooks once every {every} steps and every={self.schedule.every!r} cannot be "
-            f"honoured; points will be recorded after iterations {shown} ({len(due)} in all)",
-            UserWarning,
-            stacklevel=2,
-        )
 
     def _points_per_call(self) -> int:
         """``points_per_call``, fewer if two batches of snapshots would exceed the budget."""
         fits = SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1)
         return max(1, min(self.points_per_call, fits // 2))
 
-    def _start_worker(self) -> PointWorker:
-        """A worker for this model's point function (one compiled shape of points per call)."""
-        points = self._points_per_call()
-        function = self._probe.point_function(self.plane, points, one_core=self._one_core)
-        return PointWorker(
-            self._estimator(function),
-            self._store,
-            points,
-            self.background,
-            max_pending=SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1),
-            warm=function.trace_count > 0,
-        )
-
-    def _estimator(self, function):
-        """``estimate(snapshots, indices) -> (values (P, keys, L), finite (P,))``, NumPy."""
-        seed, probe, x = tf.constant(self.seed, tf.int64), self.plane.probe, self.x_probe
-
-        def estimate(snapshots, indices):
-            result = function(probe, x, snapshots, tf.constant(indices, tf.int64), seed)
-            values = np.stack([result[key].numpy() for key in self.keys], axis=1)
-            return values, result["finite"].numpy()
-
-        return estimate
-
     def _due(self, loss: float) -> None:
         epoch = self._iteration / self._steps if self._steps else math.nan
         # A sampled code's noise is fixed by the iteration, so a re-measurement from a
         # checkpoint of that iteration draws the same noise.
         if self._worker is None:  # the probe is still being taken from the fit
-            snapshot = [tf.identity(v) for v in self.model.variables]
-            self._waiting.append(DuePoint(self._iteration, self._iteration, epoch, loss, snapshot))
+            self._capture.hold(self._iteration, epoch, loss)
             return
         point = DuePoint(self._iteration, self._iteration, epoch, loss, self._probe.snapshot())
         self._worker.submit(point)
@@ -386,3 +307,63 @@ def _loss(logs) -> float:
     if not logs or "loss" not in logs:
         return math.nan
     return float(logs["loss"])
+
+
+def _warn_unhonoured(schedule: Schedule, model, first: int, steps: int | None, epochs) -> None:
+    """Says once when Keras's batch hooks (every K steps) cannot honour the schedule."""
+    every = int(getattr(model, "steps_per_execution", 1) or 1)
+    if every == 1 or schedule.kind == "epoch" or not steps:
+        return
+    span = (first, steps, epochs or 1)
+    due = schedule.recorded_iterations(*span, hook_every=every)
+    if due == schedule.recorded_iterations(*span, hook_every=1):
+        return
+    shown = ", ".join(map(str, due[:6])) + (", ..." if len(due) > 6 else "")
+    warnings.warn(
+        f"InfoPlaneCallback: the model runs steps_per_execution={every}, so Keras calls "
+        f"batch hooks once every {every} steps and every={schedule.every!r} cannot be "
+        f"honoured; points will be recorded after iterations {shown} ({len(due)} in all)",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _estimator(function, callback: InfoPlaneCallback):
+    """``estimate(snapshots, indices) -> (values (P, keys, L), finite (P,))``, NumPy."""
+    seed = tf.constant(callback.seed, tf.int64)
+    probe, x, keys = callback.plane.probe, callback.x_probe, callback.keys
+
+    def estimate(snapshots, indices):
+        result = function(probe, x, snapshots, tf.constant(indices, tf.int64), seed)
+        values = np.stack([result[key].numpy() for key in keys], axis=1)
+        return values, result["finite"].numpy()
+
+    return estimate
+
+
+def _open_recorder(callback: InfoPlaneCallback) -> PointRecorder:
+    """The recorder of a fit's points, with the settings that describe them."""
+    settings = {
+        "estimator": callback.plane.settings(), "schedule": callback.schedule.to_json(),
+        "steps_per_epoch": callback._steps, "epochs": callback.params.get("epochs"),
+        "model": type(callback.model).__name__, "probe_noise_seed": callback.seed,
+        "probe": callback.probe_source,
+    }  # fmt: skip
+    append_after = callback._iteration if callback.append else None
+    return PointRecorder(callback.layer_names, callback.keys, settings, callback.filepath,
+                         callback.tensorboard_dir, append_after=append_after)  # fmt: skip
+
+
+def _start_worker(callback: InfoPlaneCallback) -> PointWorker:
+    """A worker for the model's point function (one compiled shape of points per call)."""
+    points = callback._points_per_call()
+    probe, one_core = callback._probe, callback._one_core
+    function = probe.point_function(callback.plane, points, one_core=one_core)
+    return PointWorker(
+        _estimator(function, callback),
+        callback._store,
+        points,
+        callback.background,
+        max_pending=SNAPSHOT_BUDGET_BYTES // max(probe.snapshot_bytes, 1),
+        warm=function.trace_count > 0,
+    )

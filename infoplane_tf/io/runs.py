@@ -113,8 +113,8 @@ class Run:
 
     def model_at(self, iteration: int):
         """The run's model, built, with the weights of its checkpoint at ``iteration`` (see
-        ``infoplane_tf.workflows.measure.model_at``; imports TensorFlow)."""
-        from infoplane_tf.workflows.measure import model_at
+        ``infoplane_tf.models.restore.model_at``; imports TensorFlow)."""
+        from infoplane_tf.models.restore import model_at  # TensorFlow only when asked
 
         return model_at(self, iteration)
 

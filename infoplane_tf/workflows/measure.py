@@ -48,10 +48,9 @@ from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.measurements import write_measurement as store_measurement
 from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
-from infoplane_tf.models import build_model
+from infoplane_tf.models import restore
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
-from infoplane_tf.workflows.config import config_from_json
 from infoplane_tf.workflows.diagnostics import DIAGNOSTICS, probe_diagnostics
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
@@ -61,17 +60,9 @@ POINTS_PER_CALL = 4
 
 
 def model_at(run: Run | str | os.PathLike, iteration: int) -> keras.Model:
-    """The run's model, built, with the weights of its checkpoint at ``iteration``.
-
-    Raises:
-        ValueError: no checkpoint of that iteration (the message lists the ones there), or a
-            corrupt checkpoint file (named).
-    """
-    run = run if isinstance(run, Run) else load_run(run)
-    values, _ = read_checkpoint(_checkpoints(run), iteration)
-    model = _build(run)
-    _assign(model, values, run.path)
-    return model
+    """The run's model, built, with the weights of its checkpoint at ``iteration``
+    (``infoplane_tf.models.restore.model_at`` on a ``Run`` or its folder)."""
+    return restore.model_at(run if isinstance(run, Run) else load_run(run), iteration)
 
 
 def measure(
@@ -121,7 +112,7 @@ def measure(
                        bootstrap)  # fmt: skip
     settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype,
                 "estimator": estimator}  # fmt: skip
-    probe = ModelProbe.for_model(_build(run), layers, tf.constant(sets[0][0]))
+    probe = ModelProbe.for_model(restore.build_recorded_model(config), layers, sets[0][0])
     seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
     measured = [
@@ -205,7 +196,9 @@ def _fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.n
     seeds, weights = list(range(first, first + count)), []
     for seed in seeds:
         keras.utils.set_random_seed(seed)
-        weights.append({v.path: v.numpy() for v in _build(run).variables})
+        weights.append(
+            {v.path: v.numpy() for v in restore.build_recorded_model(run.config).variables}
+        )
     return seeds, weights
 
 
@@ -435,22 +428,6 @@ def _probe(config: dict, probe_size, probe_offset: int):
         )
     window = slice(probe_offset, probe_offset + probe_size)
     return dataset.x_test[window], dataset.y_test[window]
-
-
-def _build(run: Run) -> keras.Model:
-    """The run's architecture, built (from its options, so a killed run works too)."""
-    config = config_from_json(run.config)
-    model = build_model(config.model, **config.model_hparams())
-    model.build((None, int(np.prod(run.config.get("image_shape", (28, 28))))))
-    return model
-
-
-def _assign(model: keras.Model, values: dict, where: Path) -> None:
-    missing = [v.path for v in model.variables if v.path not in values]
-    if missing:
-        raise CheckpointFormatError(f"{where}: checkpoint lacks {', '.join(missing)}")
-    for variable in model.variables:
-        variable.assign(values[variable.path])
 
 
 def _snapshots(probe: ModelProbe, loads: list):

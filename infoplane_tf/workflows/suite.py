@@ -18,9 +18,9 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, Experiment
+from infoplane_tf.io.options import TrainConfig
 from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.workflows import sweep
-from infoplane_tf.workflows.config import TrainConfig
 from infoplane_tf.workflows.sweep import PlannedRun, Progress, SweepFailedError
 
 #: The suite's record (options, grid, each run's outcome): the sweep's.

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
 from infoplane_tf.io.checkpoints import RESUME_NAME
+from infoplane_tf.io.options import TrainConfig, config_from_json
 from infoplane_tf.io.runs import CONFIG_NAME, SUMMARY_NAME, is_run_dir, write_json
 from infoplane_tf.validation import ParameterError, positive_float
 from infoplane_tf.workflows import executors, task
-from infoplane_tf.workflows.config import TrainConfig, config_from_json
 
 #: The sweep's record in its folder.
 SWEEP_NAME = "sweep.json"

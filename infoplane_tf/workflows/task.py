@@ -27,9 +27,9 @@ import threading
 import time
 from pathlib import Path
 
+from infoplane_tf.io.options import TrainConfig, config_from_json
 from infoplane_tf.io.runs import CONFIG_NAME, is_run_dir, read_json, write_json
 from infoplane_tf.validation import ParameterError
-from infoplane_tf.workflows.config import TrainConfig, config_from_json
 
 #: Files the worker and its training process exchange in the scratch folder.
 TASK_NAME, RESULT_NAME, LOG_NAME = "task.json", "result.json", "log.txt"

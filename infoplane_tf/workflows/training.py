@@ -28,10 +28,10 @@ from infoplane_tf.callbacks.checkpoints import CheckpointCallback
 from infoplane_tf.callbacks.info_plane import InfoPlaneCallback
 from infoplane_tf.callbacks.loggers import LossRecorder, ProgressLine
 from infoplane_tf.callbacks.resume import ResumeCallback, restore_state
-from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.data.datasets import Dataset, load_dataset, load_default_dataset
 from infoplane_tf.data.order import steps_per_epoch, training_batches
 from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, RESUME_NAME, TrainingInterrupted
+from infoplane_tf.io.options import TrainConfig, config_from_json
 from infoplane_tf.io.runs import (
     CONFIG_NAME,
     EXAMPLES_NAME,
@@ -45,8 +45,8 @@ from infoplane_tf.io.runs import (
 )
 from infoplane_tf.io.trajectory import TABLE_NAME, compress_table, load_trajectory
 from infoplane_tf.models import build_model
+from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import ParameterError, sigma_rule
-from infoplane_tf.workflows.config import TrainConfig, config_from_json
 
 #: Per-iteration test loss is measured on this many fixed test images (the first ones).
 ITERATION_TEST_SIZE = 200

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from infoplane_tf.callbacks.schedule import Schedule
 from infoplane_tf.catalog import (
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
@@ -15,6 +14,7 @@ from infoplane_tf.catalog import (
     OPTIMIZERS,
     PAPER,
 )
+from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import (
     fraction,
     non_negative_float,
