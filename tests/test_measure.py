@@ -270,13 +270,37 @@ def test_probe_sets_are_disjoint_windows_or_seeded_resamples(deep_run):
     from infoplane_tf.workflows.measure import _probe_sets
 
     config = deep_run.config
-    sets = _probe_sets(config, 20, 10, 3, 0)
+    sets = _probe_sets(deep_run, 20, 10, 3, 0)
     test = ip.load_dataset(config["dataset"], probe_size=2).x_test
     rows = [{int(np.flatnonzero((test == image).all(axis=1))[0]) for image in x} for x, _ in sets]
     assert rows == [set(range(10 + 20 * k, 30 + 20 * k)) for k in range(3)]
-    resampled = _probe_sets(config, 20, 0, 1, 4)
-    again = _probe_sets(config, 20, 0, 1, 4)
+    resampled = _probe_sets(deep_run, 20, 0, 1, 4)
+    again = _probe_sets(deep_run, 20, 0, 1, 4)
     assert len(resampled) == 4
     for (x, y), (x2, y2) in zip(resampled, again, strict=True):
         np.testing.assert_array_equal(x, x2)
         np.testing.assert_array_equal(y, y2)
+
+
+def test_a_run_is_measured_at_its_kept_probe_without_its_dataset(deep_run, monkeypatch):
+    from infoplane_tf.data.datasets import DatasetUnavailableError
+    from infoplane_tf.io.runs import read_probe
+    from infoplane_tf.workflows import measure as measure_module
+
+    x, y = read_probe(deep_run.path)
+    dataset = ip.load_dataset("mnist-5k", probe_size=30)
+    np.testing.assert_array_equal(x, dataset.probe.x)  # bit for bit, from uint8 pixels
+    np.testing.assert_array_equal(y, dataset.probe.y)
+    with_dataset = ip.measure(deep_run, gamma=1.0).trajectory
+
+    def unavailable(*args, **kwargs):
+        raise DatasetUnavailableError("dataset 'mnist-5k' is not available: test")
+
+    monkeypatch.setattr(measure_module, "load_dataset", unavailable)
+    without = ip.measure(deep_run, gamma=1.0).trajectory
+    np.testing.assert_array_equal(without.i_xt, with_dataset.i_xt)
+    np.testing.assert_array_equal(without.i_t_label, with_dataset.i_t_label)
+    ip.measure(deep_run, probe_size=10, probe_offset=20)  # inside the kept 30: no dataset
+    # A probe beyond the kept one needs the dataset, and says so.
+    with pytest.raises(DatasetUnavailableError, match="not available"):
+        ip.measure(deep_run, probe_size=40)

@@ -94,3 +94,29 @@ def test_json_is_written_atomically_and_read_with_clear_errors(tmp_path):
     (tmp_path / "c.json").write_text("[1, 2]")
     with pytest.raises(RunFormatError, match="expected a JSON object"):
         read_json(tmp_path / "c.json")
+
+
+def test_a_probe_is_kept_compactly_and_read_back_exactly(tmp_path):
+    from infoplane_tf.io.runs import PROBE_NAME, RunFormatError, read_probe, write_probe
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (7, 784)).astype(np.float32) / np.float32(255)
+    labels = np.arange(7) % 3
+    write_probe(tmp_path, pixels, labels)
+    with np.load(tmp_path / PROBE_NAME) as stored:
+        assert stored["pixels"].dtype == np.uint8 and "x" not in stored
+    x, y = read_probe(tmp_path)
+    np.testing.assert_array_equal(x, pixels)
+    np.testing.assert_array_equal(y, labels)
+    assert x.dtype == np.float32 and y.dtype == np.int64
+
+    other = tmp_path / "other"
+    other.mkdir()
+    values = rng.random((5, 3)).astype(np.float32)  # not pixels: kept as they are
+    write_probe(other, values, np.zeros(5))
+    np.testing.assert_array_equal(read_probe(other)[0], values)
+
+    assert read_probe(tmp_path / "missing") is None
+    (other / PROBE_NAME).write_bytes(b"broken")
+    with pytest.raises(RunFormatError, match="not a readable probe file"):
+        read_probe(other)

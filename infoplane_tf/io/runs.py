@@ -8,6 +8,8 @@ A run directory holds::
     trajectory.json       the trajectory's sidecar (estimator settings, layer names)
     history.csv[.gz]      iteration,epoch,scope,train_loss,test_loss (scope: epoch | iteration)
     examples.npz          inputs and reconstructions of the first test images (for figures)
+    probe.npz             the probe (images as uint8 pixels when exact, labels), so the run
+                          can be re-measured at its probe without its dataset
     model.keras           the trained model
     summary.json          final errors, phase analysis, wall time; "complete": false until done
 
@@ -42,6 +44,7 @@ CONFIG_NAME = "config.json"
 HISTORY_NAME = "history.csv"
 SUMMARY_NAME = "summary.json"
 EXAMPLES_NAME = "examples.npz"
+PROBE_NAME = "probe.npz"
 MODEL_NAME = "model.keras"
 HISTORY_COLUMNS = ("iteration", "epoch", "scope", "train_loss", "test_loss")
 #: Where a run keeps its re-measurements: ``RUN/measurements/<label>/``.
@@ -296,3 +299,46 @@ class HistoryWriter:
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+
+
+def write_probe(path: str | os.PathLike, x: np.ndarray, y: np.ndarray) -> Path:
+    """Keeps a run's probe in ``path/probe.npz``: images in [0, 1] as uint8 pixels when every
+    value is a multiple of 1/255 (the datasets' images), else float32; labels as int64.
+
+    Args:
+        path: The run directory.
+        x: (n, ...) probe images.
+        y: (n,) integer labels.
+
+    Returns:
+        The file written.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    pixels = np.clip(np.round(x * np.float32(255)), 0, 255).astype(np.float32)
+    exact = bool(np.array_equal(pixels / np.float32(255), x))
+    target = Path(path) / PROBE_NAME
+    arrays = {"pixels": pixels.astype(np.uint8)} if exact else {"x": x}
+    np.savez_compressed(target, labels=np.asarray(y, dtype=np.int64), **arrays)
+    return target
+
+
+def read_probe(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray] | None:
+    """A run's probe kept by :func:`write_probe`: x (n, ...) float32 in [0, 1] and y (n,) int64
+    (the dataset's first n test images and labels), or None when the run has none.
+
+    Raises:
+        RunFormatError: the file exists but cannot be read.
+    """
+    target = Path(path) / PROBE_NAME
+    if not target.is_file():
+        return None
+    try:
+        with np.load(target) as stored:
+            y = stored["labels"]
+            if "x" in stored:
+                x = stored["x"]
+            else:
+                x = stored["pixels"].astype(np.float32) / np.float32(255)
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise RunFormatError(f"{target}: not a readable probe file ({exc})") from exc
+    return x, y

@@ -46,7 +46,7 @@ from infoplane_tf.io.checkpoints import (
 )
 from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.measurements import write_measurement as store_measurement
-from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run
+from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run, read_probe
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.probe import ModelProbe
@@ -108,7 +108,7 @@ def measure(
     iterations = _checkpointed(run)
     config = run.config
     rule, gammas, grid = _widths(config, sigma_rule, gamma)
-    sets = _probe_sets(config, probe_size or config.get("probe_size"), probe_offset, probes,
+    sets = _probe_sets(run, probe_size or config.get("probe_size"), probe_offset, probes,
                        bootstrap)  # fmt: skip
     settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype,
                 "estimator": estimator}  # fmt: skip
@@ -173,18 +173,18 @@ class _Ticker:
             self.progress(min(self.done, self.total), self.total)
 
 
-def _probe_sets(config: dict, probe_size, probe_offset: int, probes, bootstrap):
+def _probe_sets(run: Run, probe_size, probe_offset: int, probes, bootstrap):
     """The (x, y) probe sets: K disjoint windows of the test set, or B resamples of one."""
     probes = positive_int("probes", probes)
     bootstrap = positive_int("bootstrap", bootstrap, minimum=0)
     if probes > 1 and bootstrap:
         raise ParameterError("bootstrap", f"cannot be combined with probes={probes}; choose one")
     probe_size = positive_int("probe_size", probe_size, minimum=2)
-    x, y = _probe(config, probe_size * probes, probe_offset)
+    x, y = _probe(run, probe_size * probes, probe_offset)
     if not bootstrap:
         windows = [slice(k * probe_size, (k + 1) * probe_size) for k in range(probes)]
         return [(x[window], y[window]) for window in windows]
-    rng = np.random.default_rng(int(config.get("seed", 0)))
+    rng = np.random.default_rng(int(run.config.get("seed", 0)))
     draws = [rng.integers(0, probe_size, probe_size) for _ in range(bootstrap)]
     return [(x[rows], y[rows]) for rows in draws]
 
@@ -415,18 +415,23 @@ def _checkpoints(run: Run) -> Path:
     return run.path / CHECKPOINTS_NAME
 
 
-def _probe(config: dict, probe_size, probe_offset: int):
-    """The probe images and labels: test images ``probe_offset`` .. ``+ probe_size``."""
+def _probe(run: Run, probe_size, probe_offset: int):
+    """The probe images and labels: test images ``probe_offset`` .. ``+ probe_size``, from the
+    probe the run keeps when it holds them (no dataset needed), else from the dataset."""
     probe_size = positive_int("probe_size", probe_size, minimum=2)
     probe_offset = positive_int("probe_offset", probe_offset, minimum=0)
-    dataset = load_dataset(config["dataset"], probe_size=2)
+    window = slice(probe_offset, probe_offset + probe_size)
+    kept = read_probe(run.path)
+    if kept is not None and probe_offset + probe_size <= len(kept[0]):
+        return kept[0][window], kept[1][window]
+    name = run.config["dataset"]
+    dataset = load_dataset(name, probe_size=2)
     if probe_offset + probe_size > dataset.info.n_test:
         raise ParameterError(
             "probe_size",
-            f"must fit in the {dataset.info.n_test} test images of {config['dataset']} after "
+            f"must fit in the {dataset.info.n_test} test images of {name} after "
             f"probe_offset {probe_offset}, got {probe_size}",
         )
-    window = slice(probe_offset, probe_offset + probe_size)
     return dataset.x_test[window], dataset.y_test[window]
 
 

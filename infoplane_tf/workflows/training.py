@@ -42,6 +42,7 @@ from infoplane_tf.io.runs import (
     read_history,
     read_json,
     write_json,
+    write_probe,
 )
 from infoplane_tf.io.trajectory import TABLE_NAME, compress_table, load_trajectory
 from infoplane_tf.models import build_model
@@ -80,6 +81,7 @@ def run(
     prepare_out(out, config.overwrite)
     options = {**dataclasses.asdict(config), "dataset": dataset.info.name, "out": str(out)}
     write_json(out / CONFIG_NAME, {**options, **_provenance(dataset, fallback_reason)})
+    write_probe(out, *dataset.probe)
     return _train(config, dataset, out, log, progress, resuming=False)
 
 
