@@ -181,3 +181,11 @@ def test_io_depends_on_nothing_above_it():
     for module in (m for m in graph if m.startswith("infoplane_tf.io")):
         reached = {m for m in _reachable(graph, module) if m.split(".")[1] in above}
         assert not reached, f"{module} reaches {sorted(reached)}"
+
+
+def test_the_readme_is_short_and_links_only_to_files_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):
+        if not target.startswith("http"):
+            assert (ROOT / target).exists(), f"README links to a missing {target}"

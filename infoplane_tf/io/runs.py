@@ -82,14 +82,19 @@ class Run:
     """A loaded run directory (see the module docstring for the files).
 
     Attributes:
-        path: the folder; config: ``config.json`` as a dict; trajectory: the ``Trajectory``;
-        history: the ``History``; summary: ``summary.json`` as a dict (``{"complete": False}``
-        when missing); examples: dict with ``inputs`` and ``reconstructions`` (k, d) arrays,
-        or None. For a re-measurement (see ``infoplane_tf.io.measurements``): measurement, its
-        label; band, the estimator band (lower, upper) or None; controls, reference levels or
-        None; width_map, γ → ``Measurement`` for a width map (the trajectory, band and controls
-        are then those of the rule's default γ, or of the middle γ); diagnostics, the layers'
-        ``Diagnostics`` (median distance, saturated fraction) or None.
+        path: The folder.
+        config: ``config.json`` as a dict.
+        trajectory: The ``Trajectory`` (recorded, or of the loaded measurement).
+        history: The ``History``.
+        summary: ``summary.json`` as a dict (``{"complete": False}`` when missing).
+        examples: Dict with ``inputs`` and ``reconstructions`` (k, d) arrays, or None.
+        measurement: The label of a loaded re-measurement (see
+            ``infoplane_tf.io.measurements``), or None for the recorded trajectory.
+        band: The estimator band (lower, upper) of a measurement, or None.
+        controls: Reference levels of a measurement, or None.
+        width_map: γ → ``Measurement`` for a width map (the trajectory, band and controls are
+            then those of the rule's default γ, or of the middle γ), or None.
+        diagnostics: The layers' ``Diagnostics`` (median distance, saturated fraction), or None.
     """
 
     path: Path
