@@ -2,7 +2,7 @@
 
 import click
 
-from infoplane_tf.catalog import REFERENCE_RULES, SIGMA_RULES
+from infoplane_tf.width_rules import REFERENCE_RULES, SIGMA_RULES
 from infoplane_tf_cli import options
 from infoplane_tf_cli.errors import user_errors
 

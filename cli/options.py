@@ -14,9 +14,9 @@ from infoplane_tf.catalog import (
     OPTIMIZERS,
     PLOT_KINDS,
     SCHEDULE_FORMS,
-    SIGMA_RULES,
 )
 from infoplane_tf.io.options import TrainConfig
+from infoplane_tf.width_rules import SIGMA_RULES
 
 DEFAULTS = TrainConfig()
 

@@ -26,7 +26,7 @@ _EXPORTS = {
     "renyi_entropy": "infoplane_tf.estimator",
     "renyi_mutual_information": "infoplane_tf.estimator",
     "InformationPlane": "infoplane_tf.estimator",
-    "SIGMA_RULES": "infoplane_tf.catalog",
+    "SIGMA_RULES": "infoplane_tf.width_rules",
     "PAPER": "infoplane_tf.catalog",
     "build_model": "infoplane_tf.models",
     "MODEL_NAMES": "infoplane_tf.catalog",

@@ -116,33 +116,6 @@ EXPERIMENTS = (
 )
 EXPERIMENT_NAMES = tuple(e.name for e in EXPERIMENTS)
 
-#: Kernel-width rules accepted by the estimator's ``sigma`` besides a fixed positive number.
-SIGMA_RULES = MappingProxyType(
-    {
-        "paper": "sigma = gamma * n^(-1/(4+d)) on raw activations (Lee & Jo's code)",
-        "scaled": "z-score each feature, then sigma = gamma * sqrt(d) * n^(-1/(4+d))",
-        "median": "sigma = gamma * the median pairwise distance of the layer",
-        "silverman": "sigma = gamma * Silverman's rule (4/((d+2)n))^(1/(d+4)) * mean feature std",
-        "knn": "sigma = gamma * the mean distance to the 7th nearest neighbour",
-        "alignment": "sigma = gamma * the width best aligned with the label kernel (needs labels)",
-    }
-)
-
-#: Width rules of ``measure`` only: a per-layer width fixed from one checkpoint's median distance.
-REFERENCE_RULES = MappingProxyType(
-    {
-        "median-initial": "sigma = gamma * each layer's median distance at the first checkpoint",
-        "median-final": "sigma = gamma * each layer's median distance at the last checkpoint",
-    }
-)
-
-
-def default_gamma(rule) -> float:
-    """The scale γ a width rule uses unless told: the paper's 2 for its own rule and 'scaled',
-    1 for the rules that measure the data's scale (γ = 1 is the rule's own width)."""
-    return PAPER.gamma if rule in ("paper", "scaled") else 1.0
-
-
 #: What ``plot_runs`` draws: ``kind`` → description (the CLI's ``--kind`` choices).
 PLOT_KINDS = MappingProxyType(
     {

@@ -10,7 +10,7 @@ import math
 import numbers
 from collections.abc import Iterable
 
-from infoplane_tf.catalog import SIGMA_RULES
+from infoplane_tf.width_rules import SIGMA_RULES
 
 
 class ParameterError(ValueError):
@@ -89,7 +89,7 @@ def names(parameter: str, value) -> tuple[str, ...]:
 
 
 def sigma_rule(parameter: str, value) -> str | float:
-    """A kernel-width rule: one of ``catalog.SIGMA_RULES``, or a number > 0 (as a float, also
+    """A kernel-width rule: one of ``width_rules.SIGMA_RULES``, or a number > 0 (as a float, also
     from text such as ``"0.5"``); ParameterError otherwise."""
     if isinstance(value, str) and value in SIGMA_RULES:
         return value

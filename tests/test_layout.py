@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infoplane_tf import catalog
+from infoplane_tf import catalog, width_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = sorted((ROOT / "infoplane_tf").rglob("*.py"))
@@ -123,10 +123,10 @@ def test_cli_defaults_are_the_papers():
         assert getattr(defaults, option) == getattr(catalog.PAPER, option)
     # γ defaults to the rule's own scale: the paper's 2 for the paper's rule.
     assert cli_choices("train", "gamma").default is None and defaults.gamma is None
-    assert catalog.default_gamma(defaults.sigma_rule) == catalog.PAPER.gamma
+    assert width_rules.default_gamma(defaults.sigma_rule) == catalog.PAPER.gamma
 
 
-@pytest.mark.parametrize("rule", list(catalog.SIGMA_RULES))
+@pytest.mark.parametrize("rule", list(width_rules.SIGMA_RULES))
 def test_every_width_rule_is_implemented(rule):
     from infoplane_tf import InformationPlane
 

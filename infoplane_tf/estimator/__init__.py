@@ -25,7 +25,7 @@ References:
     A. Tapia, P. Estévez, "On the Information Plane of Autoencoders", IJCNN 2020.
 """
 
-from infoplane_tf.catalog import PAPER, SIGMA_RULES
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.estimator.checks import (
     as_samples,
     check_alpha,
@@ -60,6 +60,7 @@ from infoplane_tf.estimator.spectra import (
     entropy_of_kernels,
     spectral_entropy,
 )
+from infoplane_tf.width_rules import SIGMA_RULES
 
 #: The paper's α and γ (kept under their old names; ``catalog.PAPER`` is the source).
 PAPER_ALPHA = PAPER.alpha

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.catalog import ESTIMATORS, default_gamma
+from infoplane_tf.catalog import ESTIMATORS
 from infoplane_tf.estimator.kernels import flatten_samples
 from infoplane_tf.validation import ParameterError, one_of, positive_float, sigma_rule
+from infoplane_tf.width_rules import default_gamma
 
 _DTYPES = {"float32": tf.float32, "float64": tf.float64}
 

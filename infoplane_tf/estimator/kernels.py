@@ -3,18 +3,21 @@ normalization. Pure TensorFlow, graph-safe and batched over leading axes."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.catalog import PAPER, default_gamma
+from infoplane_tf.catalog import PAPER
 from infoplane_tf.validation import ParameterError
-
-#: k of the 'knn' width rule.
-KNN_NEIGHBOURS = 7
-#: The widths the 'alignment' rule tries, as multiples of the median distance.
-ALIGNMENT_FACTORS = tuple(2.0 ** (j / 5.0) for j in range(-20, 21))
+from infoplane_tf.width_rules import (  # noqa: F401 (the width primitives, re-exported)
+    ALIGNMENT_FACTORS,
+    KNN_NEIGHBOURS,
+    RULES,
+    alignment_width,
+    default_gamma,
+    knn_width,
+    median_distance,
+    silverman_width,
+)
 
 
 def flatten_samples(x: tf.Tensor, batch_dims: int = 0) -> tf.Tensor:
@@ -69,51 +72,30 @@ def standardize_features(x: tf.Tensor) -> tf.Tensor:
     return tf.math.divide_no_nan(x - mean, tf.sqrt(variance))
 
 
-def median_distance(d2: tf.Tensor) -> tf.Tensor:
-    """Median Euclidean distance over the pairs i < j of squared distances (..., n, n) → (...)."""
-    n = d2.shape[-1]
-    rows, cols = np.triu_indices(n, k=1)
-    flat = tf.reshape(d2, tf.concat([tf.shape(d2)[:-2], [n * n]], axis=0))
-    distances = tf.sort(tf.sqrt(tf.gather(flat, rows * n + cols, axis=-1)), axis=-1)
-    m = len(rows)
-    # Mean of the two middle values for an even count (both the same index for odd counts).
-    return tf.reduce_mean(tf.gather(distances, [(m - 1) // 2, m // 2], axis=-1), axis=-1)
-
-
 def rule_widths(x: tf.Tensor, d2: tf.Tensor, unit: tf.Tensor, sigma, k_y=None) -> tf.Tensor:
     """The kernel width a rule gives at γ = 1 (``base_width``), in the units of x.
 
     Args:
         x: (..., n, d) samples after ``center_and_scale`` (z-scored first for 'scaled'); unit:
             (...) the scale it divided by; d2: (..., n, n) their squared distances.
-        sigma: a name of ``catalog.SIGMA_RULES`` or a fixed positive float.
+        sigma: a name of ``width_rules.RULES`` or a fixed positive float.
         k_y: (n, n) label Gram matrix, needed by 'alignment'.
 
     Returns:
         (...) widths σ₁ ≥ 0; the width at scale γ is γ·σ₁.
     """
-    n, d = int(x.shape[-2]), int(x.shape[-1])
-    if sigma in ("paper", "scaled"):
-        # Lee & Jo's code: a Silverman-like exponent on raw (or z-scored) values, no data scale.
-        value = n ** (-1.0 / (4.0 + d)) * (math.sqrt(d) if sigma == "scaled" else 1.0)
-        return tf.fill(tf.shape(unit), tf.constant(value, x.dtype))
-    if sigma == "median":
-        return unit * median_distance(d2)
-    if sigma == "silverman":
-        return unit * silverman_width(x)
-    if sigma == "knn":
-        return unit * knn_width(d2)
-    if sigma == "alignment":
-        if k_y is None:
-            raise ParameterError("sigma", "'alignment' needs class labels (y_probe)")
-        return unit * alignment_width(d2, k_y)
-    return tf.fill(tf.shape(unit), tf.constant(float(sigma), x.dtype))
+    if not isinstance(sigma, str):
+        return tf.fill(tf.shape(unit), tf.constant(float(sigma), x.dtype))
+    rule = RULES[sigma]
+    if rule.needs_labels and k_y is None:
+        raise ParameterError("sigma", f"{sigma!r} needs class labels (y_probe)")
+    return rule.width(x, d2, unit, k_y)
 
 
 def gaussian_grams(
     x: tf.Tensor,
     sigma: str | float = PAPER.sigma_rule,
-    gammas=(PAPER.gamma,),
+    gammas=None,
     *,
     k_y: tf.Tensor | None = None,
     base_width: tf.Tensor | None = None,
@@ -128,11 +110,10 @@ def gaussian_grams(
     Args:
         x: (..., n, d) float tensor with static n and d, one sample per row (see
             ``flatten_samples``); leading axes are a batch of independent sample sets.
-        sigma: kernel-width rule (see ``catalog.SIGMA_RULES``): ``"paper"`` (σ₁ = n^(-1/(4+d))
-            on raw values), ``"scaled"`` (z-score each feature, then σ₁ = √d·n^(-1/(4+d))),
-            ``"median"`` (median pairwise distance), ``"silverman"``, ``"knn"``,
-            ``"alignment"`` (needs ``k_y``), or a fixed positive float σ₁.
-        gammas: G scales γ > 0 (Python floats).
+        sigma: a kernel-width rule of ``infoplane_tf.width_rules.RULES`` (``"paper"``,
+            ``"scaled"``, ``"median"``, ...; ``"alignment"`` needs ``k_y``), or a fixed
+            positive float σ₁.
+        gammas: G scales γ > 0 (Python floats); None: the rule's default γ alone.
         k_y: (n, n) label Gram matrix for the 'alignment' rule.
         base_width: (...) σ₁ given directly (units of x, after z-scoring for 'scaled'); the rule
             is then used only to choose the z-scoring.
@@ -142,7 +123,8 @@ def gaussian_grams(
         (..., G). Finite for every finite x: a zero width gives K = [x_i = x_j], a width that
         dwarfs the data gives K = 1.
     """
-    if sigma == "scaled":
+    gammas = (default_gamma(sigma),) if gammas is None else gammas
+    if isinstance(sigma, str) and RULES[sigma].standardize:
         x = standardize_features(x)
     x, unit = center_and_scale(x)
     d2 = squared_distances(x)  # in units of unit²
@@ -161,7 +143,7 @@ def gaussian_gram(x: tf.Tensor, sigma: str | float = PAPER.sigma_rule, gamma: fl
 
     Args:
         x: (..., n, d) samples; sigma: the width rule; gamma: its scale γ (None: the rule's
-            default, ``catalog.default_gamma``).
+            default, ``width_rules.default_gamma``).
 
     Returns:
         ``(K, sigma)``: K (..., n, n) with unit diagonal and σ (...) in the units of x (after
@@ -170,51 +152,6 @@ def gaussian_gram(x: tf.Tensor, sigma: str | float = PAPER.sigma_rule, gamma: fl
     gamma = default_gamma(sigma) if gamma is None else gamma
     k, width = gaussian_grams(x, sigma, (gamma,))
     return k[..., 0, :, :], width[..., 0]
-
-
-def silverman_width(x: tf.Tensor) -> tf.Tensor:
-    """Silverman's rule of thumb for a d-dimensional Gaussian kernel: x (..., n, d) → (...).
-
-    σ = (4 / ((d + 2) n))^(1/(d+4)) · s, with s² the mean over features of the sample variance
-    (Silverman 1986, "Density Estimation", eq. 4.14, with one shared width for all features).
-    """
-    n, d = int(x.shape[-2]), int(x.shape[-1])
-    variance = tf.reduce_mean(tf.math.reduce_variance(x, axis=-2), axis=-1)
-    factor = (4.0 / ((d + 2.0) * n)) ** (1.0 / (d + 4.0))
-    return factor * tf.sqrt(variance)
-
-
-def knn_width(d2: tf.Tensor, k: int = KNN_NEIGHBOURS) -> tf.Tensor:
-    """The mean distance of each sample to its k-th nearest neighbour: (..., n, n) → (...).
-
-    A global version of Zelnik-Manor & Perona's local scaling ("Self-tuning spectral
-    clustering", NIPS 2004, k = 7); k is capped at n - 1.
-    """
-    n = int(d2.shape[-1])
-    k = min(k, n - 1)
-    # The k + 1 smallest squared distances of each row include the sample itself (0).
-    nearest = -tf.math.top_k(-d2, k=k + 1).values[..., k]
-    return tf.reduce_mean(tf.sqrt(tf.maximum(nearest, 0.0)), axis=-1)
-
-
-def alignment_width(d2: tf.Tensor, k_y: tf.Tensor) -> tf.Tensor:
-    """The width whose Gaussian kernel is best aligned with the label kernel: (..., n, n) → (...).
-
-    Kernel alignment A(K, K_Y) = ⟨K, K_Y⟩_F / (‖K‖_F ‖K_Y‖_F) (Cristianini et al. 2002), maximised
-    over σ = m·2^(j/5), j = -20..20, m the median pairwise distance, as Wickstrøm et al.
-    ("Information plane analysis of deep neural networks via matrix-based Rényi's entropy and
-    tensor kernels", 2019) choose the width of each layer. The grid's step is 2^(1/5) (15%).
-    """
-    median = median_distance(d2)
-    factors = tf.constant(ALIGNMENT_FACTORS, d2.dtype)  # (F,)
-    scale = tf.square(median[..., None] * factors)[..., None, None]  # (..., F, 1, 1)
-    d2 = d2[..., None, :, :]
-    k = tf.exp(-tf.where(d2 > 0, d2 / (2.0 * scale), tf.zeros_like(d2)))
-    k_y = tf.cast(k_y, d2.dtype)
-    inner = tf.reduce_sum(k * k_y, axis=[-2, -1])
-    alignment = inner / tf.norm(k, axis=[-2, -1])  # ‖K_Y‖ is the same for every width
-    best = tf.argmax(alignment, axis=-1)
-    return median * tf.gather(factors, best)
 
 
 def label_gram(labels: tf.Tensor, dtype: tf.DType = tf.float64) -> tf.Tensor:

@@ -39,6 +39,7 @@ from infoplane_tf.estimator.kernels import (
 from infoplane_tf.estimator.spectra import eigvalsh_one_at_a_time, entropy_of_kernels
 from infoplane_tf.estimator.streamed import streamed_entropies
 from infoplane_tf.validation import ParameterError
+from infoplane_tf.width_rules import RULES
 
 
 class ProbeKernels(NamedTuple):
@@ -259,7 +260,7 @@ class InformationPlane:
         sigma: kernel-width rule for every variable, see ``gaussian_grams`` (paper: "paper").
         gamma: the width scale γ (σ = γ·σ₁), or a sequence of G scales for a width map (then
             every value of a point has an axis of G after the point axis). None: the rule's
-            default (``catalog.default_gamma``; the paper's 2 for its rule).
+            default (``width_rules.default_gamma``; the paper's 2 for its rule).
         dtype: precision of Gram matrices and spectra, "float32" (default) or "float64"; for
             α < 1 the computation is float64 in either case (see ``check_dtype``).
         estimator: how the points' entropies are computed, a name of ``catalog.ESTIMATORS``:
@@ -307,8 +308,8 @@ class InformationPlane:
         if y_probe is not None:
             k_y = label_gram(_check_labels(y_probe, self.n), self.dtype)
             h_y = entropy_of_kernels(k_y, self.alpha)
-        elif self.sigma == "alignment":
-            raise ParameterError("sigma", "'alignment' needs class labels: give y_probe")
+        elif isinstance(self.sigma, str) and RULES[self.sigma].needs_labels:
+            raise ParameterError("sigma", f"{self.sigma!r} needs class labels: give y_probe")
         k_x, sigma_x = gaussian_grams(x, self.sigma, self.gammas, k_y=k_y)
         h_x = entropy_of_kernels(k_x, self.alpha)
         self.probe = ProbeKernels(k_x, h_x, k_y, h_y)

@@ -60,7 +60,7 @@ class TrainConfig:
     checkpoint_dtype: str = "float32"
     alpha: float = PAPER.alpha
     sigma_rule: str | float = PAPER.sigma_rule
-    gamma: float | None = None  # None: the rule's default (catalog.default_gamma)
+    gamma: float | None = None  # None: the rule's default (width_rules.default_gamma)
     estimator: str = "exact"
     seed: int = 0
     out: str | None = None

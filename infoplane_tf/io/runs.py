@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from infoplane_tf.catalog import default_gamma
 from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
 from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, list_checkpoints
 from infoplane_tf.io.measurements import (
@@ -39,6 +38,7 @@ from infoplane_tf.io.measurements import (
     read_width_map,
 )
 from infoplane_tf.io.trajectory import Trajectory, TrajectoryFormatError, find_table
+from infoplane_tf.width_rules import default_gamma
 
 CONFIG_NAME = "config.json"
 HISTORY_NAME = "history.csv"

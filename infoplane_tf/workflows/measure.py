@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from infoplane_tf.analysis.phases import moving_average
-from infoplane_tf.catalog import MATRIX_BUDGET_BYTES, REFERENCE_RULES
+from infoplane_tf.catalog import MATRIX_BUDGET_BYTES
 from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
@@ -51,6 +51,7 @@ from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
+from infoplane_tf.width_rules import RULES
 from infoplane_tf.workflows.diagnostics import DIAGNOSTICS, probe_diagnostics
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
@@ -86,7 +87,7 @@ def measure(
     Args:
         run: a ``Run`` or its folder.
         alpha, sigma_rule, probe_size: the estimator's settings; None keeps the run's. Rules:
-            ``catalog.SIGMA_RULES``, ``catalog.REFERENCE_RULES`` or a fixed width.
+            ``width_rules.RULES`` or a fixed width.
         gamma: the width scale γ, or a sequence of them for a width map. None: the run's γ
             for the run's rule, else the rule's default.
         probe_offset: the (first) probe is test images ``probe_offset .. + probe_size``.
@@ -149,16 +150,27 @@ def _widths(config: dict, sigma_rule, gamma):
     """The width rule, its scales γ and whether they form a map: the run's γ when the rule is
     the run's, else the rule's default."""
     rule = config.get("sigma_rule") if sigma_rule is None else sigma_rule
-    rule = rule if rule in REFERENCE_RULES else check_sigma(rule)
+    rule = rule if _at_checkpoint(rule) else check_sigma(rule)
     if gamma is None and rule == config.get("sigma_rule"):
         gamma = config.get("gamma")
     return (rule, *check_gammas(gamma, rule))
 
 
+def _at_checkpoint(rule) -> str | None:
+    """``"first"`` or ``"last"`` for a rule whose width is fixed at one checkpoint, else None."""
+    entry = RULES.get(rule) if isinstance(rule, str) else None
+    return None if entry is None else entry.at_checkpoint
+
+
 def _passes(rule, iterations) -> int:
     """Points measured per probe: the checkpoints, plus a first pass for data-chosen widths."""
-    extra = {"alignment": len(iterations), **dict.fromkeys(REFERENCE_RULES, 1)}
-    return len(iterations) + extra.get(rule, 0) if isinstance(rule, str) else len(iterations)
+    entry = RULES.get(rule) if isinstance(rule, str) else None
+    if entry is None:
+        return len(iterations)
+    first_pass = (
+        len(iterations) if entry.per_checkpoint_smoothed else int(bool(entry.at_checkpoint))
+    )
+    return len(iterations) + first_pass
 
 
 class _Ticker:
@@ -205,15 +217,17 @@ def _fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.n
 def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker, diagnose):
     """One probe's points: per γ, arrays (C, L) of every key, epochs (C,), the estimator
     settings, the controls' arrays (F, L) and (if ``diagnose``) the layers' diagnostics."""
-    base = "median" if rule in REFERENCE_RULES else rule
+    entry = RULES.get(rule) if isinstance(rule, str) else None
+    at_checkpoint = _at_checkpoint(rule)
+    base = "median" if at_checkpoint else rule
     widths = None
-    if rule in REFERENCE_RULES or rule == "alignment":
+    if at_checkpoint or (entry is not None and entry.per_checkpoint_smoothed):
         first = InformationPlane(x, y, sigma=base, gamma=(1.0,), **settings)
-        if rule == "alignment":
+        if not at_checkpoint:
             chosen = _points(run, probe, first, x, _checkpoint_loaders(run, iterations), ticker)
             widths = _smoothed_widths(_base_widths(chosen, len(probe.names)))
         else:
-            reference = iterations[0] if rule == "median-initial" else iterations[-1]
+            reference = iterations[0] if at_checkpoint == "first" else iterations[-1]
             loaded = _points(run, probe, first, x, _checkpoint_loaders(run, [reference]), ticker)
             widths = np.tile(_base_widths(loaded, len(probe.names)), (len(iterations), 1))
     plane = InformationPlane(x, y, sigma=base, gamma=gammas, **settings)
@@ -227,7 +241,7 @@ def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, 
     for g in range(len(gammas)):
         estimator = plane.settings() | {"gamma": gammas[g], "sigma_rule": rule}
         estimator |= {"sigma_x": plane.sigma_x[g], "h_x": plane.h_x[g]}
-        if rule in REFERENCE_RULES:  # σ₁ per layer, from the reference checkpoint
+        if at_checkpoint:  # σ₁ per layer, from the reference checkpoint
             names = [*probe.names, "output"]
             estimator["base_widths"] = dict(zip(names, widths[0].tolist(), strict=True))
         per_gamma.append(
