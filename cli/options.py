@@ -6,7 +6,6 @@ import click
 from infoplane_tf.catalog import (
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
-    ESTIMATORS,
     EXPERIMENT_NAMES,
     INITS,
     MODEL_NAMES,
@@ -15,6 +14,7 @@ from infoplane_tf.catalog import (
     PLOT_KINDS,
     SCHEDULE_FORMS,
 )
+from infoplane_tf.entropy_methods import ESTIMATORS
 from infoplane_tf.io.options import TrainConfig
 from infoplane_tf.width_rules import SIGMA_RULES
 

@@ -130,19 +130,6 @@ PLOT_KINDS = MappingProxyType(
     }
 )
 
-#: How entropies are computed (``InformationPlane(estimator=...)``, ``--estimator``).
-ESTIMATORS = MappingProxyType(
-    {
-        "exact": "every spectrum by eigvalsh (O(n^3) per matrix)",
-        "auto": "exact up to AUTO_EXACT_UP_TO samples, else the approximation with the "
-        "smallest error estimate",
-        "slq": "stochastic Lanczos quadrature, top of the spectrum deflated (any spectrum)",
-        "nystrom": "Nystrom landmarks, a guaranteed interval (decaying spectra)",
-        "identity": "series around the identity (nearly diagonal matrices)",
-    }
-)
-#: ``estimator="auto"`` is exact up to this many probe samples (see benchmarks/large_probe.py).
-AUTO_EXACT_UP_TO = 1024
 #: The most bytes of n × n matrices one compiled call builds at once: a point whose matrices
 #: pass it is measured one matrix after another (``estimator.streamed``), and ``measure``
 #: puts fewer checkpoints in one call.

@@ -1,11 +1,14 @@
 """The large-probe entropy approximations (``estimator.approximate``) against exact float64."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from infoplane_tf import entropy_methods
+from infoplane_tf.estimator import entropies
 from infoplane_tf.estimator.approximate import (
     identity_entropy,
     nystrom_entropy,
@@ -175,18 +178,17 @@ def test_the_plane_reports_errors_that_cover_the_exact_point():
 
 
 def test_auto_takes_the_smallest_error_above_the_crossover(monkeypatch):
-    from infoplane_tf.estimator import approximate
 
-    monkeypatch.setattr(approximate, "AUTO_EXACT_UP_TO", 10)
+    small_auto(monkeypatch)
     x = correlated_gaussians(100, 4)
     points = np.stack([np.eye(100) / 100, gaussian_gram(x, median_width(x))])[:, None]
-    h, error, method = approximate.estimate_entropies(tf.constant(points), "auto", 1.01)
+    h, error, method = entropies.estimate_entropies(tf.constant(points), "auto", 1.01)
     by_method = {
-        name: approximate.estimate_entropies(tf.constant(points), name, 1.01)
+        name: entropies.estimate_entropies(tf.constant(points), name, 1.01)
         for name in ("slq", "nystrom", "identity")
     }
     for p in range(2):
-        name = approximate.METHODS[int(method[p])]
+        name = entropy_methods.METHODS[int(method[p])]
         worst = {k: float(v[1][p].numpy().max()) for k, v in by_method.items()}
         assert worst[name] == min(worst.values())
         assert float(h[p, 0]) == pytest.approx(float(by_method[name][0][p, 0]))
@@ -224,7 +226,6 @@ def test_measure_and_the_callback_record_errors_and_methods(tmp_path):
 
 def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, monkeypatch):
     import infoplane_tf as ip
-    from infoplane_tf.estimator import approximate
     from infoplane_tf.workflows.measure import _across
     from tests.test_measure import tiny_run
 
@@ -232,10 +233,17 @@ def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, mon
     codes = np.array([[[1.0]], [[3.0]], [[3.0]]])
     assert _across("method", codes, np.nanmedian) == np.array([[1.0]])
     assert _across("i_xt", codes, np.nanmedian) == np.array([[3.0]])
-    monkeypatch.setattr(approximate, "AUTO_EXACT_UP_TO", 10)
+    small_auto(monkeypatch)
     run = tiny_run(tmp_path / "deep")
     first = ip.measure(run, estimator="auto").trajectory
     banded = ip.measure(run, estimator="auto", probes=2)
     np.testing.assert_array_equal(banded.trajectory.method, first.method)
     for edge in banded.band:
         np.testing.assert_array_equal(edge.method, first.method)
+
+
+def small_auto(monkeypatch):
+    """'auto' chooses among the approximations from 11 samples on (1024 in use)."""
+    auto = dataclasses.replace(entropy_methods.ENTROPY_METHODS["auto"], exact_up_to=10)
+    methods = {**entropy_methods.ENTROPY_METHODS, "auto": auto}
+    monkeypatch.setattr(entropies, "ENTROPY_METHODS", methods)

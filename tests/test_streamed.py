@@ -1,5 +1,6 @@
 """A point measured one matrix at a time (large probes) equals the batched point."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -7,8 +8,9 @@ import pytest
 import tensorflow as tf
 
 import infoplane_tf as ip
-from infoplane_tf.estimator import approximate, plane
-from infoplane_tf.estimator.approximate import every_method
+from infoplane_tf import entropy_methods
+from infoplane_tf.estimator import entropies, plane
+from infoplane_tf.estimator.entropies import every_method
 from infoplane_tf.estimator.plane import finite_points
 from infoplane_tf.estimator.streamed import streamed_entropies
 from tests.test_approximate import small_point
@@ -45,7 +47,7 @@ def test_a_streamed_point_equals_the_batched_point(streamed, run_eagerly):
 
 
 def test_streamed_approximations_choose_one_method_per_point(streamed, monkeypatch):
-    monkeypatch.setattr(approximate, "AUTO_EXACT_UP_TO", 10)
+    small_auto(monkeypatch)
     x, y, layers, output = small_point()
     exact = ip.InformationPlane(x, y, sigma="median", dtype="float64")(layers, output)
     point = ip.InformationPlane(x, y, sigma="median", dtype="float64", estimator="auto")(
@@ -92,3 +94,10 @@ def test_measure_streams_large_points_and_matches(tmp_path, monkeypatch):
     streamed = ip.measure(run).trajectory
     for key in ("i_xt", "i_t_out", "h_t", "sigma", "i_t_label"):
         np.testing.assert_allclose(getattr(streamed, key), getattr(batched, key), atol=1e-4)
+
+
+def small_auto(monkeypatch):
+    """'auto' chooses among the approximations from 11 samples on (1024 in use)."""
+    auto = dataclasses.replace(entropy_methods.ENTROPY_METHODS["auto"], exact_up_to=10)
+    methods = {**entropy_methods.ENTROPY_METHODS, "auto": auto}
+    monkeypatch.setattr(entropies, "ENTROPY_METHODS", methods)

@@ -28,6 +28,7 @@ from infoplane_tf.callbacks.capture import ProbeCapture
 from infoplane_tf.callbacks.recorder import PointRecorder
 from infoplane_tf.callbacks.worker import DuePoint, PointWorker
 from infoplane_tf.catalog import PAPER
+from infoplane_tf.entropy_methods import ENTROPY_METHODS
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gamma
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
@@ -234,7 +235,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         self.plane = InformationPlane(x_probe, y_probe, **self._estimator_options)
         self.x_probe = tf.constant(np.asarray(x_probe, dtype=np.float32))
         self.y_probe = None if y_probe is None else np.asarray(y_probe)
-        self.keys = recorded_keys(self.plane.has_labels, self.plane.estimator != "exact")
+        errors = ENTROPY_METHODS[self.plane.estimator].approximate
+        self.keys = recorded_keys(self.plane.has_labels, errors)
 
     def _start_recording(self) -> None:
         """Resolves the layers, starts the recorder and the worker, and measures the points

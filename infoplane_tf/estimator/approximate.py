@@ -41,7 +41,6 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.catalog import AUTO_EXACT_UP_TO
 from infoplane_tf.estimator.spectra import spectral_entropy
 
 #: Rademacher probes of ``slq_entropy`` and ``identity_entropy``.
@@ -333,67 +332,3 @@ def _spectral_radius(e: tf.Tensor, seed: int) -> tf.Tensor:
         v = tf.matmul(e, v)
         v = v / tf.maximum(tf.norm(v, axis=1, keepdims=True), 1e-300)
     return 1.1 * tf.norm(tf.matmul(e, v), axis=[1, 2])
-
-
-# --------------------------------------------------------------------------------------------
-# Choosing a method
-# --------------------------------------------------------------------------------------------
-
-#: The methods in the order of the recorded ``method`` codes.
-METHODS = ("exact", "slq", "nystrom", "identity")
-
-
-def estimate_entropies(
-    a: tf.Tensor, estimator: str, alpha: float, eigvalsh=tf.linalg.eigvalsh, seed: int = 0
-) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """The entropies of the points' matrices a (P, ..., n, n) by ``estimator``.
-
-    Args:
-        a: unit-trace matrices, the first axis the points.
-        estimator: ``"exact"``, ``"auto"`` or a name of ``METHODS`` (``catalog.ESTIMATORS``).
-            ``"auto"``: exact up to ``catalog.AUTO_EXACT_UP_TO`` samples; above, every
-            approximation is computed and each point takes the method whose largest error
-            estimate over its matrices is smallest.
-        alpha: the Rényi order; eigvalsh: the exact path's eigenvalue routine; seed: the
-            approximations' random seed.
-
-    Returns:
-        ``(entropy, error, method)``: entropy and error (P, ...) in bits in a's dtype (error 0
-        for exact), and method (P,) int32, the code of the method each point used in
-        ``METHODS``.
-    """
-    return choose_per_point(*every_method(a, estimator, alpha, eigvalsh, seed), a.dtype)
-
-
-def every_method(
-    a: tf.Tensor, estimator: str, alpha: float, eigvalsh=tf.linalg.eigvalsh, seed: int = 0
-) -> tuple[tuple[str, ...], tf.Tensor, tf.Tensor]:
-    """The entropies of matrices a (P, ..., n, n) by each method ``estimator`` stands for.
-
-    Returns ``(names, entropy, error)``: the methods' names (one, or every approximation for
-    ``"auto"`` above the crossover) and their entropies and errors (methods, P, ...) in bits,
-    for ``choose_per_point`` once every matrix of a point is measured.
-    """
-    if estimator == "auto" and a.shape[-1] <= AUTO_EXACT_UP_TO:
-        estimator = "exact"
-    if estimator == "exact":
-        h = spectral_entropy(a, alpha, eigvalsh)
-        return ("exact",), h[None], tf.zeros_like(h)[None]
-    names = METHODS[1:] if estimator == "auto" else (estimator,)
-    functions = {"slq": slq_entropy, "nystrom": nystrom_entropy, "identity": identity_entropy}
-    results = [functions[name](a, alpha, seed=seed) for name in names]
-    entropy = tf.stack([h for h, _ in results])
-    error = tf.stack([e for _, e in results])
-    return names, tf.cast(entropy, a.dtype), tf.cast(error, a.dtype)
-
-
-def choose_per_point(names, entropy: tf.Tensor, error: tf.Tensor, dtype):
-    """Per point (the axis after the methods'), the method whose largest error estimate is
-    smallest: ``(entropy, error, method)`` as ``estimate_entropies`` returns them."""
-    points = tf.shape(entropy)[1]
-    worst = tf.reduce_max(tf.reshape(error, [len(names), points, -1]), axis=-1)
-    best = tf.argmin(worst, axis=0, output_type=tf.int32)  # (P,)
-    pick = tf.stack([best, tf.range(points)], axis=-1)
-    h, e = tf.gather_nd(entropy, pick), tf.gather_nd(error, pick)
-    codes = tf.constant([METHODS.index(name) for name in names], tf.int32)
-    return tf.cast(h, dtype), tf.cast(e, dtype), tf.gather(codes, best)

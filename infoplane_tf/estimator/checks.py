@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import tensorflow as tf
 
-from infoplane_tf.catalog import ESTIMATORS
+from infoplane_tf.entropy_methods import ESTIMATORS
 from infoplane_tf.estimator.kernels import flatten_samples
 from infoplane_tf.validation import ParameterError, one_of, positive_float, sigma_rule
 from infoplane_tf.width_rules import default_gamma
@@ -44,7 +44,7 @@ def check_gammas(gamma, sigma) -> tuple[tuple[float, ...], bool]:
 
 
 def check_estimator(estimator: str) -> str:
-    """``estimator`` if it names one of ``catalog.ESTIMATORS``; ParameterError otherwise."""
+    """``estimator`` if it names one of ``entropy_methods.ESTIMATORS``; ParameterError otherwise."""
     return one_of("estimator", estimator, ESTIMATORS)
 
 

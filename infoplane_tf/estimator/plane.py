@@ -19,7 +19,7 @@ from typing import NamedTuple, Protocol
 import tensorflow as tf
 
 from infoplane_tf.catalog import MATRIX_BUDGET_BYTES, PAPER
-from infoplane_tf.estimator.approximate import estimate_entropies, every_method
+from infoplane_tf.entropy_methods import ENTROPY_METHODS
 from infoplane_tf.estimator.checks import (
     as_samples,
     check_alpha,
@@ -30,6 +30,7 @@ from infoplane_tf.estimator.checks import (
     check_samples_shape,
     check_sigma,
 )
+from infoplane_tf.estimator.entropies import estimate_entropies, every_method
 from infoplane_tf.estimator.kernels import (
     flatten_samples,
     gaussian_grams,
@@ -222,7 +223,7 @@ class PointFunction:
             a, widths, finite = self._matrices(tensors, probe, plane.sigma, plane.gammas)
             h, error, method = estimate(a)
         h, error = tf.cast(h, plane.dtype), tf.cast(error, plane.dtype)
-        errors = None if plane.estimator == "exact" else (error, method)
+        errors = (error, method) if ENTROPY_METHODS[plane.estimator].approximate else None
         values = layout.values(h, widths, finite, probe, errors)
         if plane.grid:
             return values
@@ -263,7 +264,7 @@ class InformationPlane:
             default (``width_rules.default_gamma``; the paper's 2 for its rule).
         dtype: precision of Gram matrices and spectra, "float32" (default) or "float64"; for
             α < 1 the computation is float64 in either case (see ``check_dtype``).
-        estimator: how the points' entropies are computed, a name of ``catalog.ESTIMATORS``:
+        estimator: how the points' entropies are computed, a name of ``entropy_methods.ESTIMATORS``:
             "exact" (default), "auto", "slq", "nystrom" or "identity"
             (``estimator.approximate``). Other than exact, every point also gets error
             estimates (``i_xt_error`` ...) and the code of its ``method``. S(X) and S(Y), once

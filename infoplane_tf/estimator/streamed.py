@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from infoplane_tf.estimator.approximate import choose_per_point
+from infoplane_tf.estimator.entropies import choose_per_point
 from infoplane_tf.estimator.kernels import gaussian_grams, normalize_kernels
 
 
@@ -52,12 +52,12 @@ def streamed_entropies(
         finite: (P,) bool, whether each point's activations are finite; the matrices of the
             others are replaced by identity/n (eigvalsh fails on NaN).
         every_method: matrices (P, G, n, n) → ``(names, entropy, error)``, each
-            (methods, P, G) in bits (``approximate.every_method`` with its settings bound).
+            (methods, P, G) in bits (``entropies.every_method`` with its settings bound).
         compiled: build the matrices with XLA (False: plain ops, for debugging).
 
     Returns:
         ``(h, error, method, widths)``: h and error (P, G, M) in bits in ``PointLayout``
-        order, method (P,) int32 (``approximate.METHODS`` codes), widths (P, G, L + 1).
+        order, method (P,) int32 (``entropy_methods.METHODS`` codes), widths (P, G, L + 1).
     """
     n_layers = len(tensors) - 1
     grams, joint = (_grams_xla, _joint_xla) if compiled else (gaussian_grams, _joint)

@@ -7,13 +7,13 @@ import dataclasses
 from infoplane_tf.catalog import (
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
-    ESTIMATORS,
     INITS,
     MODEL_NAMES,
     MODELS,
     OPTIMIZERS,
     PAPER,
 )
+from infoplane_tf.entropy_methods import ESTIMATORS
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import (
     fraction,

@@ -38,7 +38,7 @@ VALUE_COLUMNS = ("i_xt", "i_t_out", "h_t", "sigma")
 #: I(T;Y) with the class labels, recorded when labels are given.
 LABEL_COLUMN = "i_t_label"
 #: An approximate estimator's error estimates (bits) of I(X;T) and I(T;X') [and I(T;Y)], and
-#: the code of the method that measured the point (``estimator.approximate.METHODS``).
+#: the code of the method that measured the point (``entropy_methods.METHODS``).
 ERROR_COLUMNS = ("i_xt_error", "i_t_out_error")
 LABEL_ERROR_COLUMN = "i_t_label_error"
 METHOD_COLUMN = "method"
@@ -77,7 +77,7 @@ class Trajectory:
         i_xt_error, i_t_out_error, i_t_label_error: (P, L) error estimates in bits of an
             approximate estimator (95% half-widths), or None for the exact one.
         method: (P, L) the code of the method of each point (the same for every layer), an
-            index into ``infoplane_tf.estimator.approximate.METHODS``, or None.
+            index into ``infoplane_tf.entropy_methods.METHODS``, or None.
         settings: the estimator settings and metadata of the sidecar.
     """
 
