@@ -21,7 +21,7 @@ from infoplane_tf._version import __version__
 
 _moved.install()
 
-# Public name → module that defines it.
+# Public name → module that defines it ("module:attribute" where the names differ).
 _EXPORTS = {
     "renyi_entropy": "infoplane_tf.estimator",
     "renyi_mutual_information": "infoplane_tf.estimator",
@@ -41,6 +41,14 @@ _EXPORTS = {
     "analyze_phases": "infoplane_tf.analysis.phases",
     "TrainConfig": "infoplane_tf.io.options",
     "measure": "infoplane_tf.workflows.measure",
+    "Measurement": "infoplane_tf.io.measurements",
+    "train": "infoplane_tf.workflows.training:run",
+    "resume": "infoplane_tf.workflows.training:resume",
+    "sweep": "infoplane_tf.workflows.sweep:sweep",
+    "reproduce": "infoplane_tf.workflows.suite:reproduce",
+    "write_report": "infoplane_tf.report:write_report",
+    "model_at": "infoplane_tf.models.restore",
+    "load_default_dataset": "infoplane_tf.data.datasets",
     "CheckpointCallback": "infoplane_tf.callbacks.checkpoints",
     "ResumeCallback": "infoplane_tf.callbacks.resume",
 }
@@ -50,7 +58,8 @@ __all__ = ["__version__", *_EXPORTS]
 
 def __getattr__(name):
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        module, _, attribute = _EXPORTS[name].partition(":")
+        value = getattr(importlib.import_module(module), attribute or name)
         globals()[name] = value  # cache: later lookups skip __getattr__
         return value
     raise AttributeError(f"module 'infoplane_tf' has no attribute {name!r}")
