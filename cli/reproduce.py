@@ -40,11 +40,12 @@ from infoplane_tf_cli.progress import SweepDisplay
 @options.optimizer
 @options.probe_size
 @click.option(
-    "--jobs",
+    "--workers",
     type=int,
     default=None,
     help="Runs at once, on an embedded Dask cluster of this many workers (default 1).",
 )
+@click.option("--jobs", type=int, default=None, hidden=True, help="Old name of --workers.")
 @options.scheduler
 @click.option(
     "--overwrite", is_flag=True, help="Replace a suite of other options or experiments in --out."
@@ -56,6 +57,7 @@ def reproduce(
     epochs,
     seeds,
     experiments,
+    workers,
     jobs,
     scheduler,
     overwrite,
@@ -67,7 +69,10 @@ def reproduce(
     sweep over experiments and seeds (see `infoplane-tf sweep`). Finished runs are skipped
     when the command is run again, so an interrupted suite resumes.
     """
-    with user_errors(aliases={"workers": "jobs"}):
+    if jobs is not None:
+        click.echo("warning: --jobs is deprecated (it goes in 0.8); use --workers", err=True)
+        workers = jobs if workers is None else workers
+    with user_errors():
         from infoplane_tf.workflows.suite import reproduce as run_reproduction
 
         display = SweepDisplay()
@@ -78,7 +83,7 @@ def reproduce(
             epochs=epochs,
             seeds=seeds,
             experiments=experiments,
-            jobs=jobs,
+            workers=workers,
             scheduler=scheduler,
             overwrite=overwrite,
             log=display.log,

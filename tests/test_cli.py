@@ -241,7 +241,7 @@ def test_reproduce_end_to_end_with_report(tmp_path):
     out = tmp_path / "suite"
     result = subprocess.run(
         [sys.executable, "-m", "infoplane_tf_cli", "reproduce", "--dataset", "mnist-5k",
-         "--out", str(out), "--epochs-scale", "0.02", "--probe-size", "20", "--jobs", "2"],
+         "--out", str(out), "--epochs-scale", "0.02", "--probe-size", "20", "--workers", "2"],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -376,3 +376,33 @@ def test_width_maps_bands_and_controls_from_the_command_line(runner, small_run, 
     missing = runner.invoke(cli, ["report", str(suite), "--widths", "nope"])
     assert missing.exit_code == 1 and "no measurement 'nope'" in missing.output
     assert "Traceback" not in recorded.output + bad.output + missing.output
+
+
+def test_reproduce_takes_workers_and_the_old_jobs_with_a_warning(runner, tmp_path, monkeypatch):
+    from infoplane_tf.workflows import suite
+
+    calls = []
+
+    def fake_reproduce(dataset, out, **kwargs):
+        calls.append(kwargs)
+        return {"wall_time_s": 0.0}
+
+    monkeypatch.setattr(suite, "reproduce", fake_reproduce)
+    base = ["reproduce", "--dataset", "mnist-5k", "--out", str(tmp_path / "s")]
+    result = runner.invoke(cli, [*base, "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert calls[-1]["workers"] == 2 and "deprecated" not in result.output
+    result = runner.invoke(cli, [*base, "--jobs", "3"])
+    assert result.exit_code == 0, result.output
+    assert calls[-1]["workers"] == 3
+    assert "warning: --jobs is deprecated (it goes in 0.8); use --workers" in result.output
+
+
+def test_library_reproduce_still_takes_jobs_with_a_deprecation_warning(monkeypatch, tmp_path):
+    from infoplane_tf.workflows import suite
+
+    seen = {}
+    monkeypatch.setattr(suite.sweep, "sweep", lambda grid, out, **kw: seen.update(kw) or {})
+    with pytest.warns(DeprecationWarning, match="use workers="):
+        suite.reproduce("mnist-5k", tmp_path, jobs=2)
+    assert seen["workers"] == 2

@@ -13,6 +13,7 @@ is started again. The runs go to an embedded Dask cluster, an existing one, or a
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -118,24 +119,29 @@ def reproduce(
     epochs: int | None = None,
     seeds: int = 1,
     experiments: Sequence[str] = EXPERIMENT_NAMES,
-    jobs: int | None = None,
+    workers: int | None = None,
     scheduler: str | None = None,
     overwrite: bool = False,
     log: Callable[[str], None] = print,
     progress: Callable[[Progress], None] | None = None,
     **options,
 ) -> dict:
-    """Plans the suite (see ``plan``) and runs it as a sweep (see ``sweep.sweep``): ``jobs``
+    """Plans the suite (see ``plan``) and runs it as a sweep (see ``sweep.sweep``): ``workers``
     runs at once on an embedded Dask cluster (default 1), or the workers of ``scheduler``.
+    ``jobs`` is the old name of ``workers`` (deprecated; it goes in 0.8).
 
     Returns:
         The record written to ``out/sweep.json``.
     """
+    if "jobs" in options:
+        warnings.warn("reproduce(jobs=...) is deprecated; use workers=", DeprecationWarning, 2)
+        jobs = options.pop("jobs")
+        workers = jobs if workers is None else workers
     grid, fixed = _grid_and_options(dataset, epochs, seeds, experiments, options)
     return sweep.sweep(
         grid,
         out,
-        workers=jobs if jobs is not None or scheduler else 1,
+        workers=workers if workers is not None or scheduler else 1,
         scheduler=scheduler,
         overwrite=overwrite,
         epochs_scale=epochs_scale,
