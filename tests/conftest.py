@@ -46,3 +46,27 @@ def fake_training(monkeypatch):
 
     monkeypatch.setattr(task, "train_task", fake_task)
     return resumed
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """``tiny_run(folder=None, model="deep", **options)``: a tiny run (``helpers.train_tiny_run``)
+    trained once per session for each model and options; a copy in ``folder`` when given (to
+    change it freely), else the shared run (read it only)."""
+    import shutil
+
+    import infoplane_tf as ip
+    from tests.helpers import train_tiny_run
+
+    trained = {}
+
+    def make(folder=None, model="deep", **options):
+        key = (model, tuple(sorted(options.items())))
+        if key not in trained:
+            trained[key] = train_tiny_run(tmp_path_factory.mktemp("tiny") / model, model, **options)
+        if folder is None:
+            return trained[key]
+        shutil.copytree(trained[key].path, folder)
+        return ip.load_run(folder)
+
+    return make

@@ -14,6 +14,7 @@ from infoplane_tf.estimator.approximate import (
     nystrom_entropy,
     slq_entropy,
 )
+from tests.helpers import small_point
 
 METHODS = {
     "slq": lambda a, alpha, seed: slq_entropy(a, alpha, seed=seed),
@@ -150,14 +151,6 @@ def test_batches_are_measured_matrix_by_matrix():
 # --------------------------------------------------------------------------------------------
 
 
-def small_point(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 12)).astype("float32")
-    h1 = np.tanh(x @ rng.normal(size=(12, 8)))
-    h2 = np.tanh(h1 @ rng.normal(size=(8, 3)))
-    return x, rng.integers(0, 4, n), [h1, h2], h2 @ rng.normal(size=(3, 12))
-
-
 def test_the_plane_reports_errors_that_cover_the_exact_point():
     import infoplane_tf as ip
 
@@ -205,10 +198,9 @@ def test_a_bad_estimator_is_named():
         ip.TrainConfig(estimator="fast").validate()
 
 
-def test_measure_and_the_callback_record_errors_and_methods(tmp_path):
+def test_measure_and_the_callback_record_errors_and_methods(tmp_path, tiny_run):
     import infoplane_tf as ip
     from infoplane_tf.workflows.measure import write_measurement
-    from tests.test_measure import tiny_run
 
     run = tiny_run(tmp_path / "deep", estimator="slq")
     recorded = run.trajectory
@@ -224,10 +216,9 @@ def test_measure_and_the_callback_record_errors_and_methods(tmp_path):
     assert np.all(np.abs(loaded.i_xt - exact.i_xt) <= loaded.i_xt_error + 1e-4)
 
 
-def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, monkeypatch):
+def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, monkeypatch, tiny_run):
     import infoplane_tf as ip
     from infoplane_tf.workflows.measure import _across
-    from tests.test_measure import tiny_run
 
     # The median of method codes 1, 3, 3 would be 3 (and of 1, 3 the non-code 2).
     codes = np.array([[[1.0]], [[3.0]], [[3.0]]])

@@ -16,7 +16,6 @@ from infoplane_tf.plotting import plot_runs
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.workflows.diagnostics import layer_diagnostics, saturated_fraction
 from infoplane_tf.workflows.measure import write_measurement
-from tests.test_measure import tiny_run
 
 
 def brute_median_distance(x):
@@ -59,7 +58,7 @@ def test_models_say_what_activation_gives_each_representation():
 
 
 @pytest.fixture(scope="module")
-def deep_run(tmp_path_factory):
+def deep_run(tiny_run, tmp_path_factory):
     return tiny_run(tmp_path_factory.mktemp("runs") / "deep")
 
 

@@ -189,3 +189,13 @@ def test_the_readme_is_short_and_links_only_to_files_that_exist():
     for target in re.findall(r"\]\(([^)#]+)\)", readme):
         if not target.startswith("http"):
             assert (ROOT / target).exists(), f"README links to a missing {target}"
+
+
+def test_no_test_module_imports_another():
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("tests.test_"), f"{path.name}: {node.module}"
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.startswith("tests.test_"), f"{path.name}: {alias.name}"

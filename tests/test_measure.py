@@ -13,35 +13,20 @@ from infoplane_tf.io.checkpoints import (
 )
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows.measure import write_measurement
-from infoplane_tf.workflows.training import run as train
-
-SMALL = {
-    "vanilla": {"code_units": 8},
-    "deep": {"hidden_units": (32, 16), "code_units": 8},
-    "sparse": {"code_units": 8},
-    "tied": {"hidden_units": (32,), "code_units": 8},
-    "vae": {"hidden_units": (32, 16), "code_units": 4},
-    "label": {"hidden_units": (32, 16), "code_units": 10},
-}
-
-
-def tiny_run(folder, model="deep", **options):
-    config = ip.TrainConfig(
-        model=model, dataset="mnist-5k", epochs=2, train_fraction=0.05, probe_size=30,
-        out=str(folder), **{"checkpoints": "log:4", **SMALL[model], **options},
-    )  # fmt: skip
-    return ip.load_run(train(config))
+from tests.helpers import SMALL
 
 
 @pytest.fixture(scope="module")
-def deep_run(tmp_path_factory):
+def deep_run(tiny_run, tmp_path_factory):
     return tiny_run(tmp_path_factory.mktemp("runs") / "deep")
 
 
 @pytest.mark.parametrize(
     "model", [m if m == "deep" else pytest.param(m, marks=pytest.mark.slow) for m in SMALL]
 )
-def test_measuring_at_the_recorded_settings_gives_the_recorded_trajectory(model, tmp_path):
+def test_measuring_at_the_recorded_settings_gives_the_recorded_trajectory(
+    model, tmp_path, tiny_run
+):
     run = tiny_run(tmp_path / model, model)
     assert run.checkpoints == [0, 1, 2, 3, 4]  # log:4 over 4 iterations (1, 2, 3, 4), and 0
     measured = ip.measure(run).trajectory
@@ -97,7 +82,7 @@ def test_measurements_are_stored_and_not_overwritten_silently(deep_run):
         write_measurement(deep_run, "../escape", trajectory)
 
 
-def test_bad_requests_are_named(deep_run, tmp_path):
+def test_bad_requests_are_named(deep_run, tmp_path, tiny_run):
     with pytest.raises(ParameterError, match="must fit in the 1000 test images"):
         ip.measure(deep_run, probe_size=990, probe_offset=20)
     bare = tiny_run(tmp_path / "bare", checkpoints="none")

@@ -13,7 +13,7 @@ from infoplane_tf.estimator import entropies, plane
 from infoplane_tf.estimator.entropies import every_method
 from infoplane_tf.estimator.plane import finite_points
 from infoplane_tf.estimator.streamed import streamed_entropies
-from tests.test_approximate import small_point
+from tests.helpers import small_point
 
 
 @pytest.fixture
@@ -83,9 +83,8 @@ def test_a_non_finite_point_gets_the_identity_and_no_nan():
     np.testing.assert_array_equal(method, 0)
 
 
-def test_measure_streams_large_points_and_matches(tmp_path, monkeypatch):
+def test_measure_streams_large_points_and_matches(tmp_path, monkeypatch, tiny_run):
     from infoplane_tf.workflows import measure as measure_module
-    from tests.test_measure import tiny_run
 
     run = tiny_run(tmp_path / "deep")
     batched = ip.measure(run).trajectory
