@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import json
 import math
 import shutil
@@ -27,258 +26,27 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.checkpoints import RESUME_NAME
-from infoplane_tf.io.options import TrainConfig, config_from_json
-from infoplane_tf.io.runs import CONFIG_NAME, SUMMARY_NAME, is_run_dir, write_json
-from infoplane_tf.validation import ParameterError, positive_float
+from infoplane_tf.io.runs import is_run_dir, write_json
+from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows import executors, task
+from infoplane_tf.workflows.grid import (  # noqa: F401 (the grid's names, re-exported)
+    EXPERIMENT,
+    NAMING_OPTIONS,
+    OWN_OPTIONS,
+    PlannedRun,
+    check_grid,
+    expand,
+    options,
+    parse_grid,
+    read_grid,
+)
 
 #: The sweep's record in its folder.
 SWEEP_NAME = "sweep.json"
-#: The grid's name for one of the paper's experiments (sets model, train_fraction, epochs).
-EXPERIMENT = "experiment"
-#: Options a sweep sets itself for every run.
-OWN_OPTIONS = ("out", "overwrite", "name")
-#: Options that name a run's folder instead of its setting folder.
-NAMING_OPTIONS = (EXPERIMENT, "model", "seed")
 
 
 class SweepFailedError(RuntimeError):
     """Some runs of a sweep failed; the others finished and every outcome is recorded."""
-
-
-@dataclasses.dataclass
-class PlannedRun:
-    """One run of a sweep: its folder below the sweep's, options and grid values."""
-
-    key: str
-    config: TrainConfig
-    values: dict = dataclasses.field(default_factory=dict)
-    experiment: Experiment | None = None
-
-    @property
-    def out(self) -> Path:
-        return Path(self.config.out)
-
-    @property
-    def seed(self) -> int:
-        return self.config.seed
-
-    @property
-    def done(self) -> bool:
-        """Whether an earlier invocation finished this run, with these options."""
-        try:
-            summary = json.loads((self.out / SUMMARY_NAME).read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(summary.get("complete")) and self._same_options()
-
-    @property
-    def resumable(self) -> bool:
-        """Whether an earlier invocation left this run unfinished, with a resume state and
-        the same options (anything else starts again)."""
-        return self._same_options() and (self.out / RESUME_NAME).is_file()
-
-    def _same_options(self) -> bool:
-        try:
-            recorded = config_from_json(json.loads((self.out / CONFIG_NAME).read_text()))
-        except (OSError, ValueError, TypeError):
-            return False
-        return dataclasses.replace(recorded, out=self.config.out, overwrite=True) == self.config
-
-
-def options() -> tuple[str, ...]:
-    """The options a grid may vary."""
-    fields = (f.name for f in dataclasses.fields(TrainConfig) if f.name not in OWN_OPTIONS)
-    return (EXPERIMENT, *fields)
-
-
-def parse_grid(texts: Sequence[str]) -> dict[str, list]:
-    """``["model=deep,tied", "seed=0,1"]`` → ``{"model": ["deep", "tied"], "seed": [0, 1]}``.
-
-    Values are typed as the option's ``TrainConfig`` field (``none`` for an unset optional
-    one); ``hidden_units`` widths are joined by ``-`` (``256-128``; ``none``: shallow).
-
-    Raises:
-        ValueError (naming ``grid``): a text without ``=``, or an option given twice.
-    """
-    grid = {}
-    for text in texts:
-        option, equals, values = text.partition("=")
-        option = option.strip().replace("-", "_")
-        if not equals or not option:
-            raise ParameterError("grid", f"needs OPTION=V1,V2,..., got {text!r}")
-        if option in grid:
-            raise ParameterError("grid", f"gives {option} twice")
-        grid[option] = [value.strip() for value in values.split(",")]
-    return grid
-
-
-def read_grid(path: str | Path) -> dict[str, list]:
-    """The grid in a JSON file, ``{"option": [values], ...}``.
-
-    Raises:
-        ValueError (naming ``grid_file``): unreadable, not JSON, or not such a mapping.
-    """
-    try:
-        grid = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as error:
-        raise ParameterError("grid_file", f"cannot be read: {task.one_line(error)}") from None
-    if not isinstance(grid, dict) or not all(isinstance(v, list) for v in grid.values()):
-        raise ParameterError("grid_file", f"must hold {{option: [values]}}, got {grid!r}")
-    return grid
-
-
-def check_grid(grid: Mapping[str, Sequence]) -> dict[str, list]:
-    """The grid with typed values, each checked alone against its option.
-
-    Raises:
-        ValueError (naming ``grid``): empty, an unknown option, an option without values, a
-            value twice, or a value its option refuses (the message says which).
-    """
-    if not grid:
-        raise ParameterError("grid", "is empty: vary at least one option")
-    checked = {}
-    for option, values in grid.items():
-        if option not in options():
-            raise ParameterError(
-                "grid", f"names an unknown option {option!r}; choose from {', '.join(options())}"
-            )
-        typed = [_typed(option, value) for value in values]
-        if not typed:
-            raise ParameterError("grid", f"gives no values for {option}")
-        for value in typed:
-            _check_value(option, value)
-            if typed.count(value) > 1:
-                raise ParameterError("grid", f"gives {option} = {value!r} twice")
-        checked[option] = typed
-    if EXPERIMENT in checked and {"model", "train_fraction"} & set(checked):
-        raise ParameterError("grid", "varies experiment, which sets model and train_fraction")
-    return checked
-
-
-def _typed(option: str, value):
-    """A grid value as its option's type (texts from the command line are parsed)."""
-    if not isinstance(value, str):
-        return tuple(value) if isinstance(value, list) else value
-    field_type = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}.get(option, "str")
-    text = value.strip()
-    if "None" in field_type and text.lower() in ("none", "default"):
-        return () if option == "hidden_units" else None
-    try:
-        if field_type.startswith("tuple"):
-            return tuple(int(width) for width in text.split("-"))
-        if field_type.startswith("int") or (field_type == "str | int" and text.isdigit()):
-            return int(text)
-        if field_type.startswith("float"):
-            return float(text)
-        if field_type.startswith("str | float"):
-            return _number_or_text(text)
-    except ValueError:
-        kind = "widths such as 256-128" if field_type.startswith("tuple") else "a number"
-        raise ParameterError("grid", f"gives {option} = {text!r}, expected {kind}") from None
-    return text
-
-
-def _number_or_text(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _check_value(option: str, value) -> None:
-    """Checks one value of ``option`` alone, as ``TrainConfig`` would."""
-    if option == EXPERIMENT:
-        if value not in EXPERIMENT_NAMES:
-            raise ParameterError(
-                "grid",
-                f"gives experiment = {value!r}; choose from {', '.join(EXPERIMENT_NAMES)}",
-            )
-        return
-    try:
-        dataclasses.replace(TrainConfig(), **{option: value}).validate()
-    except ParameterError as error:
-        raise ParameterError("grid", f"gives {option} = {value!r}: {error}") from None
-
-
-def expand(
-    grid: Mapping[str, Sequence], out: str | Path, *, epochs_scale: float = 1.0, **fixed
-) -> list[PlannedRun]:
-    """The runs of a grid, every one checked, in order (the first option varies slowest).
-
-    Args:
-        grid: option → values (see ``check_grid``).
-        out: the sweep's folder.
-        epochs_scale: multiplies every run's epochs (at least 1), after an experiment's own
-            factor (``deep-overfit``: 10×).
-        **fixed: ``TrainConfig`` fields the grid does not vary, the same for every run;
-            ``dataset`` is required, here or in the grid.
-
-    Raises:
-        ValueError (naming the parameter): a bad grid (``grid``), an unknown or conflicting
-            fixed option, no dataset, or a combination ``TrainConfig`` refuses.
-    """
-    grid = check_grid(grid)
-    epochs_scale = positive_float("epochs_scale", epochs_scale)
-    _check_fixed(grid, fixed)
-    runs = [
-        _planned(dict(zip(grid, combination, strict=True)), grid, Path(out), fixed, epochs_scale)
-        for combination in itertools.product(*grid.values())
-    ]
-    return runs
-
-
-def _check_fixed(grid: dict, fixed: dict) -> None:
-    allowed = [option for option in options() if option != EXPERIMENT]
-    unknown = sorted(set(fixed) - set(allowed))
-    if unknown:
-        raise ParameterError("options", f"must be among {', '.join(allowed)}, got {unknown}")
-    both = sorted(set(fixed) & set(grid))
-    if both:
-        raise ParameterError("grid", f"varies {', '.join(both)}, also given as a fixed option")
-    for option in sorted({"model", "train_fraction"} & set(fixed)):
-        if EXPERIMENT in grid:
-            raise ParameterError(option, "is set by each experiment the grid varies")
-    if "dataset" not in grid and fixed.get("dataset") is None:
-        raise ParameterError("dataset", "must be given for a sweep (workers would each choose)")
-    dataclasses.replace(TrainConfig(), **fixed).validate()  # before an experiment scales epochs
-
-
-def _planned(values: dict, grid: dict, out: Path, fixed: dict, epochs_scale: float):
-    """One run: its options (an experiment's own settings applied), folder and name."""
-    settings = {**fixed, **values}
-    chosen = settings.pop(EXPERIMENT, None)
-    experiment = next((e for e in EXPERIMENTS if e.name == chosen), None)
-    epochs = settings.pop("epochs", PAPER.epochs)
-    if experiment is not None:
-        settings.update(model=experiment.model, train_fraction=experiment.train_fraction)
-        epochs = epochs * experiment.epochs // PAPER.epochs
-    label = experiment.name if experiment else settings.get("model", TrainConfig.model)
-    setting = [
-        f"{option}={_text(values[option])}"
-        for option in grid
-        if option not in NAMING_OPTIONS and len(grid[option]) > 1
-    ]
-    seeds = [values["seed"]] if len(grid.get("seed", ())) > 1 else []
-    key = "/".join([",".join(setting)] * bool(setting) + [label] + [f"seed-{s}" for s in seeds])
-    config = TrainConfig(
-        **settings,
-        epochs=max(1, round(epochs * epochs_scale)),
-        name=" ".join([label, *setting, *(f"seed {s}" for s in seeds)]),
-        out=str(out / key),
-        overwrite=True,
-    )
-    config.validate()
-    return PlannedRun(key, config, values, experiment)
-
-
-def _text(value) -> str:
-    """A grid value in a folder name."""
-    if isinstance(value, tuple):
-        return "-".join(str(v) for v in value) or "none"
-    return "none" if value is None else str(value).replace("/", "_")
 
 
 @dataclasses.dataclass
