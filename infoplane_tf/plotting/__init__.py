@@ -16,24 +16,22 @@ from pathlib import Path
 
 from infoplane_tf.catalog import PLOT_KINDS
 from infoplane_tf.io.runs import Run
+from infoplane_tf.plotting.canvas import FIGURE_FORMATS, _figure_format, save_figure
 from infoplane_tf.plotting.diagnostics import plot_diagnostics
 from infoplane_tf.plotting.figures import (
-    FIGURE_FORMATS,
-    MAX_POINTS,
-    _as_runs,
-    _figure_format,
-    _select_layers,
-    animate_information_plane,
     plot_all,
     plot_dpi,
-    plot_information_plane,
-    plot_label_plane,
     plot_losses,
     plot_reconstructions,
     plot_seed_bands,
-    save_figure,
+)
+from infoplane_tf.plotting.planes import (
+    animate_information_plane,
+    plot_information_plane,
+    plot_label_plane,
 )
 from infoplane_tf.plotting.sensitivity import plot_sensitivity, width_verdicts
+from infoplane_tf.plotting.series import MAX_POINTS, _as_runs, _select_layers
 
 __all__ = [
     "FIGURE_FORMATS",

@@ -18,17 +18,9 @@ from matplotlib.ticker import FuncFormatter
 
 from infoplane_tf.catalog import SATURATION_MARGIN
 from infoplane_tf.io.runs import Run
-from infoplane_tf.plotting.figures import (
-    _RUN_COLORS,
-    _as_runs,
-    _draw_references,
-    _format_iteration,
-    _math_name,
-    _new_figure,
-    _reference_handles,
-    _runs_title,
-    _time_series,
-)
+from infoplane_tf.plotting.canvas import _RUN_COLORS, _format_iteration, _math_name, _new_figure
+from infoplane_tf.plotting.figures import _draw_references, _reference_handles
+from infoplane_tf.plotting.series import _as_runs, _runs_title, _time_series
 
 
 def plot_diagnostics(runs: Run | Sequence[Run], layers: Sequence[str] | None = None) -> Figure:

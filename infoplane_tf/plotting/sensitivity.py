@@ -21,13 +21,8 @@ from matplotlib.ticker import FuncFormatter
 
 from infoplane_tf.analysis.summary import width_verdicts
 from infoplane_tf.io.runs import Run
-from infoplane_tf.plotting.figures import (
-    _as_runs,
-    _format_iteration,
-    _math_name,
-    _n_probe,
-    _new_figure,
-)
+from infoplane_tf.plotting.canvas import _format_iteration, _math_name, _new_figure
+from infoplane_tf.plotting.series import _as_runs, _n_probe
 
 #: Colour map of the heat maps (bits).
 BITS_CMAP = "magma"
