@@ -199,3 +199,9 @@ def test_no_test_module_imports_another():
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert not alias.name.startswith("tests.test_"), f"{path.name}: {alias.name}"
+
+
+def test_no_module_is_over_450_lines():
+    for path in SOURCES:
+        length = len(path.read_text().splitlines())
+        assert length <= 450, f"{path} has {length} lines"

@@ -124,7 +124,7 @@ def member_name(gamma: float) -> str:
     return f"gamma-{gamma:g}"
 
 
-def write_measurement(
+def write_measurement_folder(
     folder: str | os.PathLike,
     measurement: Measurement | Mapping[float, Measurement],
     overwrite: bool = False,

@@ -23,6 +23,7 @@ import csv
 import gzip
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +37,10 @@ from infoplane_tf.io.measurements import (
     is_width_map,
     read_measurement,
     read_width_map,
+    write_measurement_folder,
 )
 from infoplane_tf.io.trajectory import Trajectory, TrajectoryFormatError, find_table
+from infoplane_tf.validation import ParameterError
 from infoplane_tf.width_rules import default_gamma
 
 CONFIG_NAME = "config.json"
@@ -347,3 +350,26 @@ def read_probe(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray] | None:
     except (OSError, ValueError, KeyError, EOFError) as exc:
         raise RunFormatError(f"{target}: not a readable probe file ({exc})") from exc
     return x, y
+
+
+def write_measurement(
+    run: Run | str | os.PathLike,
+    label: str,
+    measured: Measurement | Mapping[float, Measurement] | Trajectory,
+    overwrite: bool = False,
+) -> Path:
+    """Stores a measurement (or a width map, or a bare trajectory) as
+    ``RUN/measurements/<label>/`` (see ``infoplane_tf.io.measurements``); returns that folder.
+
+    Raises:
+        ValueError: a label that is not a plain folder name, or one that exists without
+            ``overwrite``.
+    """
+    run = run if isinstance(run, Run) else load_run(run)
+    if not label or Path(label).name != label or label.startswith(".") or label == RECORDED:
+        raise ParameterError(
+            "label", f"must be a plain folder name other than {RECORDED!r}, got {label!r}"
+        )
+    if isinstance(measured, Trajectory):
+        measured = Measurement(measured)
+    return write_measurement_folder(run.path / MEASUREMENTS_NAME / label, measured, overwrite)

@@ -7,7 +7,7 @@ changes the global backend.
 Figures (Lee & Jo 2021, Figs. 2-8):
 
 - ``plot_information_plane``, ``plot_label_plane``, ``animate_information_plane``: the planes
-  (``infoplane_tf.plotting.planes``, re-exported here).
+  (in ``infoplane_tf.plotting.planes``).
 - ``plot_dpi``: the data-processing-inequality strip, I(X;E1) ≥ I(X;E2) ≥ I(X;Z) and
   I(D2;X') ≥ I(D1;X') ≥ I(Z;X') against iteration.
 - ``plot_losses``: log10 of the train and test loss against iteration.

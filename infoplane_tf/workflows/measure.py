@@ -4,7 +4,7 @@
 snapshot and sends them, a few at a time, through the same compiled point function as
 ``InfoPlaneCallback``; the probe's Gram matrix is computed once. It also measures width maps
 (many γ in one pass), several probes (an estimator band) and fresh initialisations (controls).
-``write_measurement`` stores the result as ``RUN/measurements/LABEL/`` (see
+``write_measurement`` (``infoplane_tf.io.runs``) stores the result as ``RUN/measurements/LABEL/`` (see
 ``infoplane_tf.io.measurements``), loadable like any trajectory.
 
 - Width map: every γ from the same distances, in one pass (``estimator.gaussian_grams``).
@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -45,8 +45,14 @@ from infoplane_tf.io.checkpoints import (
     read_checkpoint,
 )
 from infoplane_tf.io.measurements import Diagnostics, Measurement
-from infoplane_tf.io.measurements import write_measurement as store_measurement
-from infoplane_tf.io.runs import MEASUREMENTS_NAME, RECORDED, Run, load_run, read_probe
+from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported)
+    MEASUREMENTS_NAME,
+    RECORDED,
+    Run,
+    load_run,
+    read_probe,
+    write_measurement,
+)
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.probe import ModelProbe
@@ -400,29 +406,6 @@ def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> 
                 columns = dict(zip(layers, fresh[key].T.tolist(), strict=True))
                 controls["fresh-init"][key] = columns
     return Measurement(median, band, controls, per_probe[0]["diagnostics"])
-
-
-def write_measurement(
-    run: Run | str | os.PathLike,
-    label: str,
-    measured: Measurement | Mapping[float, Measurement] | Trajectory,
-    overwrite: bool = False,
-) -> Path:
-    """Stores a measurement (or a width map, or a bare trajectory) as
-    ``RUN/measurements/<label>/`` (see ``infoplane_tf.io.measurements``); returns that folder.
-
-    Raises:
-        ValueError: a label that is not a plain folder name, or one that exists without
-            ``overwrite``.
-    """
-    run = run if isinstance(run, Run) else load_run(run)
-    if not label or Path(label).name != label or label.startswith(".") or label == RECORDED:
-        raise ParameterError(
-            "label", f"must be a plain folder name other than {RECORDED!r}, got {label!r}"
-        )
-    if isinstance(measured, Trajectory):
-        measured = Measurement(measured)
-    return store_measurement(run.path / MEASUREMENTS_NAME / label, measured, overwrite)
 
 
 def _checkpoints(run: Run) -> Path:
