@@ -23,6 +23,7 @@ from infoplane_tf.analysis.paper_values import compare as compare_with_paper
 from infoplane_tf.analysis.phases import analyze_phases
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, MODEL_NAMES
 from infoplane_tf.io.runs import RECORDED, Run, is_run_dir, load_run
+from infoplane_tf.width_rules import default_gamma
 from infoplane_tf.workflows.suite import LEGACY_SUITE_NAME, SUITE_NAME
 
 REPORT_NAME = "REPORT.md"
@@ -221,6 +222,7 @@ def _header(config: dict, measured: dict | None = None) -> list[str]:
     """The title and the settings of the runs (taken from the first run's configuration, and
     from its measurement's settings when the report is on a measurement)."""
     alpha, rule, gamma = config.get("alpha"), config.get("sigma_rule"), config.get("gamma")
+    gamma = default_gamma(rule) if gamma is None else gamma  # None: the rule's own
     probe = f"first {config.get('probe_size')} test images"
     source = f"recording `{config.get('record')}`"
     if measured is not None:

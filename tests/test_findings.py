@@ -205,3 +205,21 @@ def test_module_stays_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_code_pinned_at_its_ceiling_passes_the_fitting_rule_within_the_estimator_noise():
+    from infoplane_tf.analysis.findings import ESTIMATOR_NOISE_BITS, Row, check_findings
+
+    def row(name, start, peak):
+        return Row(
+            name=name, seeds=1, initial_i_xz=start, peak_i_xz=peak, peak_iteration=10,
+            final_i_xz=peak, drop=0.0, simplifying=[False], i_zx_rise=6.4, train_error=0.01,
+            test_error=0.01, final_test_loss=0.01, min_test_loss=0.01, wall_time_s=1.0,
+            complete=True,
+        )  # fmt: skip
+
+    # The saved MNIST VAE: I(X;Z) = S(X) throughout, its smoothed peak 7.8e-6 bit below start.
+    pinned = {"vae": row("vae", 6.6343565, 6.6343487)}
+    assert check_findings(pinned)[0][1] == "reproduced"
+    falling = {"vae": row("vae", 6.6343565, 6.6343565 - 2 * ESTIMATOR_NOISE_BITS)}
+    assert check_findings(falling)[0][1] == "not reproduced"
