@@ -25,7 +25,7 @@ SMALL = {
     "deep": {"hidden_units": (32, 16), "code_units": 8},
     "sparse": {"code_units": 8},
     "tied": {"hidden_units": (32,), "code_units": 8},
-    "vae": {"hidden_units": (32, 16), "latent_units": 4, "seed": 1},
+    "vae": {"hidden_units": (32, 16), "code_units": 4, "seed": 1},
     "label": {"hidden_units": (32, 16), "code_units": 10},
 }
 

@@ -30,7 +30,7 @@ TINY = {
     "deep": {"hidden_units": (16, 8), "code_units": 4},
     "sparse": {"code_units": 4},
     "tied": {"hidden_units": (16, 8), "code_units": 4},
-    "vae": {"hidden_units": (16, 8), "latent_units": 4, "seed": 0},
+    "vae": {"hidden_units": (16, 8), "code_units": 4, "seed": 0},
     "label": {"hidden_units": (16, 8), "code_units": 10},
 }
 DEEP_WIDTHS = {"E1": 16, "E2": 8, "D1": 8, "D2": 16}
@@ -258,7 +258,7 @@ def test_build_model_defaults_follow_the_paper():
     assert (sparse.sparsity_target, sparse.sparsity_weight, sparse.hidden_units) == (0.05, 1e-3, ())
     assert build_model("tied").hidden_units == ()
     vae = build_model("vae")
-    assert (vae.hidden_units, vae.latent_units, vae.representation) == ((256, 128), 50, "sample")
+    assert (vae.hidden_units, vae.code_units, vae.representation) == ((256, 128), 50, "sample")
     label = build_model("label")
     assert (label.hidden_units, label.code_units, label.label_weight) == ((256, 128), 50, 0.01)
 
@@ -294,7 +294,7 @@ def test_unknown_model_name_lists_the_valid_names():
         ("sparse", {"sparsity_weight": -0.1}, "-0.1"),
         ("label", {"label_weight": -1.0}, "-1.0"),
         ("label", {"code_units": 0}, "0"),
-        ("vae", {"latent_units": 0}, "0"),
+        ("vae", {"code_units": 0}, "0"),
         ("vae", {"hidden_units": (-256, 128)}, "-256"),
         ("vae", {"representation": "median"}, "'median'"),
         ("vae", {"seed": 1.5}, "1.5"),
@@ -542,3 +542,19 @@ def test_label_autoencoder_needs_labels(mnist):
     model = tiny("label")
     with pytest.raises(ValueError, match="labels"):
         model.fit(mnist.x_train[:64], epochs=1, verbose=0)
+
+
+def test_the_vae_takes_code_units_and_its_old_name_with_a_warning():
+    from infoplane_tf.models.vae import VariationalAutoencoder
+
+    assert VariationalAutoencoder(code_units=7).code_units == 7
+    with pytest.warns(DeprecationWarning, match="code_units"):
+        old = VariationalAutoencoder(latent_units=5)
+    assert old.code_units == 5 and old.get_config()["code_units"] == 5
+    with pytest.warns(DeprecationWarning):
+        assert old.latent_units == 5
+    # A model saved before 0.7 (its config says latent_units) still loads.
+    config = {**old.get_config(), "latent_units": 6}
+    del config["code_units"]
+    with pytest.warns(DeprecationWarning):
+        assert VariationalAutoencoder.from_config(config).code_units == 6

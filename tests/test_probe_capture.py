@@ -21,8 +21,7 @@ def data():
 
 def zoo_fit(data, callback, model_name="deep", **extra):
     keras.utils.set_random_seed(0)
-    width = {"latent_units": 4} if model_name == "vae" else {"code_units": 4}
-    model = build_model(model_name, hidden_units=(16, 8), **width, **extra)
+    model = build_model(model_name, hidden_units=(16, 8), code_units=4, **extra)
     model.fit(data["x"], data["x"], batch_size=20, epochs=2, shuffle=False, verbose=0,
               callbacks=[callback])  # fmt: skip
     return model

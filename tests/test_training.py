@@ -58,7 +58,7 @@ def test_options_are_checked_without_tensorflow():
 
 def test_model_hyperparameters_follow_the_model():
     assert TrainConfig(model="vae", code_units=7, seed=3, init="torch").model_hparams() == {
-        "latent_units": 7,
+        "code_units": 7,
         "seed": 3,
         "init": "torch",
     }

@@ -104,7 +104,6 @@ class TrainConfig:
         }
         hparams["init"] = self.init
         if self.model == "vae":
-            hparams["latent_units"] = hparams.pop("code_units")
             hparams["seed"] = self.seed
         return hparams
 

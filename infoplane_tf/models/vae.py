@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import keras
 from keras import ops
@@ -38,8 +39,8 @@ def gaussian_kl_divergence(mean, log_var):
     """KL(N(mean, exp(log_var)) ‖ N(0, I)), summed over the latent units.
 
     Args:
-        mean: Means, shape (batch, latent_units).
-        log_var: Log-variances, shape (batch, latent_units).
+        mean: Means, shape (batch, code_units).
+        log_var: Log-variances, shape (batch, code_units).
 
     Returns:
         The per-sample divergences (≥ 0, in nats), shape (batch,).
@@ -52,7 +53,7 @@ class VariationalAutoencoder(Autoencoder):
     """A variational autoencoder with sigmoid dense encoder and decoder.
 
     Encoder ``encoder_1 … encoder_k`` (sigmoid; ``E1 … Ek``), linear heads ``z_mean`` (μ) and
-    ``z_log_var`` (log σ²) of width ``latent_units``, the reparameterized code
+    ``z_log_var`` (log σ²) of width ``code_units``, the reparameterized code
     ``z = μ + ε · exp(½ log σ²)``, ε ~ N(0, I) (``Z``), a mirrored sigmoid decoder ``decoder_1 …``
     (``D1 …``) and a sigmoid ``reconstruction`` layer. Loss per batch: the compiled
     reconstruction loss (default: binary cross-entropy summed over pixels, averaged over the
@@ -68,7 +69,8 @@ class VariationalAutoencoder(Autoencoder):
 
     Args:
         hidden_units: Encoder widths, mirrored by the decoder; ``(256, 128)`` in the paper.
-        latent_units: Width of the latent code (of μ and log σ²); 50 in the paper.
+        code_units: Width of the latent code (of μ and log σ²); 50 in the paper. (Called
+            ``latent_units`` before 0.7; that name still works in 0.7, with a warning.)
         seed: Integer seed of the sampling ``SeedGenerator``, or None (drawn from the global
             seed, so ``keras.utils.set_random_seed`` makes it reproducible too).
         representation: ``"sample"`` or ``"mean"``, what ``representations`` reports as ``Z``.
@@ -95,14 +97,23 @@ class VariationalAutoencoder(Autoencoder):
     def __init__(
         self,
         hidden_units=(256, 128),
-        latent_units=PAPER.code_units,
+        code_units=PAPER.code_units,
         seed=None,
         representation="sample",
         activation="sigmoid",
         output_activation="sigmoid",
+        latent_units=None,
         **kwargs,
     ):
-        latent_units = positive_int("latent_units", latent_units)
+        if latent_units is not None:
+            warnings.warn(
+                "VariationalAutoencoder(latent_units=...) is code_units=..., as for every model; "
+                "latent_units goes in 0.8",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            code_units = latent_units
+        code_units = positive_int("code_units", code_units)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise ValueError(f"seed must be an integer or None, got {seed!r}")
         if representation not in REPRESENTATIONS:
@@ -116,11 +127,11 @@ class VariationalAutoencoder(Autoencoder):
             output_activation=output_activation,
             **kwargs,
         )
-        self.latent_units = latent_units
+        self.code_units = code_units
         self.seed = None if seed is None else int(seed)
         self.representation = representation
-        self.mean_layer = dense(self.init, latent_units, name="z_mean")
-        self.log_var_layer = dense(self.init, latent_units, name="z_log_var")
+        self.mean_layer = dense(self.init, code_units, name="z_mean")
+        self.log_var_layer = dense(self.init, code_units, name="z_log_var")
         self.decoder_layers = [
             dense(self.init, units, activation, f"decoder_{i}")
             for i, units in enumerate(reversed(self.hidden_units), start=1)
@@ -135,13 +146,13 @@ class VariationalAutoencoder(Autoencoder):
 
     @property
     def noise_units(self) -> int:
-        """Width of the noise ε that ``representations`` accepts: ``latent_units``."""
-        return self.latent_units
+        """Width of the noise ε that ``representations`` accepts: ``code_units``."""
+        return self.code_units
 
     # ----------------------------------------------------------------------------------------
 
     def encode_distribution(self, x):
-        """Returns the posterior's parameters ``(mean, log_var)``, each (batch, latent_units).
+        """Returns the posterior's parameters ``(mean, log_var)``, each (batch, code_units).
 
         Args:
             x: Inputs, shape (batch, width).
@@ -152,16 +163,16 @@ class VariationalAutoencoder(Autoencoder):
         return self.mean_layer(h), self.log_var_layer(h)
 
     def reparameterize(self, mean, log_var, noise=None):
-        """Returns ``z = mean + ε · exp(½ log_var)``, shape (batch, latent_units).
+        """Returns ``z = mean + ε · exp(½ log_var)``, shape (batch, code_units).
 
         Args:
-            mean: Means, shape (batch, latent_units).
-            log_var: Log-variances, shape (batch, latent_units).
-            noise: ε, shape (batch, latent_units); None draws it from the model's seeded
+            mean: Means, shape (batch, code_units).
+            log_var: Log-variances, shape (batch, code_units).
+            noise: ε, shape (batch, code_units); None draws it from the model's seeded
                 ``SeedGenerator`` (advancing its state).
 
         Raises:
-            ValueError: If ``noise`` has a known width other than ``latent_units``.
+            ValueError: If ``noise`` has a known width other than ``code_units``.
         """
         if noise is None:
             noise = keras.random.normal(
@@ -169,9 +180,9 @@ class VariationalAutoencoder(Autoencoder):
             )
         else:
             noise = ops.cast(noise, self.compute_dtype)
-            if noise.shape[-1] is not None and noise.shape[-1] != self.latent_units:
+            if noise.shape[-1] is not None and noise.shape[-1] != self.code_units:
                 raise ValueError(
-                    f"noise must have shape (batch, {self.latent_units}), got {noise.shape}"
+                    f"noise must have shape (batch, {self.code_units}), got {noise.shape}"
                 )
         return mean + noise * ops.exp(0.5 * log_var)
 
@@ -217,7 +228,7 @@ class VariationalAutoencoder(Autoencoder):
             training: Whether to sample (as in a training step).
 
         Returns:
-            The code, shape (batch, latent_units).
+            The code, shape (batch, code_units).
         """
         mean, log_var = self.encode_distribution(x)
         return self.reparameterize(mean, log_var) if training else mean
@@ -239,7 +250,7 @@ class VariationalAutoencoder(Autoencoder):
         n = positive_int("n", n)
         self._check_built()
         z = keras.random.normal(
-            (n, self.latent_units),
+            (n, self.code_units),
             dtype=self.compute_dtype,
             seed=self.seed_generator if seed is None else seed,
         )
@@ -267,12 +278,18 @@ class VariationalAutoencoder(Autoencoder):
             self.kl_tracker.update_state(ops.sum(ops.stack([ops.sum(loss) for loss in losses])))
         return total
 
+    @property
+    def latent_units(self) -> int:
+        """The old name of ``code_units`` (deprecated; it goes in 0.8)."""
+        warnings.warn("latent_units is code_units", DeprecationWarning, stacklevel=2)
+        return self.code_units
+
     def get_config(self):
         """Returns the constructor arguments as plain JSON."""
         config = super().get_config()
         config.update(
             {
-                "latent_units": self.latent_units,
+                "code_units": self.code_units,
                 "seed": self.seed,
                 "representation": self.representation,
             }

@@ -4,8 +4,9 @@
 snapshot and sends them, a few at a time, through the same compiled point function as
 ``InfoPlaneCallback``; the probe's Gram matrix is computed once. It also measures width maps
 (many γ in one pass), several probes (an estimator band) and fresh initialisations (controls).
-``write_measurement`` (``infoplane_tf.io.runs``) stores the result as ``RUN/measurements/LABEL/`` (see
-``infoplane_tf.io.measurements``), loadable like any trajectory.
+``write_measurement`` (``infoplane_tf.io.runs``) stores the result as
+``RUN/measurements/LABEL/`` (see ``infoplane_tf.io.measurements``), loadable like any
+trajectory.
 
 - Width map: every γ from the same distances, in one pass (``estimator.gaussian_grams``).
 - Reference rules ('median-initial', 'median-final'): each layer's σ₁ is its median pairwise
