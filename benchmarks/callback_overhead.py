@@ -1,7 +1,7 @@
 """What recording the information plane costs during model.fit, and the memory of a long run.
 
 Part 1 (mnist-5k: 4,000 training images, batch 100, 5 epochs = 200 iterations, n = 100 probe
-images): wall time of plain ``fit``, of ``fit`` with ``InfoPlaneCallback(every=1)`` (the
+images): wall time of plain ``fit``, of ``fit`` with ``InfoPlaneCallback(record=1)`` (the
 paper's resolution, default settings: points estimated in the background, 4 per call), of the
 same in the immediate mode (``points_per_call=1, background=False``: every point estimated and
 written before training goes on) and with ``every="epoch"``, for the shallow and the deep AE,
@@ -12,7 +12,7 @@ all alike. The individual times are printed too (on this 2-core machine they spr
 and each repeat's own every=1 ratio.
 
 Part 0 (the fixed cost of a new callback): a new model fitted for the same 200 iterations twice,
-with a new ``InfoPlaneCallback(every=1)`` and without; the callback's fixed cost is how much
+with a new ``InfoPlaneCallback(record=1)`` and without; the callback's fixed cost is how much
 longer its first fit takes than its second (tracing, XLA compilation), minus the same difference
 of the plain fits (Keras's own tracing). Median of ``--repeats``.
 
@@ -52,9 +52,9 @@ REPEATS = 5
 #: The timed variants: label → InfoPlaneCallback keyword arguments (None: plain fit).
 VARIANTS = {
     "plain fit": None,
-    "every=1": {"every": 1},
-    "every=1 immediate": {"every": 1, "points_per_call": 1, "background": False},
-    "epoch": {"every": "epoch"},
+    "every=1": {"record": 1},
+    "every=1 immediate": {"record": 1, "points_per_call": 1, "background": False},
+    "epoch": {"record": "epoch"},
 }
 
 
@@ -118,7 +118,7 @@ FIXED_COST_SCRIPT = textwrap.dedent(
     for _ in range(2):  # a cold process, then a second new model in the same process
         keras.utils.set_random_seed(0)
         model = build_model(name)
-        callbacks = [InfoPlaneCallback(data.probe.x, every=1)] if with_callback else []
+        callbacks = [InfoPlaneCallback(data.probe.x, record=1)] if with_callback else []
         times = []
         for _ in range(2):
             start = time.perf_counter()
@@ -140,7 +140,7 @@ def first_minus_second(name, with_callback):
 
 def fixed_cost(repeats=REPEATS):
     print(
-        f"Part 0: fixed cost of a new InfoPlaneCallback(every=1) ({EPOCHS} epochs of mnist-5k, "
+        f"Part 0: fixed cost of a new InfoPlaneCallback(record=1) ({EPOCHS} epochs of mnist-5k, "
         "n = 100): (first - second fit) with the callback minus the same without; median of "
         f"{repeats} repeats"
     )
@@ -217,7 +217,7 @@ RSS_SCRIPT = textwrap.dedent(
     rng = np.random.default_rng(0)
     x = rng.random((60000, 784), dtype=np.float32)
     model = build_model("deep")
-    callback = InfoPlaneCallback(x[:100], every=1, filepath=sys.argv[1])
+    callback = InfoPlaneCallback(x[:100], record=1, filepath=sys.argv[1])
     start = time.time()
     model.fit(x, x, epochs=50, batch_size=100, verbose=0, callbacks=[callback])
     try:  # the peak of this process's own memory (Linux)

@@ -148,7 +148,7 @@ BOUNDED_ACTIVATIONS = MappingProxyType(
     }
 )
 
-#: The recording schedules ``InfoPlaneCallback(every=...)`` and ``--record`` accept.
+#: The recording schedules ``InfoPlaneCallback(record=...)`` and ``--record`` accept.
 SCHEDULE_FORMS = "epoch, iteration (every step: the paper), every:K or log:N"
 
 #: How weight checkpoints store float values (float16 halves the disk).

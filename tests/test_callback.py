@@ -74,7 +74,7 @@ def test_every_model_records_every_point_and_last_equals_direct_call(name, data,
     keras.utils.set_random_seed(0)
     model = build_model(name, **SMALL[name])
     path = tmp_path / "trajectory.csv"
-    callback = InfoPlaneCallback(data["x_probe"], data["y_probe"], every=2, filepath=path)
+    callback = InfoPlaneCallback(data["x_probe"], data["y_probe"], record=2, filepath=path)
     history = fit(model, data, callback)
     trajectory = callback.trajectory
     # 3 steps per epoch, 2 epochs = 6 iterations; every=2 → points at 0, 2, 4, 6.
@@ -105,7 +105,7 @@ def test_every_model_records_every_point_and_last_equals_direct_call(name, data,
 def test_schedules(every, expected, data):
     keras.utils.set_random_seed(0)
     model = build_model("vanilla", code_units=4)
-    callback = InfoPlaneCallback(data["x_probe"], every=every)
+    callback = InfoPlaneCallback(data["x_probe"], record=every)
     fit(model, data, callback, epochs=3)
     np.testing.assert_array_equal(callback.trajectory.iterations, expected)
 
@@ -141,7 +141,7 @@ def plain_keras_model(kind):
 def test_plain_keras_models(kind, data):
     model, expected_layers = plain_keras_model(kind)
     model.compile(optimizer="adam", loss="mse")
-    callback = InfoPlaneCallback(data["x_probe"], data["y_probe"], every=3)
+    callback = InfoPlaneCallback(data["x_probe"], data["y_probe"], record=3)
     history = fit(model, data, callback)
     trajectory = callback.trajectory
     assert trajectory.layers == expected_layers  # dropout and output layers are skipped
@@ -160,7 +160,7 @@ def test_plain_keras_models(kind, data):
 
 def test_selected_layers_only(data):
     model = build_model("deep", **SMALL["deep"])
-    callback = InfoPlaneCallback(data["x_probe"], layers=["Z", "E1"], every="epoch")
+    callback = InfoPlaneCallback(data["x_probe"], layers=["Z", "E1"], record="epoch")
     fit(model, data, callback, epochs=1)
     assert callback.trajectory.layers == ("Z", "E1")
     assert callback.trajectory.i_xt.shape == (2, 2)
@@ -185,7 +185,7 @@ def _rows_seen_during_fit(data, path, warm=True, **callback_kwargs):
             self.read()
 
     model = build_model("deep", **SMALL["deep"])
-    callback = InfoPlaneCallback(data["x_probe"], every=1, filepath=path, **callback_kwargs)
+    callback = InfoPlaneCallback(data["x_probe"], record=1, filepath=path, **callback_kwargs)
     if warm:
         model.fit(data["x"], data["x"], epochs=1, batch_size=100, verbose=0, callbacks=[callback])
     model.fit(data["x"], data["x"], epochs=1, batch_size=100, verbose=0,
@@ -236,7 +236,7 @@ def test_background_batches_equal_the_immediate_mode_point_for_point(name, dtype
     for mode in ({"points_per_call": 1, "background": False}, {"points_per_call": 3}):
         keras.utils.set_random_seed(0)
         model = build_model(name, **SMALL[name])
-        callback = InfoPlaneCallback(data["x_probe"], every=1, dtype=dtype, **mode)
+        callback = InfoPlaneCallback(data["x_probe"], record=1, dtype=dtype, **mode)
         fit(model, data, callback, epochs=3)
         trajectories.append(callback.trajectory)
     immediate, batched = trajectories
@@ -267,7 +267,7 @@ def test_snapshots_are_capped_for_large_models(data, monkeypatch):
 
     model = build_model("vanilla", code_units=4)  # 2 * 784 * 4 + 788 floats ≈ 28 KB
     monkeypatch.setattr(callback_module, "SNAPSHOT_BUDGET_BYTES", 100_000)
-    callback = InfoPlaneCallback(data["x_probe"], every=1, points_per_call=8)
+    callback = InfoPlaneCallback(data["x_probe"], record=1, points_per_call=8)
     calls = []
     original = PointWorker.__init__
 
@@ -283,7 +283,7 @@ def test_snapshots_are_capped_for_large_models(data, monkeypatch):
 
 def test_an_error_in_the_background_reaches_the_fit(data):
     model = build_model("vanilla", code_units=4)
-    callback = InfoPlaneCallback(data["x_probe"], every=1, points_per_call=2)
+    callback = InfoPlaneCallback(data["x_probe"], record=1, points_per_call=2)
 
     class Sabotage(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -305,7 +305,7 @@ def test_an_error_in_the_background_reaches_the_fit(data):
 def test_tensorboard_scalars_are_written(every, points, data, tmp_path):
     model = build_model("vanilla", code_units=4)
     callback = InfoPlaneCallback(
-        data["x_probe"], every=every, points_per_call=2, tensorboard_dir=tmp_path / "tb"
+        data["x_probe"], record=every, points_per_call=2, tensorboard_dir=tmp_path / "tb"
     )
     fit(model, data, callback, epochs=1)
     files = list((tmp_path / "tb").glob("events.out.tfevents.*"))
@@ -322,7 +322,7 @@ def test_tensorboard_scalars_are_written(every, points, data, tmp_path):
 def test_diverged_model_records_missing_points_without_crashing(data, tmp_path):
     model = build_model("vanilla", code_units=4)
     path = tmp_path / "diverged.csv"
-    callback = InfoPlaneCallback(data["x_probe"], every=1, filepath=path)
+    callback = InfoPlaneCallback(data["x_probe"], record=1, filepath=path)
 
     class Poison(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -358,7 +358,7 @@ def test_killed_process_leaves_a_readable_file(tmp_path):
         from infoplane_tf import InfoPlaneCallback, build_model, load_dataset
         data = load_dataset("mnist-5k", probe_size=30)
         model = build_model("deep", hidden_units=(32, 16), code_units=8)
-        callback = InfoPlaneCallback(data.probe.x, every=1, filepath={str(path)!r})
+        callback = InfoPlaneCallback(data.probe.x, record=1, filepath={str(path)!r})
         model.fit(data.x_train, data.x_train, epochs=1000, batch_size=100, verbose=0,
                   callbacks=[callback])
         """
@@ -397,7 +397,7 @@ def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
         assert strategy.num_replicas_in_sync == 2
         with strategy.scope():
             model = build_model("deep", hidden_units=(32, 16), code_units=8, input_width=784)
-        callback = InfoPlaneCallback(data.probe.x, every=2)
+        callback = InfoPlaneCallback(data.probe.x, record=2)
         from infoplane_tf.callbacks.worker import PointWorker
         estimated = []  # noise indices (iterations) of each estimation call (4, padded)
         original_init = PointWorker.__init__
@@ -437,9 +437,9 @@ def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
     [
         ({"x_probe": np.full((10, 784), np.nan)}, "x_probe contains"),
         ({"x_probe": np.ones((1, 784))}, "at least 2 samples"),
-        ({"every": "weekly"}, "every must be"),
-        ({"every": 0}, "every must be"),
-        ({"every": "log:0"}, "every must be"),
+        ({"record": "weekly"}, "record must be"),
+        ({"record": 0}, "record must be"),
+        ({"record": "log:0"}, "record must be"),
         ({"sigma": -1.0}, "sigma must be"),
         ({"layers": "Z"}, "layers must be a list"),
         ({"points_per_call": 0}, "points_per_call must be a positive integer"),
@@ -488,7 +488,7 @@ def test_schedule_parsing():
 def test_trajectory_to_dataframe(data):
     pd = pytest.importorskip("pandas")
     model = build_model("deep", **SMALL["deep"])
-    callback = InfoPlaneCallback(data["x_probe"], every="epoch")
+    callback = InfoPlaneCallback(data["x_probe"], record="epoch")
     fit(model, data, callback, epochs=1)
     frame = callback.trajectory.to_dataframe()
     assert isinstance(frame, pd.DataFrame)
@@ -506,10 +506,16 @@ def test_model_without_xla_kernels_is_measured(data):
     outputs = keras.layers.Dense(784, activation="sigmoid", name="out")(code)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer="adam", loss="mse")
-    callback = InfoPlaneCallback(data["x_probe"], every="epoch")
+    callback = InfoPlaneCallback(data["x_probe"], record="epoch")
     fit(model, data, callback, epochs=1)
     assert len(callback.trajectory) == 2 and callback.trajectory.valid.all()
     assert callback.trajectory.layers == ("dense_code", "numpy_tanh")
     hidden = keras.Model(inputs, [model.get_layer("dense_code").output, code])(data["x_probe"])
     direct = InformationPlane(data["x_probe"])(list(hidden), model(data["x_probe"]))
     np.testing.assert_allclose(callback.trajectory.i_xt[-1], direct["i_xt"], atol=1e-4)
+
+
+def test_the_old_every_still_works_with_a_deprecation_warning(data):
+    with pytest.warns(DeprecationWarning, match="record="):
+        callback = InfoPlaneCallback(data["x_probe"], every=3)
+    assert callback.schedule.kind == "iterations" and callback.schedule.value == 3

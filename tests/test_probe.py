@@ -49,7 +49,7 @@ def compiled(model):
 def test_a_model_written_as_the_readme_says_is_measured():
     model = compiled(Documented())
     assert isinstance(model, MeasurableModel)
-    callback = InfoPlaneCallback(PROBE, every=1)
+    callback = InfoPlaneCallback(PROBE, record=1)
     model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[callback])
     trajectory = callback.trajectory
     assert trajectory.layers == ("H",) and len(trajectory) == 4
@@ -64,7 +64,7 @@ def test_a_model_without_the_method_fails_before_training():
     weights = [w.copy() for w in model.get_weights()]
     with pytest.raises(ValueError, match="without representations_and_output"):
         model.fit(X, X, epochs=1, batch_size=40, verbose=0,
-                  callbacks=[InfoPlaneCallback(PROBE, every=1)])  # fmt: skip
+                  callbacks=[InfoPlaneCallback(PROBE, record=1)])  # fmt: skip
     for before, after in zip(weights, model.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)  # no training step was taken
 
@@ -98,13 +98,13 @@ def test_unknown_layer_lists_the_available_ones():
 
 def test_a_second_callback_on_the_same_model_compiles_nothing():
     model = compiled(Documented())
-    first = InfoPlaneCallback(PROBE, every=1)
+    first = InfoPlaneCallback(PROBE, record=1)
     model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[first])
     probe = ModelProbe.for_model(model, x_sample=PROBE)
     function = probe.point_function(first.plane, 4, one_core=True)
     traces = function.trace_count
     assert traces == 1
-    second = InfoPlaneCallback(X[20:40], every=1)  # another probe of the same shape
+    second = InfoPlaneCallback(X[20:40], record=1)  # another probe of the same shape
     model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[second])
     assert probe.point_function(second.plane, 4, one_core=True) is function
     assert function.trace_count == traces
@@ -123,7 +123,7 @@ def test_the_probe_cache_is_not_saved_with_the_model(tmp_path):
 
 def test_measure_reuses_the_training_function_and_equals_a_direct_call():
     model = compiled(Documented())
-    callback = InfoPlaneCallback(PROBE, every=1)
+    callback = InfoPlaneCallback(PROBE, record=1)
     model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[callback])
     function = ModelProbe.for_model(model, x_sample=PROBE).point_function(callback.plane, 4, True)
     traces = function.trace_count

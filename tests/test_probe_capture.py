@@ -42,9 +42,9 @@ def test_a_zoo_model_records_the_same_points_as_an_explicit_probe_of_the_same_sa
     data, model_name
 ):
     extra = {"seed": 3} if model_name == "vae" else {}
-    captured = InfoPlaneCallback(probe_size=N, every="every:3")
+    captured = InfoPlaneCallback(probe_size=N, record="every:3")
     trained = zoo_fit(data, captured, model_name, **extra)
-    given = InfoPlaneCallback(data["x"][:N], every="every:3")
+    given = InfoPlaneCallback(data["x"][:N], record="every:3")
     reference = zoo_fit(data, given, model_name, **extra)
 
     got, want = captured.trajectory, given.trajectory
@@ -66,7 +66,7 @@ def test_a_sequential_model_keeps_the_labels_of_the_fit(data):
     keras.utils.set_random_seed(1)
     model = sequential()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    callback = InfoPlaneCallback(every="epoch", probe_size=N)
+    callback = InfoPlaneCallback(record="epoch", probe_size=N)
     model.fit(data["x"], data["y"], batch_size=30, epochs=2, verbose=0, shuffle=False,
               callbacks=[callback])  # fmt: skip
     trajectory = callback.trajectory
@@ -82,7 +82,7 @@ def test_a_shuffled_fit_keeps_the_first_samples_it_sees(data):
     keras.utils.set_random_seed(2)
     model = sequential()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    callback = InfoPlaneCallback(every="epoch", probe_size=N)
+    callback = InfoPlaneCallback(record="epoch", probe_size=N)
     model.fit(data["x"], data["y"], batch_size=30, epochs=1, verbose=0, callbacks=[callback])
     probe = callback.x_probe.numpy()
     rows = [int(np.flatnonzero((data["x"] == row).all(axis=1))[0]) for row in probe]
@@ -94,7 +94,7 @@ def test_a_dataset_smaller_than_the_probe_gives_what_it_has(data):
     keras.utils.set_random_seed(0)
     model = sequential()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    callback = InfoPlaneCallback(every="iteration", probe_size=100)
+    callback = InfoPlaneCallback(record="iteration", probe_size=100)
     model.fit(data["x"][:50], data["y"][:50], batch_size=20, epochs=1, verbose=0,
               callbacks=[callback])  # fmt: skip
     assert callback.x_probe.shape[0] == 50
@@ -126,7 +126,7 @@ def test_a_schedule_the_loop_cannot_honour_is_said_once_with_what_is_recorded(
     model = sequential()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   steps_per_execution=steps_per_execution)  # fmt: skip
-    callback = InfoPlaneCallback(data["x"][:N], data["y"][:N], every=every)
+    callback = InfoPlaneCallback(data["x"][:N], data["y"][:N], record=every)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(data["x"], data["y"], batch_size=20, epochs=2, verbose=0, callbacks=[callback])

@@ -54,9 +54,10 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             their integer labels), see ``infoplane_tf.callbacks.capture``.
         y_probe: optional (n,) integer class labels of the probe, for I(T;Y).
         probe_size: n when the probe is taken from the fit (``x_probe=None``).
-        every: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
+        record: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
             ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
-            plus one point before the first update.
+            plus one point before the first update. (``every=``, its name before 0.7, still
+            works in 0.7 with a warning.)
         layers: names of the layers to measure (default: see ``infoplane_tf.probe``).
         alpha, sigma, gamma, dtype, estimator: estimator settings, see ``InformationPlane``.
         filepath: where to stream the trajectory table (``.csv`` plus a ``.json`` sidecar),
@@ -68,7 +69,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         seed: seed of a variational model's per-point noise, drawn from (seed, iteration), so
             recomputing a point, also from a checkpoint, gives the same value.
         points_per_call: due points estimated per compiled call; default 4, or 1 with
-            ``every="epoch"``; fewer when snapshots would exceed 128 MiB.
+            ``record="epoch"``; fewer when snapshots would exceed 128 MiB.
         background: estimate in a background thread while training goes on (default); with
             ``background=False`` every batch of points is estimated before training goes on.
         append: continue the table at ``filepath`` (a resumed run): its points after the
@@ -93,7 +94,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         y_probe=None,
         *,
         probe_size: int = PAPER.probe_size,
-        every="epoch",
+        record="epoch",
         layers: Sequence[str] | None = None,
         alpha: float = PAPER.alpha,
         sigma: str | float = PAPER.sigma_rule,
@@ -107,9 +108,18 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         points_per_call: int | None = None,
         background: bool = True,
         append: bool = False,
+        every=None,
     ):
         super().__init__()
-        self.schedule = Schedule(every)
+        if every is not None:
+            warnings.warn(
+                "InfoPlaneCallback(every=...) is record=..., as in TrainConfig and --record; "
+                "every goes in 0.8",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            record = every
+        self.schedule = Schedule(record, "record")
         self.requested_layers = None if layers is None else names("layers", layers)
         if points_per_call is None:
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
@@ -323,7 +333,7 @@ def _warn_unhonoured(schedule: Schedule, model, first: int, steps: int | None, e
     shown = ", ".join(map(str, due[:6])) + (", ..." if len(due) > 6 else "")
     warnings.warn(
         f"InfoPlaneCallback: the model runs steps_per_execution={every}, so Keras calls "
-        f"batch hooks once every {every} steps and every={schedule.every!r} cannot be "
+        f"batch hooks once every {every} steps and record={schedule.every!r} cannot be "
         f"honoured; points will be recorded after iterations {shown} ({len(due)} in all)",
         UserWarning,
         stacklevel=3,

@@ -241,7 +241,7 @@ def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resumin
     callbacks = [
         InfoPlaneCallback(
             *dataset.probe,
-            every=schedule.every,
+            record=schedule.every,
             alpha=config.alpha,
             sigma=sigma_rule("sigma_rule", config.sigma_rule),
             gamma=config.gamma,
