@@ -11,8 +11,9 @@ from infoplane_tf_cli.progress import SweepDisplay
 
 
 @click.command()
+@click.argument("folder", metavar="DIR", required=False, type=click.Path(file_okay=False))
 @click.option("--dataset", type=click.Choice(DATASET_NAMES), required=True)
-@click.option("--out", type=click.Path(file_okay=False), required=True, help="Suite folder.")
+@click.option("--out", type=click.Path(file_okay=False), hidden=True, help="Old name of DIR.")
 @click.option(
     "--epochs-scale",
     type=float,
@@ -51,6 +52,7 @@ from infoplane_tf_cli.progress import SweepDisplay
     "--overwrite", is_flag=True, help="Replace a suite of other options or experiments in --out."
 )
 def reproduce(
+    folder,
     dataset,
     out,
     epochs_scale,
@@ -63,12 +65,23 @@ def reproduce(
     overwrite,
     **run_options,
 ):
-    """Run the paper's experiments (shallow, deep, deep-overfit, sparse, tied, vae, label).
+    """Run the paper's experiments (shallow, deep, deep-overfit, sparse, tied, vae, label)
+    into the suite folder DIR.
 
     Every experiment is a normal run directory, made as `infoplane-tf train` makes one, as a
     sweep over experiments and seeds (see `infoplane-tf sweep`). Finished runs are skipped
     when the command is run again, so an interrupted suite resumes.
     """
+    if out is not None:
+        click.echo(
+            "warning: --out is deprecated (it goes in 0.8); pass the folder as DIR", err=True
+        )
+        if folder is not None and Path(folder) != Path(out):
+            raise click.UsageError(f"two suite folders: DIR {folder!r} and --out {out!r}")
+        folder = out
+    if folder is None:
+        raise click.UsageError("give the suite folder: infoplane-tf reproduce DIR --dataset ...")
+    out = folder
     if jobs is not None:
         click.echo("warning: --jobs is deprecated (it goes in 0.8); use --workers", err=True)
         workers = jobs if workers is None else workers

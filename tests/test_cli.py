@@ -76,7 +76,7 @@ def test_help_and_version(runner):
         (["train", "--hidden-units", "256,x"], "comma-separated integers"),
         (["plot"], "Missing argument"),
         (
-            ["reproduce", "--dataset", "mnist-5k", "--out", "x", "--experiments", "big"],
+            ["reproduce", "x", "--dataset", "mnist-5k", "--experiments", "big"],
             "'--experiments': must be among shallow, deep, deep-overfit, sparse, tied, vae, "
             "label, got big",
         ),
@@ -240,8 +240,8 @@ def test_installed_console_script_end_to_end(tmp_path):
 def test_reproduce_end_to_end_with_report(tmp_path):
     out = tmp_path / "suite"
     result = subprocess.run(
-        [sys.executable, "-m", "infoplane_tf_cli", "reproduce", "--dataset", "mnist-5k",
-         "--out", str(out), "--epochs-scale", "0.02", "--probe-size", "20", "--workers", "2"],
+        [sys.executable, "-m", "infoplane_tf_cli", "reproduce", str(out), "--dataset", "mnist-5k",
+         "--epochs-scale", "0.02", "--probe-size", "20", "--workers", "2"],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -253,8 +253,8 @@ def test_reproduce_end_to_end_with_report(tmp_path):
     assert load_run(out / "deep-overfit").config["epochs"] == 10
     # A rerun skips the finished experiments.
     again = subprocess.run(
-        [sys.executable, "-m", "infoplane_tf_cli", "reproduce", "--dataset", "mnist-5k",
-         "--out", str(out), "--epochs-scale", "0.02", "--probe-size", "20"],
+        [sys.executable, "-m", "infoplane_tf_cli", "reproduce", str(out), "--dataset", "mnist-5k",
+         "--epochs-scale", "0.02", "--probe-size", "20"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert again.returncode == 0 and again.stderr.count("skip") == 7
@@ -388,7 +388,7 @@ def test_reproduce_takes_workers_and_the_old_jobs_with_a_warning(runner, tmp_pat
         return {"wall_time_s": 0.0}
 
     monkeypatch.setattr(suite, "reproduce", fake_reproduce)
-    base = ["reproduce", "--dataset", "mnist-5k", "--out", str(tmp_path / "s")]
+    base = ["reproduce", str(tmp_path / "s"), "--dataset", "mnist-5k"]
     result = runner.invoke(cli, [*base, "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert calls[-1]["workers"] == 2 and "deprecated" not in result.output
@@ -406,3 +406,21 @@ def test_library_reproduce_still_takes_jobs_with_a_deprecation_warning(monkeypat
     with pytest.warns(DeprecationWarning, match="use workers="):
         suite.reproduce("mnist-5k", tmp_path, jobs=2)
     assert seen["workers"] == 2
+
+
+def test_reproduce_takes_its_folder_as_dir_and_the_old_out_with_a_warning(
+    runner, tmp_path, monkeypatch
+):
+    from infoplane_tf.workflows import suite
+
+    folders = []
+    monkeypatch.setattr(
+        suite, "reproduce", lambda dataset, out, **kw: folders.append(out) or {"wall_time_s": 0}
+    )
+    result = runner.invoke(cli, ["reproduce", "--dataset", "mnist-5k", "--out", str(tmp_path)])
+    assert result.exit_code == 0 and folders[-1] == tmp_path
+    assert "warning: --out is deprecated (it goes in 0.8); pass the folder as DIR" in result.output
+    result = runner.invoke(cli, ["reproduce", "--dataset", "mnist-5k"])
+    assert result.exit_code == 2 and "give the suite folder" in result.output
+    result = runner.invoke(cli, ["reproduce", "a", "--out", "b", "--dataset", "mnist-5k"])
+    assert result.exit_code == 2 and "two suite folders" in result.output
