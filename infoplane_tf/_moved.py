@@ -23,6 +23,8 @@ MOVED = {
     # 0.7: the run's options and schedules sit below io and callbacks, which both use them.
     "infoplane_tf.callbacks.schedule": "infoplane_tf.schedule",
     "infoplane_tf.workflows.config": "infoplane_tf.io.options",
+    # 0.7: statistics of a probe's activations belong to the estimator.
+    "infoplane_tf.workflows.diagnostics": "infoplane_tf.estimator.diagnostics",
 }
 
 

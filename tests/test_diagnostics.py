@@ -1,4 +1,4 @@
-"""Scale and saturation diagnostics (``workflows.diagnostics``), stored and plotted with a
+"""Scale and saturation diagnostics (``estimator.diagnostics``), stored and plotted with a
 re-measurement."""
 
 import itertools
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import infoplane_tf as ip
+from infoplane_tf.estimator.diagnostics import layer_diagnostics, saturated_fraction
 from infoplane_tf.io.measurements import DIAGNOSTICS_NAME, Diagnostics
 from infoplane_tf.io.trajectory import TrajectoryFormatError
 from infoplane_tf.models import build_model
 from infoplane_tf.plotting import plot_runs
 from infoplane_tf.probe import ModelProbe
-from infoplane_tf.workflows.diagnostics import layer_diagnostics, saturated_fraction
 from infoplane_tf.workflows.measure import write_measurement
 
 

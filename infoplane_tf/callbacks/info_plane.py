@@ -56,8 +56,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         probe_size: n when the probe is taken from the fit (``x_probe=None``).
         record: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
             ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
-            plus one point before the first update. (``every=``, its name before 0.7, still
-            works in 0.7 with a warning.)
+            plus one point before the first update (``every=``: its old name, deprecated).
         layers: names of the layers to measure (default: see ``infoplane_tf.probe``).
         alpha, sigma, gamma, dtype, estimator: estimator settings, see ``InformationPlane``.
         filepath: where to stream the trajectory table (``.csv`` plus a ``.json`` sidecar),
@@ -111,15 +110,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         every=None,
     ):
         super().__init__()
-        if every is not None:
-            warnings.warn(
-                "InfoPlaneCallback(every=...) is record=..., as in TrainConfig and --record; "
-                "every goes in 0.8",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            record = every
-        self.schedule = Schedule(record, "record")
+        self.schedule = Schedule(_renamed(record, every=every), "record")
         self.requested_layers = None if layers is None else names("layers", layers)
         if points_per_call is None:
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
@@ -379,3 +370,16 @@ def _start_worker(callback: InfoPlaneCallback) -> PointWorker:
         max_pending=SNAPSHOT_BUDGET_BYTES // max(probe.snapshot_bytes, 1),
         warm=function.trace_count > 0,
     )
+
+
+def _renamed(record, every):
+    """``record``, or the value of its name before 0.7 (``every``), with a warning."""
+    if every is None:
+        return record
+    warnings.warn(
+        "InfoPlaneCallback(every=...) is record=..., as in TrainConfig and --record; every "
+        "goes in 0.8",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return every

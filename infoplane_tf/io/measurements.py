@@ -9,7 +9,7 @@ A measurement at one kernel width is a folder::
                                          initialised networks of the same architecture
     diagnostics.json                     per checkpoint and layer: the median pairwise distance
                                          and the fraction of saturated units (see
-                                         ``infoplane_tf.workflows.diagnostics``)
+                                         ``infoplane_tf.estimator.diagnostics``)
 
 A width map is a folder of such measurements, one per width scale γ (``gamma-0.25/`` ...), and
 ``width-map.json``: ``{"format": "infoplane-tf/width-map", "gammas": [...], "members": [...]}``.
@@ -48,7 +48,7 @@ DIAGNOSTICS_FORMAT = "infoplane-tf/diagnostics"
 @dataclass
 class Diagnostics:
     """Per checkpoint and layer, what the activations do (see
-    ``infoplane_tf.workflows.diagnostics``).
+    ``infoplane_tf.estimator.diagnostics``).
 
     Attributes:
         layers: the L layer names; iterations: (C,) int.

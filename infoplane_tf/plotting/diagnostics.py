@@ -3,7 +3,7 @@
 ``plot_diagnostics`` draws, for each run re-measured with diagnostics (``measure`` records them),
 three panels over iteration (symlog): I(X;T) per layer, each layer's median pairwise distance
 (the scale a fixed kernel width is compared against) and the fraction of saturated units of
-each bounded layer (see ``infoplane_tf.workflows.diagnostics``). When I(X;T) falls while the
+each bounded layer (see ``infoplane_tf.estimator.diagnostics``). When I(X;T) falls while the
 distances grow and the units saturate, the "compression" is the code becoming near-binary;
 when the distances shrink with it, the scale alone may be what moved.
 """

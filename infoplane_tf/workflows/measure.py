@@ -20,7 +20,7 @@ trajectory.
 - ``controls=F``: F freshly initialised networks of the same architecture (seeds 1..F after
   the run's), measured the same way: what an untrained network gives.
 - Diagnostics: each checkpoint's median pairwise distance and fraction of saturated units
-  per layer, on the first probe (``infoplane_tf.workflows.diagnostics``).
+  per layer, on the first probe (``infoplane_tf.estimator.diagnostics``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from infoplane_tf.catalog import MATRIX_BUDGET_BYTES
 from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
+from infoplane_tf.estimator.diagnostics import DIAGNOSTICS, probe_diagnostics
 from infoplane_tf.io.checkpoints import (
     CHECKPOINTS_NAME,
     CheckpointFormatError,
@@ -59,7 +60,6 @@ from infoplane_tf.models import restore
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.width_rules import RULES
-from infoplane_tf.workflows.diagnostics import DIAGNOSTICS, probe_diagnostics
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
 ALIGNMENT_SMOOTHING = 5
