@@ -131,8 +131,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._set_probe(x_probe, y_probe)
             self.probe_source = {"source": "given", "size": int(self.x_probe.shape[0])}
         self.filepath = None if filepath is None else os.fspath(filepath)
-        self.log_layer = log_layer
-        self.tensorboard_dir = tensorboard_dir
+        self.log_layer, self.tensorboard_dir = log_layer, tensorboard_dir
         self.seed = int(seed)
         self.background = bool(background)
         self.append = bool(append)
