@@ -647,3 +647,11 @@ def test_host_check_gives_up_after_the_timeout(monkeypatch):
     start = time.monotonic()
     assert _REAL_HOST_CHECK(0.2) is False
     assert time.monotonic() - start < 1.5
+
+
+def test_the_old_default_dataset_name_still_answers_with_a_deprecation_warning(tmp_path):
+    from infoplane_tf.data import default_dataset_name
+
+    write_npz(tmp_path / "keras" / "datasets" / "mnist.npz", fake_split())
+    with pytest.warns(DeprecationWarning, match="load_default_dataset"):
+        assert default_dataset_name() == ("mnist", None)

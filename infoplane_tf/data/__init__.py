@@ -6,6 +6,7 @@ from infoplane_tf.data.datasets import (
     DatasetInfo,
     DatasetUnavailableError,
     Probe,
+    default_dataset_name,
     load_dataset,
     load_default_dataset,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetUnavailableError",
     "Probe",
+    "default_dataset_name",
     "load_default_dataset",
     "load_dataset",
 ]

