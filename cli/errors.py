@@ -38,7 +38,7 @@ def user_errors(tensorflow: bool = False, aliases: dict[str, str] | None = None)
     """
     from infoplane_tf._quiet import import_tensorflow
     from infoplane_tf.data.datasets import DatasetUnavailableError
-    from infoplane_tf.io.checkpoints import TrainingInterrupted
+    from infoplane_tf.errors import TrainingInterrupted
     from infoplane_tf.validation import ParameterError
     from infoplane_tf.workflows.sweep import SweepFailedError
 

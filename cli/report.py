@@ -24,12 +24,12 @@ def report(suite_dir, measurement, widths):
     """Write SUITE_DIR/REPORT.md: results next to the paper's findings, with figures."""
     with user_errors(aliases={"labels": "widths"}):
         if widths is not None:
-            from infoplane_tf.width_report import write_width_report
+            from infoplane_tf.reports import write_width_report
 
             labels = [label.strip() for label in widths.split(",") if label.strip()]
             click.echo(str(write_width_report(suite_dir, labels)))
             return
-        from infoplane_tf.report import write_report
+        from infoplane_tf.reports import write_report
 
         path = write_report(suite_dir, measurement)
     click.echo(str(path))

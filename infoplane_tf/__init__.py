@@ -46,7 +46,7 @@ _EXPORTS = {
     "resume": "infoplane_tf.workflows.training:resume",
     "sweep": "infoplane_tf.workflows.sweep:sweep",
     "reproduce": "infoplane_tf.workflows.suite:reproduce",
-    "write_report": "infoplane_tf.report:write_report",
+    "write_report": "infoplane_tf.reports:write_report",
     "model_at": "infoplane_tf.models.restore",
     "load_default_dataset": "infoplane_tf.data.datasets",
     "CheckpointCallback": "infoplane_tf.callbacks.checkpoints",

@@ -25,6 +25,9 @@ MOVED = {
     "infoplane_tf.workflows.config": "infoplane_tf.io.options",
     # 0.7: statistics of a probe's activations belong to the estimator.
     "infoplane_tf.workflows.diagnostics": "infoplane_tf.estimator.diagnostics",
+    # 0.7: the reports have their own package (they read runs; they never train).
+    "infoplane_tf.report": "infoplane_tf.reports.suite",
+    "infoplane_tf.width_report": "infoplane_tf.reports.widths",
 }
 
 

@@ -175,12 +175,85 @@ def test_the_package_has_no_import_cycle():
     assert not cycles, f"modules on an import cycle: {cycles}"
 
 
+def _reaches(graph, prefix: str, packages: tuple[str, ...]) -> dict[str, list[str]]:
+    """Modules under ``prefix`` → the modules of ``packages`` they reach, where any."""
+    found = {}
+    for module in (m for m in graph if m == prefix or m.startswith(prefix + ".")):
+        reached = sorted(m for m in _reachable(graph, module) if m.split(".")[1] in packages)
+        if reached:
+            found[module] = reached
+    return found
+
+
 def test_io_depends_on_nothing_above_it():
     graph = _import_graph()
-    above = ("workflows", "callbacks", "plotting", "report", "width_report")
-    for module in (m for m in graph if m.startswith("infoplane_tf.io")):
-        reached = {m for m in _reachable(graph, module) if m.split(".")[1] in above}
-        assert not reached, f"{module} reaches {sorted(reached)}"
+    assert "infoplane_tf.io.run_dir" in graph
+    above = ("workflows", "callbacks", "plotting", "reports")
+    assert not _reaches(graph, "infoplane_tf.io", above)
+    # the check itself can fail: workflows do reach callbacks
+    assert _reaches(graph, "infoplane_tf.workflows", ("callbacks",))
+
+
+def test_the_reports_read_runs_and_never_train_or_measure():
+    graph = _import_graph()
+    assert "infoplane_tf.reports.suite" in graph
+    assert not _reaches(graph, "infoplane_tf.reports", ("workflows", "callbacks"))
+
+
+def _run_file_names() -> set[str]:
+    from infoplane_tf.io import run_dir, trajectory
+
+    names = {value for key, value in vars(run_dir).items() if key.endswith("_NAME")}
+    return names | {trajectory.TABLE_NAME, trajectory.SIDECAR_NAME}
+
+
+def _docstrings(tree) -> set[int]:
+    kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, kinds) and node.body and isinstance(node.body[0], ast.Expr)
+    }
+
+
+def _names_a_run_file(path: Path, names: set[str]) -> list[str]:
+    """Where ``path`` spells a run directory's file (outside docstrings) or imports the
+    constant that names one."""
+    tree, found = parsed(path), []
+    files = {name for name in names if "." in name}
+    folders = names - files
+    docstrings = _docstrings(tree)
+    joined = {  # the right side of ``path / "name"``
+        id(node.right)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+            if id(node) not in docstrings and (
+                any(name in text for name in files) or (text in folders and id(node) in joined)
+            ):
+                found.append(f"line {node.lineno}: {text!r}")
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("infoplane_tf.io"):
+            found += [
+                f"line {node.lineno}: {a.name}" for a in node.names if a.name.endswith("_NAME")
+            ]
+    return found
+
+
+def test_only_io_names_a_run_directorys_files():
+    names = _run_file_names()
+    assert {"config.json", "summary.json", "resume.npz", "checkpoints", "probe.npz"} <= names
+    io = ROOT / "infoplane_tf" / "io"
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for path in SOURCES
+        if io not in path.parents and (found := _names_a_run_file(path, names))
+    }
+    assert not offenders
+    # the check itself finds a spelled name
+    assert _names_a_run_file(io / "run_dir.py", names)
 
 
 def test_the_readme_is_short_and_links_only_to_files_that_exist():
@@ -205,3 +278,14 @@ def test_no_module_is_over_450_lines():
     for path in SOURCES:
         length = len(path.read_text().splitlines())
         assert length <= 450, f"{path} has {length} lines"
+
+
+def test_training_interrupted_at_its_old_path_warns_and_is_the_same_class():
+    from infoplane_tf import errors
+    from infoplane_tf.io import checkpoints
+
+    with pytest.warns(DeprecationWarning, match="infoplane_tf.errors.TrainingInterrupted"):
+        moved = checkpoints.TrainingInterrupted
+    assert moved is errors.TrainingInterrupted
+    with pytest.raises(AttributeError):
+        checkpoints.NotAName  # noqa: B018

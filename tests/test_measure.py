@@ -116,9 +116,9 @@ def test_a_measurement_loads_as_the_runs_trajectory(deep_run):
     write_measurement(deep_run, "half", trajectory, overwrite=True)
     assert "half" in measurements(deep_run.path)
     run = ip.load_run(deep_run.path, measurement="half")
-    assert run.measurement == "half" and run.label.endswith("[half]")
+    assert run.measurement_label == "half" and run.remeasured and run.label.endswith("[half]")
     np.testing.assert_allclose(run.trajectory.i_xt, trajectory.i_xt, rtol=1e-7)
-    assert ip.load_run(deep_run.path, measurement="recorded").measurement is None
+    assert ip.load_run(deep_run.path, measurement="recorded").remeasured is False
     row = summarize(run)  # phases of the measurement, not the training's summary
     z = run.trajectory.layer("Z")["i_xt"]
     assert row["final_i_xt"] == pytest.approx(z[-1:].mean(), abs=1e-6)
@@ -269,10 +269,10 @@ def test_probe_sets_are_disjoint_windows_or_seeded_resamples(deep_run):
 
 def test_a_run_is_measured_at_its_kept_probe_without_its_dataset(deep_run, monkeypatch):
     from infoplane_tf.data.datasets import DatasetUnavailableError
-    from infoplane_tf.io.runs import read_probe
+    from infoplane_tf.io.run_dir import RunDirectory
     from infoplane_tf.workflows import measure as measure_module
 
-    x, y = read_probe(deep_run.path)
+    x, y = RunDirectory(deep_run.path).read_probe()
     dataset = ip.load_dataset("mnist-5k", probe_size=30)
     np.testing.assert_array_equal(x, dataset.probe.x)  # bit for bit, from uint8 pixels
     np.testing.assert_array_equal(y, dataset.probe.y)

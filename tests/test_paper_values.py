@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infoplane_tf import report
 from infoplane_tf.analysis.paper_values import MNIST, QUANTITIES, PaperValue, compare
+from infoplane_tf.io.measurements import Measurement
 from infoplane_tf.io.runs import History, Run
 from infoplane_tf.io.trajectory import Trajectory
+from infoplane_tf.reports import suite as report
 
 
 def step_run(name, *, high=4.0, low=2.0, layers=("E1", "Z"), dataset="mnist"):
@@ -28,7 +29,7 @@ def step_run(name, *, high=4.0, low=2.0, layers=("E1", "Z"), dataset="mnist"):
     history = History(epochs * 100, epochs, np.full(20, 0.01), test_loss)
     summary = {"complete": True, "final": {"train_loss": 0.01, "test_loss": 0.001}}
     config = {"dataset": dataset, "epochs": 20, "batch_size": 100, "name": name}
-    return Run(Path("/suite") / name, config, trajectory, history, summary)
+    return Run(Path("/suite") / name, config, Measurement(trajectory), history, summary)
 
 
 def one(values, experiment, layer, quantity):

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from infoplane_tf import plotting
+from infoplane_tf.io.measurements import Measurement
 from infoplane_tf.io.runs import History, Run
 from infoplane_tf.io.trajectory import Trajectory
 
@@ -75,7 +76,9 @@ def make_run(
         inputs = rng.random((12, 784))
         sample = {"inputs": inputs, "reconstructions": np.clip(inputs + 0.1, 0, 1)}
     config = {"model": "deep", "dataset": "mnist", "epochs": 50, "seed": seed, "name": name}
-    return Run(Path(f"/runs/{name}"), config, trajectory, history, {"complete": True}, sample)
+    return Run(
+        Path(f"/runs/{name}"), config, Measurement(trajectory), history, {"complete": True}, sample
+    )
 
 
 @pytest.fixture(scope="module")

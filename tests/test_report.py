@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infoplane_tf import report
 from infoplane_tf.analysis.findings import FIT_RISE_BITS, Row, check_findings
 from infoplane_tf.analysis.phases import describe_rule
+from infoplane_tf.io.measurements import Measurement
 from infoplane_tf.io.runs import History, Run
 from infoplane_tf.io.trajectory import Trajectory
+from infoplane_tf.reports import suite as report
 
 
 def row(name, *, peak=5.0, final=5.0, simplifying=False, start=1.0, rise=3.0, test=0.01,
@@ -100,7 +101,7 @@ def synthetic_run(name, fall):
         "final": {"train_reconstruction_error": 0.011, "test_reconstruction_error": 0.013},
     }
     config = {"dataset": "mnist-5k", "epochs": 10, "batch_size": 100, "name": name}
-    return Run(Path("/suite") / name, config, trajectory, history, summary)
+    return Run(Path("/suite") / name, config, Measurement(trajectory), history, summary)
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ import json
 import numpy as np
 import pytest
 
+from infoplane_tf.io.run_dir import RunDirectory, read_json, write_json
 from infoplane_tf.io.runs import (
     HistoryWriter,
     RunFormatError,
     is_run_dir,
     load_run,
     read_history,
-    read_json,
-    write_json,
 )
 from infoplane_tf.io.trajectory import VALUE_COLUMNS, TrajectoryWriter
 
@@ -97,15 +96,14 @@ def test_json_is_written_atomically_and_read_with_clear_errors(tmp_path):
 
 
 def test_a_probe_is_kept_compactly_and_read_back_exactly(tmp_path):
-    from infoplane_tf.io.runs import PROBE_NAME, RunFormatError, read_probe, write_probe
-
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, (7, 784)).astype(np.float32) / np.float32(255)
     labels = np.arange(7) % 3
-    write_probe(tmp_path, pixels, labels)
-    with np.load(tmp_path / PROBE_NAME) as stored:
+    run = RunDirectory(tmp_path)
+    assert run.write_probe(pixels, labels) == tmp_path / "probe.npz"
+    with np.load(tmp_path / "probe.npz") as stored:
         assert stored["pixels"].dtype == np.uint8 and "x" not in stored
-    x, y = read_probe(tmp_path)
+    x, y = run.read_probe()
     np.testing.assert_array_equal(x, pixels)
     np.testing.assert_array_equal(y, labels)
     assert x.dtype == np.float32 and y.dtype == np.int64
@@ -113,10 +111,41 @@ def test_a_probe_is_kept_compactly_and_read_back_exactly(tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     values = rng.random((5, 3)).astype(np.float32)  # not pixels: kept as they are
-    write_probe(other, values, np.zeros(5))
-    np.testing.assert_array_equal(read_probe(other)[0], values)
+    RunDirectory(other).write_probe(values, np.zeros(5))
+    np.testing.assert_array_equal(RunDirectory(other).read_probe()[0], values)
 
-    assert read_probe(tmp_path / "missing") is None
-    (other / PROBE_NAME).write_bytes(b"broken")
+    assert RunDirectory(tmp_path / "missing").read_probe() is None
+    (other / "probe.npz").write_bytes(b"broken")
     with pytest.raises(RunFormatError, match="not a readable probe file"):
-        read_probe(other)
+        RunDirectory(other).read_probe()
+
+
+def test_a_run_directory_says_its_state(tmp_path):
+    run = RunDirectory(tmp_path / "run")
+    assert not run.exists and run.state == "new" and not run.complete and not run.resumable
+    run.create().write_config({"model": "deep", "out": "elsewhere"})
+    assert run.exists and is_run_dir(run.path)
+    run.update_config(out="here")
+    assert run.read_config() == {"model": "deep", "out": "here"}
+    run.mark_training()
+    assert run.state == "training" and not run.complete
+    run.resume_state.write_bytes(b"state")
+    assert run.resumable
+    run.mark_interrupted(12)
+    assert run.state == "interrupted" and run.read_summary()["iteration"] == 12
+    run.mark_complete({"points": 3})
+    assert run.state == "complete" and run.complete and run.read_summary()["points"] == 3
+    assert not run.resume_state.exists() and not run.resumable
+    run.summary.write_text("{broken")
+    assert not run.complete  # a broken summary is not a finished run
+    with pytest.raises(RunFormatError, match="summary.json line 1"):
+        run.state  # noqa: B018
+
+
+def test_a_finished_runs_tables_are_gzipped_and_still_found(tmp_path):
+    make_run(tmp_path / "run")
+    run = RunDirectory(tmp_path / "run")
+    assert run.history_table == run.history
+    run.compress_tables()
+    assert run.history_table.name == "history.csv.gz" and not run.history.exists()
+    assert len(load_run(run.path).trajectory) == 3

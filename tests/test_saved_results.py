@@ -11,7 +11,8 @@ from click.testing import CliRunner
 import infoplane_tf as ip
 from infoplane_tf.catalog import EXPERIMENT_NAMES
 from infoplane_tf.io.checkpoints import read_checkpoint
-from infoplane_tf.io.runs import is_run_dir, load_run, read_probe
+from infoplane_tf.io.run_dir import RunDirectory
+from infoplane_tf.io.runs import is_run_dir, load_run
 from infoplane_tf_cli.main import cli
 
 SAVED = Path(__file__).resolve().parent.parent / "saved_results"
@@ -64,7 +65,7 @@ def test_the_mnist_runs_are_the_papers_settings_on_full_mnist_with_checkpoints(p
     assert config["record"] == "iteration" and config["sigma_rule"] == "paper"
     assert config["checkpoints"] == "log:12" and config["checkpoint_dtype"] == "float16"
     assert run.checkpoints[0] == 0 and run.checkpoints[-1] == 30000 and len(run.checkpoints) == 13
-    x, y = read_probe(path)
+    x, y = RunDirectory(path).read_probe()
     assert x.shape == (100, 784) and y[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 
 

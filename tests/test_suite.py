@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES
+from infoplane_tf.io.sweep_record import SWEEP_NAME
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows import suite
 
@@ -65,7 +66,7 @@ def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path, fake_training):
     runs = suite.plan("mnist-5k", tmp_path, experiments=("shallow", "vae", "deep"))
     with DyingWorkers(1) as pool, pytest.raises(RuntimeError, match="1 run.*: vae"):
         suite.run_suite(runs, tmp_path, executor=pool, log=lambda line: None)
-    record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
+    record = json.loads((tmp_path / SWEEP_NAME).read_text())
     assert record["runs"]["vae"]["seconds"] is None
     assert record["runs"]["vae"]["error"].startswith("no result from the workers (BrokenProcess")
     assert record["runs"]["deep"]["state"] == "done" and record["runs"]["deep"]["seconds"] == 1.2
@@ -77,7 +78,7 @@ def test_run_suite_records_failures_and_resumes(tmp_path, fake_training):
     lines = []
     with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="1 run.*: tied"):
         suite.run_suite(runs, tmp_path, executor=pool, log=lines.append)
-    record = json.loads((tmp_path / suite.SUITE_NAME).read_text())
+    record = json.loads((tmp_path / SWEEP_NAME).read_text())
     tied, shallow = record["runs"]["tied"], record["runs"]["shallow"]
     assert (tied["state"], tied["seconds"], tied["error"]) == (
         "failed",

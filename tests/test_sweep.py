@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from infoplane_tf.io.runs import load_run
+from infoplane_tf.io.sweep_record import SWEEP_NAME, read_sweep_record
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows import executors, sweep, task
 from infoplane_tf_cli.main import cli
@@ -145,7 +146,7 @@ def test_a_folder_with_another_grid_is_refused_unless_overwrite(tmp_path, fake_t
 def test_a_failed_run_is_recorded_and_the_others_finish(tmp_path, fake_training):
     with pytest.raises(sweep.SweepFailedError, match="1 run.*: tied"):
         fake_sweep({"model": ["deep", "tied", "vanilla"]}, tmp_path, dataset="mnist-5k")
-    record = sweep.read_record(tmp_path)
+    record = read_sweep_record(tmp_path)
     assert record["runs"]["tied"]["state"] == "failed"
     assert record["runs"]["tied"]["error"] == "ValueError: diverged"
     assert record["runs"]["vanilla"]["state"] == "done" and (tmp_path / "vanilla").is_dir()
@@ -232,13 +233,13 @@ def test_a_folder_with_another_grid_needs_overwrite_on_the_command_line(tmp_path
     out = tmp_path / "s"
     out.mkdir()
     recorded = {"grid": {"seed": [5]}, "options": {"dataset": "mnist-5k"}, "epochs_scale": 1.0}
-    (out / sweep.SWEEP_NAME).write_text(json.dumps({**recorded, "runs": {}}))
+    (out / SWEEP_NAME).write_text(json.dumps({**recorded, "runs": {}}))
     result = CliRunner().invoke(cli, ["sweep", str(out), *TINY_ARGS, "--vary", "seed=0,1"])
     assert result.exit_code == 2, result.output
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert "Invalid value for 'DIR'" in error and "holds a sweep of another grid" in error
     assert error.endswith("; pass --overwrite to replace it")
-    assert sorted(p.name for p in out.iterdir()) == [sweep.SWEEP_NAME]
+    assert sorted(p.name for p in out.iterdir()) == [SWEEP_NAME]
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ def test_an_embedded_cluster_makes_the_runs_of_one_at_a_time(tmp_path, reference
     assert lines == [f"skip {out / key} (finished earlier)" for key in keys]
     # The report reads a sweep: one row for the four seeds of the deep AE; and with a varied
     # setting, one suite per setting, side by side.
-    from infoplane_tf.report import write_report
+    from infoplane_tf.reports import write_report
 
     assert "| deep | 2 | 4 |" in write_report(out).read_text()
     settings = tmp_path / "settings"
@@ -379,7 +380,7 @@ def test_a_scheduler_and_two_workers_finish_a_sweep_when_one_is_killed(tmp_path,
     assert sweeping.returncode == 0, stderr[-3000:]
     keys = [f"deep/seed-{seed}" for seed in SEEDS["seed"]]
     assert_same_runs(out, references, keys)
-    record = sweep.read_record(out)
+    record = read_sweep_record(out)
     assert record["scheduler"] == address and record["workers"] == 2
     assert {run["state"] for run in record["runs"].values()} == {"done"}
     (killed,) = victim_home.glob("infoplane-tf-*/task.json")  # its one unfinished run

@@ -11,9 +11,10 @@ import pytest
 
 from infoplane_tf.callbacks.loggers import ProgressLine
 from infoplane_tf.io.options import TrainConfig
+from infoplane_tf.io.run_dir import RunDirectory
 from infoplane_tf.io.runs import load_run
 from infoplane_tf.validation import ParameterError
-from infoplane_tf.workflows.training import prepare_out, run
+from infoplane_tf.workflows.training import run
 
 
 @pytest.mark.parametrize(
@@ -96,13 +97,13 @@ def test_the_run_folder_is_protected(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("mine")
     with pytest.raises(ParameterError, match=r"already exists \(set overwrite\)"):
-        prepare_out(tmp_path / "notes", overwrite=False)
+        RunDirectory(tmp_path / "notes").create(overwrite=False)
     with pytest.raises(ParameterError, match="not a run directory; refusing to delete it"):
-        prepare_out(tmp_path / "notes", overwrite=True)
+        RunDirectory(tmp_path / "notes").create(overwrite=True)
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
     (tmp_path / "file").write_text("x")
     with pytest.raises(ParameterError, match="must be a folder"):
-        prepare_out(tmp_path / "file", overwrite=True)
+        RunDirectory(tmp_path / "file").create(overwrite=True)
 
 
 def test_progress_line_writes_a_line_per_tenth_off_a_terminal():

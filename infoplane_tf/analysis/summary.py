@@ -12,7 +12,7 @@ def summarize(run) -> dict:
     """The summary row of a loaded run (bottleneck Z, or the last layer of other models)."""
     trajectory = run.trajectory
     layer = "Z" if "Z" in trajectory.layers else trajectory.layers[-1]
-    phases = None if run.measurement else run.summary.get("phases", {}).get(layer)
+    phases = None if run.remeasured else run.summary.get("phases", {}).get(layer)
     if phases is None:  # a measurement, or an incomplete run: analyze what is there
         phases = analyze_trajectory(trajectory, [layer])[layer].to_dict()
     final = run.summary.get("final", {})

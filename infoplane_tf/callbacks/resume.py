@@ -13,12 +13,8 @@ import os
 
 import keras
 
-from infoplane_tf.io.checkpoints import (
-    CheckpointFormatError,
-    TrainingInterrupted,
-    read_arrays,
-    write_arrays,
-)
+from infoplane_tf.errors import TrainingInterrupted
+from infoplane_tf.io.checkpoints import CheckpointFormatError, read_arrays, write_arrays
 
 _MODEL, _OPTIMIZER = "model/", "optimizer/"
 

@@ -23,30 +23,11 @@ import numpy as np
 from infoplane_tf.catalog import CHECKPOINT_DTYPES
 from infoplane_tf.validation import ParameterError, one_of
 
-#: The checkpoints folder of a run directory.
-CHECKPOINTS_NAME = "checkpoints"
-#: The full training state of a run directory (removed when the run finishes).
-RESUME_NAME = "resume.npz"
-
 _PATTERN = re.compile(r"iteration-(\d{8})\.npz")
 
 
 class CheckpointFormatError(ValueError):
     """A checkpoint file is missing, truncated or not a checkpoint (the message names it)."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on request at an epoch end, after its resume state was written.
-
-    Attributes:
-        iteration: updates done; epochs: epochs finished; reason: what asked for the stop
-        (a signal's name); run: the run directory, when a training workflow stopped.
-    """
-
-    def __init__(self, iteration: int, epochs: int, reason: str):
-        super().__init__(f"{reason}: stopped after epoch {epochs} (iteration {iteration})")
-        self.iteration, self.epochs, self.reason = iteration, epochs, reason
-        self.run = None
 
 
 def checkpoint_path(folder: str | os.PathLike, iteration: int) -> Path:
@@ -158,3 +139,19 @@ def read_arrays(path: str | os.PathLike, missing: str) -> dict[str, np.ndarray]:
         raise CheckpointFormatError(f"{path}: {missing}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise CheckpointFormatError(f"{path}: not a readable checkpoint ({error})") from None
+
+
+def __getattr__(name):
+    if name == "TrainingInterrupted":  # its home until 0.7
+        import warnings
+
+        from infoplane_tf import errors
+
+        warnings.warn(
+            "infoplane_tf.io.checkpoints.TrainingInterrupted moved to "
+            "infoplane_tf.errors.TrainingInterrupted; the old path goes in 0.8",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return errors.TrainingInterrupted
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

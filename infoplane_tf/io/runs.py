@@ -1,27 +1,12 @@
-"""Run directories: the self-describing unit that training writes and everything else reads.
-
-A run directory holds::
-
-    config.json           every option, versions, dataset source and sizes, seed, start time
-    trajectory.csv[.gz]   the information-plane points streamed by InfoPlaneCallback
-                          (both tables are gzipped when the run finishes)
-    trajectory.json       the trajectory's sidecar (estimator settings, layer names)
-    history.csv[.gz]      iteration,epoch,scope,train_loss,test_loss (scope: epoch | iteration)
-    examples.npz          inputs and reconstructions of the first test images (for figures)
-    probe.npz             the probe (images as uint8 pixels when exact, labels), so the run
-                          can be re-measured at its probe without its dataset
-    model.keras           the trained model
-    summary.json          final errors, phase analysis, wall time; "complete": false until done
-
-A run killed midway still loads: its trajectory holds the points made so far and its summary
-says it is incomplete.
+"""A run directory loaded for analysis: ``load_run`` gives a ``Run`` (its options, the
+``Measurement`` in use, loss history and summary); re-measurements are stored with
+``write_measurement``. The files themselves are ``infoplane_tf.io.run_dir``'s.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
-from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, list_checkpoints
+from infoplane_tf.io.checkpoints import list_checkpoints
 from infoplane_tf.io.measurements import (
     Diagnostics,
     Measurement,
@@ -39,25 +24,14 @@ from infoplane_tf.io.measurements import (
     read_width_map,
     write_measurement_folder,
 )
+from infoplane_tf.io.run_dir import RunDirectory, RunFormatError, is_run_dir  # noqa: F401 (re-exported)
 from infoplane_tf.io.trajectory import Trajectory, TrajectoryFormatError, find_table
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.width_rules import default_gamma
 
-CONFIG_NAME = "config.json"
-HISTORY_NAME = "history.csv"
-SUMMARY_NAME = "summary.json"
-EXAMPLES_NAME = "examples.npz"
-PROBE_NAME = "probe.npz"
-MODEL_NAME = "model.keras"
 HISTORY_COLUMNS = ("iteration", "epoch", "scope", "train_loss", "test_loss")
-#: Where a run keeps its re-measurements: ``RUN/measurements/<label>/``.
-MEASUREMENTS_NAME = "measurements"
 #: The name of the trajectory recorded during training, among a run's measurements.
 RECORDED = "recorded"
-
-
-class RunFormatError(ValueError):
-    """A folder is not a run directory, or one of its files is corrupt (the message says which)."""
 
 
 @dataclass
@@ -82,35 +56,62 @@ class History:
 
 @dataclass
 class Run:
-    """A loaded run directory (see the module docstring for the files).
+    """A loaded run directory (see ``infoplane_tf.io.run_dir`` for the files).
 
     Attributes:
         path: The folder.
         config: ``config.json`` as a dict.
-        trajectory: The ``Trajectory`` (recorded, or of the loaded measurement).
+        measurement: The ``Measurement`` in use: the trajectory recorded in training, or a
+            loaded re-measurement (with its band, controls and diagnostics when it has them).
         history: The ``History``.
         summary: ``summary.json`` as a dict (``{"complete": False}`` when missing).
         examples: Dict with ``inputs`` and ``reconstructions`` (k, d) arrays, or None.
-        measurement: The label of a loaded re-measurement (see
-            ``infoplane_tf.io.measurements``), or None for the recorded trajectory.
-        band: The estimator band (lower, upper) of a measurement, or None.
-        controls: Reference levels of a measurement, or None.
-        width_map: γ → ``Measurement`` for a width map (the trajectory, band and controls are
-            then those of the rule's default γ, or of the middle γ), or None.
-        diagnostics: The layers' ``Diagnostics`` (median distance, saturated fraction), or None.
+        measurement_label: ``"recorded"``, or the label of the loaded re-measurement
+            (``RUN/measurements/<label>/``).
+        width_map: γ → ``Measurement`` for a width map (``measurement`` is then that of the
+            rule's default γ, or of the middle γ), or None.
+
+    ``trajectory``, ``band``, ``controls`` and ``diagnostics`` are the measurement's.
     """
 
     path: Path
     config: dict
-    trajectory: Trajectory
+    measurement: Measurement
     history: History
     summary: dict
     examples: dict | None = None
-    measurement: str | None = None
-    band: tuple[Trajectory, Trajectory] | None = None
-    controls: dict | None = None
+    measurement_label: str = RECORDED
     width_map: dict[float, Measurement] | None = None
-    diagnostics: Diagnostics | None = None
+
+    @property
+    def directory(self) -> RunDirectory:
+        """The run's files."""
+        return RunDirectory(self.path)
+
+    @property
+    def trajectory(self) -> Trajectory:
+        """The measurement's points."""
+        return self.measurement.trajectory
+
+    @property
+    def band(self) -> tuple[Trajectory, Trajectory] | None:
+        """The measurement's estimator band (lower, upper), or None."""
+        return self.measurement.band
+
+    @property
+    def controls(self) -> dict | None:
+        """The measurement's reference levels, or None."""
+        return self.measurement.controls
+
+    @property
+    def diagnostics(self) -> Diagnostics | None:
+        """The layers' ``Diagnostics`` (median distance, saturated fraction), or None."""
+        return self.measurement.diagnostics
+
+    @property
+    def remeasured(self) -> bool:
+        """Whether the measurement in use is a re-measurement (not the recorded trajectory)."""
+        return self.measurement_label != RECORDED
 
     @property
     def complete(self) -> bool:
@@ -120,7 +121,7 @@ class Run:
     @property
     def checkpoints(self) -> list[int]:
         """The iterations that have a weight checkpoint (``checkpoints/``), ascending."""
-        return list_checkpoints(self.path / CHECKPOINTS_NAME)
+        return list_checkpoints(self.directory.checkpoints)
 
     def model_at(self, iteration: int):
         """The run's model, built, with the weights of its checkpoint at ``iteration`` (see
@@ -132,14 +133,9 @@ class Run:
     @property
     def label(self) -> str:
         """A short name for legends: the run's ``name`` option or its folder name, and the
-        measurement's label when one was loaded."""
+        measurement's label when it is a re-measurement."""
         name = str(self.config.get("name") or self.path.name)
-        return name if self.measurement is None else f"{name} [{self.measurement}]"
-
-
-def is_run_dir(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a folder with a ``config.json`` (a run directory)."""
-    return (Path(path) / CONFIG_NAME).is_file()
+        return f"{name} [{self.measurement_label}]" if self.remeasured else name
 
 
 def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
@@ -148,7 +144,7 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
     Args:
         path: the run folder.
         measurement: the label of a re-measurement (``RUN/measurements/<label>/``) to use as
-            the run's trajectory; None or ``"recorded"``: the trajectory recorded in training.
+            the run's measurement; None or ``"recorded"``: the trajectory recorded in training.
 
     Returns:
         The ``Run``.
@@ -158,43 +154,23 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
             lists those it has), or a corrupt file (named, with the line for tables).
             ``TrajectoryFormatError`` is a ``ValueError`` too and names its file.
     """
-    path = Path(path)
-    if not path.is_dir():
-        raise RunFormatError(f"{path}: not a folder")
-    if not is_run_dir(path):
-        raise RunFormatError(f"{path}: not a run directory (no {CONFIG_NAME})")
-    config = read_json(path / CONFIG_NAME)
+    directory = RunDirectory(path).require()
+    config = directory.read_config()
     try:
-        find_table(path)
+        find_table(directory.path)
     except TrajectoryFormatError:
-        raise RunFormatError(f"{path}: the run has no trajectory yet") from None
-    measurement = None if measurement in (None, RECORDED) else measurement
-    measured, width_map = _read_measured(_measurement_folder(path, measurement))
-    history_path = path / HISTORY_NAME
-    if not history_path.exists() and history_path.with_name(HISTORY_NAME + ".gz").exists():
-        history_path = history_path.with_name(HISTORY_NAME + ".gz")
-    history = read_history(history_path)
-    summary_path = path / SUMMARY_NAME
-    summary = read_json(summary_path) if summary_path.exists() else {"complete": False}
-    examples = None
-    if (path / EXAMPLES_NAME).exists():
-        try:
-            with np.load(path / EXAMPLES_NAME) as data:
-                examples = {key: data[key] for key in data.files}
-        except (OSError, ValueError) as error:
-            raise RunFormatError(f"{path / EXAMPLES_NAME}: cannot read ({error})") from None
+        raise RunFormatError(f"{directory.path}: the run has no trajectory yet") from None
+    label = RECORDED if measurement is None else measurement
+    measured, width_map = _read_measured(_measurement_folder(directory, label))
     return Run(
-        path,
+        directory.path,
         config,
-        measured.trajectory,
-        history,
-        summary,
-        examples,
-        measurement,
-        measured.band,
-        measured.controls,
+        measured,
+        read_history(directory.history_table),
+        directory.read_summary(),
+        directory.read_examples(),
+        label,
         width_map,
-        measured.diagnostics,
     )
 
 
@@ -212,37 +188,16 @@ def _read_measured(folder: Path) -> tuple[Measurement, dict[float, Measurement] 
 
 def measurements(path: str | os.PathLike) -> list[str]:
     """The labels of a run's re-measurements, sorted."""
-    folder = Path(path) / MEASUREMENTS_NAME
-    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return RunDirectory(path).measurement_labels()
 
 
-def _measurement_folder(path: Path, measurement: str | None) -> Path:
-    if measurement is None:
-        return path
-    if measurement not in measurements(path):
-        listed = ", ".join([RECORDED, *measurements(path)])
-        raise RunFormatError(f"{path}: no measurement {measurement!r}; it has: {listed}")
-    return path / MEASUREMENTS_NAME / measurement
-
-
-def read_json(path: Path) -> dict:
-    """A JSON object from ``path``; RunFormatError naming the file if it is not one."""
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as error:
-        raise RunFormatError(f"{path}: cannot read ({error})") from None
-    except json.JSONDecodeError as error:
-        raise RunFormatError(f"{path} line {error.lineno}: not valid JSON ({error.msg})") from None
-    if not isinstance(value, dict):
-        raise RunFormatError(f"{path}: expected a JSON object")
-    return value
-
-
-def write_json(path: Path, value: dict) -> None:
-    """Writes ``value`` atomically (a temporary file, then a rename), so no reader sees half."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=False) + "\n")
-    os.replace(temporary, path)
+def _measurement_folder(directory: RunDirectory, label: str) -> Path:
+    if label == RECORDED:
+        return directory.path
+    if label not in directory.measurement_labels():
+        listed = ", ".join([RECORDED, *directory.measurement_labels()])
+        raise RunFormatError(f"{directory.path}: no measurement {label!r}; it has: {listed}")
+    return directory.measurements / label
 
 
 def read_history(path: Path) -> History:
@@ -309,49 +264,6 @@ class HistoryWriter:
             self._file.close()
 
 
-def write_probe(path: str | os.PathLike, x: np.ndarray, y: np.ndarray) -> Path:
-    """Keeps a run's probe in ``path/probe.npz``: images in [0, 1] as uint8 pixels when every
-    value is a multiple of 1/255 (the datasets' images), else float32; labels as int64.
-
-    Args:
-        path: The run directory.
-        x: (n, ...) probe images.
-        y: (n,) integer labels.
-
-    Returns:
-        The file written.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    pixels = np.clip(np.round(x * np.float32(255)), 0, 255).astype(np.float32)
-    exact = bool(np.array_equal(pixels / np.float32(255), x))
-    target = Path(path) / PROBE_NAME
-    arrays = {"pixels": pixels.astype(np.uint8)} if exact else {"x": x}
-    np.savez_compressed(target, labels=np.asarray(y, dtype=np.int64), **arrays)
-    return target
-
-
-def read_probe(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray] | None:
-    """A run's probe kept by :func:`write_probe`: x (n, ...) float32 in [0, 1] and y (n,) int64
-    (the dataset's first n test images and labels), or None when the run has none.
-
-    Raises:
-        RunFormatError: the file exists but cannot be read.
-    """
-    target = Path(path) / PROBE_NAME
-    if not target.is_file():
-        return None
-    try:
-        with np.load(target) as stored:
-            y = stored["labels"]
-            if "x" in stored:
-                x = stored["x"]
-            else:
-                x = stored["pixels"].astype(np.float32) / np.float32(255)
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise RunFormatError(f"{target}: not a readable probe file ({exc})") from exc
-    return x, y
-
-
 def write_measurement(
     run: Run | str | os.PathLike,
     label: str,
@@ -372,4 +284,4 @@ def write_measurement(
         )
     if isinstance(measured, Trajectory):
         measured = Measurement(measured)
-    return write_measurement_folder(run.path / MEASUREMENTS_NAME / label, measured, overwrite)
+    return write_measurement_folder(run.directory.measurements / label, measured, overwrite)

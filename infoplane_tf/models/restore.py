@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, CheckpointFormatError, read_checkpoint
+from infoplane_tf.io.checkpoints import CheckpointFormatError, read_checkpoint
 from infoplane_tf.io.options import config_from_json
 from infoplane_tf.models.registry import build_model
 
@@ -52,7 +52,7 @@ def model_at(run, iteration: int) -> keras.Model:
         ValueError: no checkpoint of that iteration (the message lists the ones there), or a
             corrupt checkpoint file (named).
     """
-    values, _ = read_checkpoint(run.path / CHECKPOINTS_NAME, iteration)
+    values, _ = read_checkpoint(run.directory.checkpoints, iteration)
     model = build_recorded_model(run.config)
     assign_weights(model, values, run.path)
     return model

@@ -192,7 +192,7 @@ def _examples(run: Run, count: int):
         raise ValueError(f"count must be >= 1, got {count}")
     examples = run.examples
     if not examples or "inputs" not in examples or "reconstructions" not in examples:
-        raise ValueError(f"{run.path}: the run has no example reconstructions (examples.npz)")
+        raise ValueError(f"{run.directory.examples}: the run has no example reconstructions")
     inputs = np.asarray(examples["inputs"])
     outputs = np.asarray(examples["reconstructions"])
     k = min(count, len(inputs), len(outputs))
@@ -213,7 +213,7 @@ def _image_shape(run: Run, width: int) -> tuple[int, int]:
         return side, side
     raise ValueError(
         f"{run.path}: examples of width {width} are not square images; set image_shape in "
-        "config.json"
+        f"{run.directory.config}"
     )
 
 

@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.checkpoints import RESUME_NAME
 from infoplane_tf.io.options import TrainConfig, config_from_json
-from infoplane_tf.io.runs import CONFIG_NAME, SUMMARY_NAME
+from infoplane_tf.io.run_dir import RunDirectory, RunFormatError
 from infoplane_tf.validation import ParameterError, positive_float
 from infoplane_tf.workflows.task import one_line
 
@@ -42,24 +41,24 @@ class PlannedRun:
         return self.config.seed
 
     @property
+    def directory(self) -> RunDirectory:
+        return RunDirectory(self.config.out)
+
+    @property
     def done(self) -> bool:
         """Whether an earlier invocation finished this run, with these options."""
-        try:
-            summary = json.loads((self.out / SUMMARY_NAME).read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(summary.get("complete")) and self._same_options()
+        return self.directory.complete and self._same_options()
 
     @property
     def resumable(self) -> bool:
         """Whether an earlier invocation left this run unfinished, with a resume state and
         the same options (anything else starts again)."""
-        return self._same_options() and (self.out / RESUME_NAME).is_file()
+        return self.directory.resumable and self._same_options()
 
     def _same_options(self) -> bool:
         try:
-            recorded = config_from_json(json.loads((self.out / CONFIG_NAME).read_text()))
-        except (OSError, ValueError, TypeError):
+            recorded = config_from_json(self.directory.read_config())
+        except (RunFormatError, TypeError, ValueError):
             return False
         return dataclasses.replace(recorded, out=self.config.out, overwrite=True) == self.config
 

@@ -41,18 +41,11 @@ from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
 from infoplane_tf.estimator.diagnostics import DIAGNOSTICS, probe_diagnostics
-from infoplane_tf.io.checkpoints import (
-    CHECKPOINTS_NAME,
-    CheckpointFormatError,
-    read_checkpoint,
-)
+from infoplane_tf.io.checkpoints import CheckpointFormatError, read_checkpoint
 from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported)
-    MEASUREMENTS_NAME,
-    RECORDED,
     Run,
     load_run,
-    read_probe,
     write_measurement,
 )
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
@@ -410,7 +403,7 @@ def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> 
 
 
 def _checkpoints(run: Run) -> Path:
-    return run.path / CHECKPOINTS_NAME
+    return run.directory.checkpoints
 
 
 def _probe(run: Run, probe_size, probe_offset: int):
@@ -419,7 +412,7 @@ def _probe(run: Run, probe_size, probe_offset: int):
     probe_size = positive_int("probe_size", probe_size, minimum=2)
     probe_offset = positive_int("probe_offset", probe_offset, minimum=0)
     window = slice(probe_offset, probe_offset + probe_size)
-    kept = read_probe(run.path)
+    kept = run.directory.read_probe()
     if kept is not None and probe_offset + probe_size <= len(kept[0]):
         return kept[0][window], kept[1][window]
     name = run.config["dataset"]

@@ -24,10 +24,6 @@ from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.workflows import sweep
 from infoplane_tf.workflows.sweep import PlannedRun, Progress, SweepFailedError
 
-#: The suite's record (options, grid, each run's outcome): the sweep's.
-SUITE_NAME = sweep.SWEEP_NAME
-#: The record of suites made before version 0.5 (still read by the report).
-LEGACY_SUITE_NAME = "reproduce.json"
 #: A failed run of the suite (the others finish and every outcome is recorded).
 SuiteFailedError = SweepFailedError
 
@@ -36,7 +32,6 @@ __all__ = [
     "EXPERIMENTS",
     "EXPERIMENT_NAMES",
     "Experiment",
-    "SUITE_NAME",
     "PlannedRun",
     "paper_grid",
     "plan",

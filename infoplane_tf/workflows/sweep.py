@@ -26,7 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from infoplane_tf.io.runs import is_run_dir, write_json
+from infoplane_tf.io.run_dir import is_run_dir
+from infoplane_tf.io.sweep_record import read_sweep_record, write_sweep_record
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows import executors, task
 from infoplane_tf.workflows.grid import (  # noqa: F401 (the grid's names, re-exported)
@@ -40,9 +41,6 @@ from infoplane_tf.workflows.grid import (  # noqa: F401 (the grid's names, re-ex
     parse_grid,
     read_grid,
 )
-
-#: The sweep's record in its folder.
-SWEEP_NAME = "sweep.json"
 
 
 class SweepFailedError(RuntimeError):
@@ -176,7 +174,7 @@ def run_sweep(
         if pending:
             _run_pending(pending, out, pool, record, log, progress)
     record["wall_time_s"] = round(time.time() - started, 1)
-    write_json(out / SWEEP_NAME, record)
+    write_sweep_record(out, record)
     failed = [planned.key for planned in runs if record["runs"][planned.key]["state"] != "done"]
     if failed:
         raise SweepFailedError(f"{len(failed)} run(s) failed: {', '.join(failed)}")
@@ -186,7 +184,7 @@ def run_sweep(
 def _claim(out: Path, runs: list[PlannedRun], spec: dict | None, overwrite: bool):
     """Checks that the runs may go to ``out``: the new record (earlier outcomes kept) and the
     folders to delete first (with ``overwrite``: those of another sweep)."""
-    earlier = read_record(out)
+    earlier = read_sweep_record(out)
     spec = _jsonable(spec) if spec is not None else {k: earlier[k] for k in SPEC if k in earlier}
     recorded = {key: earlier.get(key) for key in SPEC}
     if "grid" in earlier and spec and recorded != spec and not overwrite:
@@ -229,15 +227,6 @@ def _jsonable(value):
     return json.loads(json.dumps(value))
 
 
-def read_record(out: str | Path) -> dict:
-    """The ``sweep.json`` of a folder (empty when there is none or it is unreadable)."""
-    try:
-        record = json.loads((Path(out) / SWEEP_NAME).read_text())
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
 def _start(out: Path, record: dict, stale: list[Path]) -> None:
     """Deletes the runs of a replaced sweep and writes the record as the runs start."""
     for folder in stale:
@@ -247,7 +236,7 @@ def _start(out: Path, record: dict, stale: list[Path]) -> None:
                 break
             parent.rmdir()
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / SWEEP_NAME, record)
+    write_sweep_record(out, record)
 
 
 #: Seconds between looks at the running tasks.
@@ -264,7 +253,7 @@ def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, 
         futures[future] = planned
         record["runs"][planned.key]["state"] = "running"
         log(f"{'resuming' if partial else 'queued'} {planned.out}")
-    write_json(out / SWEEP_NAME, record)
+    write_sweep_record(out, record)
     started, counts = time.time(), {"done": 0, "failed": 0}
     while futures:
         ready = [future for future in futures if future.done()]
@@ -272,7 +261,7 @@ def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, 
             state = _settle(futures.pop(future), future, record["runs"], log)
             counts[state] += 1
         if ready:
-            write_json(out / SWEEP_NAME, record)
+            write_sweep_record(out, record)
         if progress is not None:
             elapsed = time.time() - started
             progress(

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from infoplane_tf.io.options import TrainConfig, config_from_json
-from infoplane_tf.io.runs import CONFIG_NAME, is_run_dir, read_json, write_json
+from infoplane_tf.io.run_dir import RunDirectory, is_run_dir, write_json
 from infoplane_tf.validation import ParameterError
 
 #: Files the worker and its training process exchange in the scratch folder.
@@ -70,8 +70,7 @@ def train_task(
         outcome = _train_in_child(scratch)
         returned = outcome["error"] is None or outcome.pop(INTERRUPTED, False)
         if returned and is_run_dir(run):
-            recorded = read_json(run / CONFIG_NAME)
-            write_json(run / CONFIG_NAME, {**recorded, "out": config.out})
+            RunDirectory(run).update_config(out=config.out)
             outcome["run"] = pack(run)
     return {"run": None, **outcome, "worker": where}
 
@@ -106,7 +105,7 @@ def child_main() -> None:
     tf = import_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(task["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(task["threads"])
-    from infoplane_tf.io.checkpoints import TrainingInterrupted
+    from infoplane_tf.errors import TrainingInterrupted
 
     config = config_from_json(task["config"])
     result = {"error": None, "threads": tf.config.threading.get_intra_op_parallelism_threads()}

@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import datetime
 import platform
-import shutil
 import signal
 import threading
 import time
@@ -30,21 +29,11 @@ from infoplane_tf.callbacks.loggers import LossRecorder, ProgressLine
 from infoplane_tf.callbacks.resume import ResumeCallback, restore_state
 from infoplane_tf.data.datasets import Dataset, load_dataset, load_default_dataset
 from infoplane_tf.data.order import steps_per_epoch, training_batches
-from infoplane_tf.io.checkpoints import CHECKPOINTS_NAME, RESUME_NAME, TrainingInterrupted
+from infoplane_tf.errors import RunFinishedError, TrainingInterrupted
 from infoplane_tf.io.options import TrainConfig, config_from_json
-from infoplane_tf.io.runs import (
-    CONFIG_NAME,
-    EXAMPLES_NAME,
-    HISTORY_NAME,
-    MODEL_NAME,
-    SUMMARY_NAME,
-    is_run_dir,
-    read_history,
-    read_json,
-    write_json,
-    write_probe,
-)
-from infoplane_tf.io.trajectory import TABLE_NAME, compress_table, load_trajectory
+from infoplane_tf.io.run_dir import RunDirectory
+from infoplane_tf.io.runs import read_history
+from infoplane_tf.io.trajectory import load_trajectory
 from infoplane_tf.models import build_model
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import ParameterError, sigma_rule
@@ -78,11 +67,11 @@ def run(
     config.validate()
     dataset, fallback_reason = _load_data(config, log)
     out = Path(config.out) if config.out else default_out(config, dataset.info.name)
-    prepare_out(out, config.overwrite)
+    directory = RunDirectory(out).create(config.overwrite)
     options = {**dataclasses.asdict(config), "dataset": dataset.info.name, "out": str(out)}
-    write_json(out / CONFIG_NAME, {**options, **_provenance(dataset, fallback_reason)})
-    write_probe(out, *dataset.probe)
-    return _train(config, dataset, out, log, progress, resuming=False)
+    directory.write_config({**options, **_provenance(dataset, fallback_reason)})
+    directory.write_probe(*dataset.probe)
+    return _train(config, dataset, directory, log, progress, resuming=False)
 
 
 def resume(
@@ -108,32 +97,30 @@ def resume(
             option that contradicts the run's config.
     """
     log = log or (lambda message: None)
-    out = Path(run)
-    if not is_run_dir(out):
-        raise ParameterError("run", f"{out} is not a run directory (no {CONFIG_NAME})")
-    recorded = read_json(out / CONFIG_NAME)
-    config = config_from_json(recorded)
-    _check_same_options(config, options, out)
-    if (out / SUMMARY_NAME).is_file() and read_json(out / SUMMARY_NAME).get("complete"):
-        raise RunFinishedError(f"{out} is already finished; nothing to resume")
-    if not (out / RESUME_NAME).is_file():
+    directory = RunDirectory(run)
+    if not directory.exists:
+        raise ParameterError(
+            "run", f"{directory.path} is not a run directory (no {directory.config.name})"
+        )
+    config = config_from_json(directory.read_config())
+    _check_same_options(config, options, directory.config)
+    if directory.complete:
+        raise RunFinishedError(f"{directory.path} is already finished; nothing to resume")
+    if not directory.resumable:
         raise ParameterError(
             "run",
-            f"{out} has no {RESUME_NAME}, written at the end of every epoch: it stopped in its "
-            "first epoch or was made before version 0.3; train it again",
+            f"{directory.path} has no {directory.resume_state.name}, written at the end of "
+            "every epoch: it stopped in its first epoch or was made before version 0.3; train "
+            "it again",
             remedy="overwrite",
         )
     dataset = load_dataset(
         config.dataset, train_fraction=config.train_fraction, probe_size=config.probe_size
     )
-    return _train(config, dataset, out, log, progress, resuming=True)
+    return _train(config, dataset, directory, log, progress, resuming=True)
 
 
-class RunFinishedError(ValueError):
-    """``resume`` on a run that has already finished."""
-
-
-def _check_same_options(config: TrainConfig, options: dict, out: Path) -> None:
+def _check_same_options(config: TrainConfig, options: dict, recorded_in: Path) -> None:
     for key, given in options.items():
         if not hasattr(config, key):
             raise ParameterError(key, "is not an option of a training run")
@@ -141,20 +128,19 @@ def _check_same_options(config: TrainConfig, options: dict, out: Path) -> None:
         if (tuple(given) if isinstance(given, list) else given) != own:
             raise ParameterError(
                 key,
-                f"is {own!r} in {out / CONFIG_NAME}, got {given!r}; a resumed run keeps its "
-                "own options",
+                f"is {own!r} in {recorded_in}, got {given!r}; a resumed run keeps its own options",
             )
 
 
 def _train(
     config: TrainConfig,
     dataset: Dataset,
-    out: Path,
+    directory: RunDirectory,
     log: Callable[[str], None],
     progress: bool,
     resuming: bool,
 ) -> Path:
-    """Builds the model (restored from ``RUN/resume.npz`` when ``resuming``) and fits it."""
+    """Builds the model (restored from the run's resume state when ``resuming``) and fits it."""
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -168,12 +154,12 @@ def _train(
     first_epoch = 0
     if resuming:
         model.build((None, *x_train.shape[1:]))
-        iteration, first_epoch = restore_state(model, out / RESUME_NAME)
-        log(f"resuming {out} after epoch {first_epoch} (iteration {iteration})")
-    callbacks = _callbacks(config, dataset, out, y_test, resuming, progress)
-    write_json(out / SUMMARY_NAME, {"complete": False, "phase": "training"})
+        iteration, first_epoch = restore_state(model, directory.resume_state)
+        log(f"resuming {directory.path} after epoch {first_epoch} (iteration {iteration})")
+    callbacks = _callbacks(config, dataset, directory, y_test, resuming, progress)
+    directory.mark_training()
     steps = steps_per_epoch(len(x_train), config.batch_size)
-    with _stop_on_signals(callbacks[-1]), _noting_interruption(out):
+    with _stop_on_signals(callbacks[-1]), _noting_interruption(directory):
         model.fit(
             training_batches(
                 x_train, y_train, config.batch_size, config.seed, first_epoch, config.epochs
@@ -187,21 +173,19 @@ def _train(
             verbose=0,
             callbacks=callbacks,
         )
-    summary = _finish(out, model, dataset, started)
-    (out / RESUME_NAME).unlink(missing_ok=True)
-    log(f"run written to {out} ({summary['wall_time_s']:.0f} s)")
-    return out
+    summary = _finish(directory, model, dataset, started)
+    log(f"run written to {directory.path} ({summary['wall_time_s']:.0f} s)")
+    return directory.path
 
 
 @contextlib.contextmanager
-def _noting_interruption(out: Path):
-    """Marks the summary "interrupted" and names the run on ``TrainingInterrupted``."""
+def _noting_interruption(directory: RunDirectory):
+    """Marks the run "interrupted" and names it on ``TrainingInterrupted``."""
     try:
         yield
     except TrainingInterrupted as stop:
-        stop.run = out
-        summary = {"complete": False, "phase": "interrupted", "iteration": stop.iteration}
-        write_json(out / SUMMARY_NAME, summary)
+        stop.run = directory.path
+        directory.mark_interrupted(stop.iteration)
         raise
 
 
@@ -235,7 +219,9 @@ def _fit_data(config: TrainConfig, dataset: Dataset):
     return x_train, x_train, x_test, x_test
 
 
-def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resuming, progress):
+def _callbacks(
+    config: TrainConfig, dataset: Dataset, directory: RunDirectory, y_test, resuming, progress
+):
     """The run's callbacks, in order; the last one is its ``ResumeCallback``."""
     schedule = Schedule(config.record, parameter="record")
     callbacks = [
@@ -246,12 +232,12 @@ def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resumin
             sigma=sigma_rule("sigma_rule", config.sigma_rule),
             gamma=config.gamma,
             estimator=config.estimator,
-            filepath=out / TABLE_NAME,
+            filepath=directory.trajectory,
             seed=config.seed,
             append=resuming,
         ),
         LossRecorder(
-            out / HISTORY_NAME,
+            directory.history,
             dataset.x_test[:ITERATION_TEST_SIZE],
             y_test[:ITERATION_TEST_SIZE],
             per_iteration=schedule.every_iteration,
@@ -261,10 +247,9 @@ def _callbacks(config: TrainConfig, dataset: Dataset, out: Path, y_test, resumin
     if progress:
         callbacks.append(ProgressLine())
     if config.checkpoints != "none":
-        folder = out / CHECKPOINTS_NAME
-        dtype = config.checkpoint_dtype
+        folder, dtype = directory.checkpoints, config.checkpoint_dtype
         callbacks.append(CheckpointCallback(folder, config.checkpoints, dtype, resuming))
-    return [*callbacks, ResumeCallback(out / RESUME_NAME)]
+    return [*callbacks, ResumeCallback(directory.resume_state)]
 
 
 def _load_data(config: TrainConfig, log: Callable[[str], None]) -> tuple[Dataset, str | None]:
@@ -292,24 +277,19 @@ def _provenance(dataset: Dataset, fallback_reason: str | None) -> dict:
     }
 
 
-def _finish(out: Path, model, dataset: Dataset, started: float) -> dict:
-    """Saves the model, examples and compressed tables; writes and returns the summary."""
+def _finish(directory: RunDirectory, model, dataset: Dataset, started: float) -> dict:
+    """Saves the model, examples and compressed tables; marks the run complete with its
+    summary, which it returns."""
     train_seconds = time.time() - started
     x_train, x_test = dataset.x_train, dataset.x_test
-    save_trained_model(model, out / MODEL_NAME, x_test[:1])
+    save_trained_model(model, directory.model, x_test[:1])
     examples = x_test[:EXAMPLE_COUNT]
-    np.savez_compressed(
-        out / EXAMPLES_NAME,
-        inputs=examples,
-        reconstructions=np.asarray(model(examples, training=False)),
-    )
-    history = read_history(out / HISTORY_NAME)
-    compress_table(out / TABLE_NAME)
-    compress_table(out / HISTORY_NAME)
-    trajectory = load_trajectory(out)  # the whole run, also when it was resumed
+    directory.write_examples(examples, np.asarray(model(examples, training=False)))
+    history = read_history(directory.history)
+    directory.compress_tables()
+    trajectory = load_trajectory(directory.path)  # the whole run, also when it was resumed
     phases = analyze_trajectory(trajectory)
     summary = {
-        "complete": True,
         "wall_time_s": round(time.time() - started, 2),
         "train_time_s": round(train_seconds, 2),
         "iterations": int(trajectory.iterations[-1]),
@@ -322,7 +302,7 @@ def _finish(out: Path, model, dataset: Dataset, started: float) -> dict:
         },
         "phases": {layer: analysis.to_dict() for layer, analysis in phases.items()},
     }
-    write_json(out / SUMMARY_NAME, summary)
+    directory.mark_complete(summary)
     return summary
 
 
@@ -330,26 +310,6 @@ def default_out(config: TrainConfig, dataset: str) -> Path:
     """``runs/<model>-<dataset>-<timestamp>`` (a new folder per run)."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{config.model}-{dataset}-{stamp}"
-
-
-def prepare_out(out: Path, overwrite: bool) -> None:
-    """Makes the run folder; refuses to touch an existing one unless ``overwrite``.
-
-    Raises:
-        ValueError (naming ``out``): ``out`` exists and is not empty without ``overwrite``,
-            is a file, or is a non-empty folder that is not a run directory.
-    """
-    if out.exists() and not out.is_dir():
-        raise ParameterError("out", f"must be a folder, got the file {out}")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise ParameterError("out", f"{out} already exists", remedy="overwrite")
-        if not is_run_dir(out):
-            raise ParameterError(
-                "out", f"{out} exists and is not a run directory; refusing to delete it"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
 
 
 def versions() -> dict:

@@ -22,7 +22,7 @@ from infoplane_tf.analysis.findings import FINDINGS, NOT_TESTED, REPRODUCED, che
 from infoplane_tf.analysis.summary import width_verdicts
 from infoplane_tf.catalog import EXPERIMENTS
 from infoplane_tf.io.runs import Run
-from infoplane_tf.report import FIGURES, LAYER, collect, summarize
+from infoplane_tf.reports.suite import FIGURES, LAYER, collect, summarize
 from infoplane_tf.validation import ParameterError
 
 WIDTH_REPORT_NAME = "REPORT-widths.md"
@@ -95,9 +95,7 @@ def _at(run: Run, gamma: float) -> Run | None:
     member = run.width_map.get(gamma)
     if member is None:
         return None
-    return dataclasses.replace(
-        run, trajectory=member.trajectory, band=member.band, controls=member.controls
-    )
+    return dataclasses.replace(run, measurement=member)
 
 
 def _gammas(maps: dict[str, dict[str, list[Run]]], label: str) -> list[float]:

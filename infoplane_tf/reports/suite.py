@@ -10,7 +10,6 @@ report, and marked reproduced / not reproduced / not tested. Numbers are never a
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from pathlib import Path
@@ -23,8 +22,8 @@ from infoplane_tf.analysis.paper_values import compare as compare_with_paper
 from infoplane_tf.analysis.phases import analyze_phases
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, MODEL_NAMES
 from infoplane_tf.io.runs import RECORDED, Run, is_run_dir, load_run
+from infoplane_tf.io.sweep_record import read_sweep_record
 from infoplane_tf.width_rules import default_gamma
-from infoplane_tf.workflows.suite import LEGACY_SUITE_NAME, SUITE_NAME
 
 REPORT_NAME = "REPORT.md"
 FIGURES = "figures"
@@ -141,10 +140,10 @@ def write_report(suite: str | Path, measurement: str | None = None) -> Path:
     report_name, figures = report_names(measurement)
     rows = {name: summarize(name, runs) for name, runs in found.items()}
     links = _experiment_figures(suite, found, figures)
-    suite_record = _suite_record(suite)
+    suite_record = read_sweep_record(suite, legacy=True)
     first = next(iter(found.values()))[0]
-    lines = _header(first.config, first.trajectory.settings if first.measurement else None)
-    if first.config.get("dataset") == "mnist" and not first.measurement:
+    lines = _header(first.config, first.trajectory.settings if first.remeasured else None)
+    if first.config.get("dataset") == "mnist" and not first.remeasured:
         lines += _paper_table(found)
     lines += _results_table(rows, found)
     lines += ["", _wall_times(rows, suite_record), ""]
@@ -153,14 +152,6 @@ def write_report(suite: str | Path, measurement: str | None = None) -> Path:
     path = suite / report_name
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def _suite_record(suite: Path) -> dict:
-    """The sweep's record of a suite folder (or that of a suite made before 0.5), or {}."""
-    for name in (SUITE_NAME, LEGACY_SUITE_NAME):
-        if (suite / name).exists():
-            return json.loads((suite / name).read_text())
-    return {}
 
 
 def write_comparison(folder: Path, variants: list[Path], measurement: str | None = None) -> Path:
