@@ -22,10 +22,9 @@ def _gammas(ctx, param, value):
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
 @click.option("--name", "label", required=True, help="Label: writes RUN/measurements/LABEL/.")
-@click.option(
-    "--sigma-rule",
-    default=None,
-    help=f"Kernel width: {', '.join([*SIGMA_RULES, *REFERENCE_RULES])}, or a fixed number "
+@options.sigma(
+    None,
+    f"Kernel width: {', '.join([*SIGMA_RULES, *REFERENCE_RULES])}, or a fixed number "
     "(default: the run's).",
 )
 @click.option(

@@ -75,12 +75,43 @@ probe_size = click.option(
     show_default=True,
     help="Probe set = the first N test images.",
 )
-sigma_rule = click.option(
-    "--sigma-rule",
-    default=DEFAULTS.sigma_rule,
-    show_default=True,
-    help=f"Kernel width: {', '.join(SIGMA_RULES)}, or a fixed number.",
-)
+
+
+def renamed_flag(old: str, new: str):
+    """A hidden option ``old`` (the name of option ``new`` before 0.7) that gives its value to
+    ``new`` with a one-line warning; ``new`` takes it with ``callback=take_renamed``."""
+    name = new.lstrip("-").replace("-", "_")
+
+    def keep(ctx, param, value):
+        if value is None:
+            return
+        click.echo(f"warning: {old} is {new} since 0.7 ({old} goes in 0.8)", err=True)
+        ctx.meta[name] = value
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
+            ctx.params[name] = value  # ``new`` was processed first, with its default
+
+    return click.option(old, hidden=True, expose_value=False, callback=keep)
+
+
+def take_renamed(ctx, param, value):
+    """The value given under the option's old name (see ``renamed_flag``), unless the option
+    itself was given."""
+    if ctx.get_parameter_source(param.name) == click.core.ParameterSource.COMMANDLINE:
+        return value
+    return ctx.meta.get(param.name, value)
+
+
+def sigma(default, help: str):
+    """``--sigma`` (kernel width: a rule or a number), and ``--sigma-rule``, its old name."""
+    new = click.option(
+        "--sigma", default=default, show_default=default is not None, callback=take_renamed,
+        help=help,
+    )  # fmt: skip
+    old = renamed_flag("--sigma-rule", "--sigma")
+    return lambda command: new(old(command))
+
+
+train_sigma = sigma(DEFAULTS.sigma, f"Kernel width: {', '.join(SIGMA_RULES)}, or a fixed number.")
 alpha = click.option("--alpha", type=float, default=DEFAULTS.alpha, show_default=True,
                      help="Renyi order.")  # fmt: skip
 gamma = click.option(
@@ -199,7 +230,7 @@ _RUN_OPTIONS = (
     checkpoints,
     checkpoint_dtype,
     alpha,
-    sigma_rule,
+    train_sigma,
     gamma,
     estimator,
     number("--seed", "Seed of weights, data order and sampled codes.", int),

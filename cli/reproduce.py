@@ -33,7 +33,7 @@ from infoplane_tf_cli.progress import SweepDisplay
     help="Seeds 0..N-1; with N > 1 runs go to DIR/<experiment>/seed-K.",
 )
 @options.experiments
-@options.sigma_rule
+@options.train_sigma
 @options.record
 @options.checkpoints
 @options.checkpoint_dtype

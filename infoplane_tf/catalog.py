@@ -21,7 +21,7 @@ class Paper:
 
     alpha: float = 1.01
     gamma: float = 2.0
-    sigma_rule: str = "paper"
+    sigma: str = "paper"
     probe_size: int = 100
     epochs: int = 50
     batch_size: int = 100

@@ -23,7 +23,7 @@ class Schedule:
         ValueError: an unknown schedule (the message lists the accepted forms).
     """
 
-    def __init__(self, every, parameter: str = "every"):
+    def __init__(self, every, parameter: str = "record"):
         self.every = every
         self.kind, self.value = self._parse(every, parameter)
         self._log_iterations: set[int] = set()

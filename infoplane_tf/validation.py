@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterable
 
 from infoplane_tf.width_rules import SIGMA_RULES
@@ -88,7 +89,27 @@ def names(parameter: str, value) -> tuple[str, ...]:
     return items
 
 
-def sigma_rule(parameter: str, value) -> str | float:
+def renamed(owner: str, old: str, new: str, old_value, new_value, depth: int = 1):
+    """The value of a parameter renamed in 0.7: ``new_value``, or, when the caller used the old
+    name (``old_value`` is not None), ``old_value`` with a DeprecationWarning naming both.
+
+    Args:
+        owner: what takes the parameter, e.g. ``"measure"`` (for the message).
+        old, new: the parameter's old and new names.
+        depth: frames between ``owner`` and this call (the warning points at ``owner``'s
+            caller, so Python shows it to users by default).
+    """
+    if old_value is None:
+        return new_value
+    warnings.warn(
+        f"{owner}({old}=...) is {new}=... since 0.7; {old} goes in 0.8",
+        DeprecationWarning,
+        stacklevel=2 + depth,
+    )
+    return old_value
+
+
+def kernel_width(parameter: str, value) -> str | float:
     """A kernel-width rule: one of ``width_rules.SIGMA_RULES``, or a number > 0 (as a float, also
     from text such as ``"0.5"``); ParameterError otherwise."""
     if isinstance(value, str) and value in SIGMA_RULES:

@@ -3,7 +3,8 @@
 A rule gives σ₁, the Gaussian kernel's width at scale γ = 1, for each set of samples; the width
 used is σ = γ·σ₁. An entry holds the function, its default γ, whether it needs labels, whether
 the features are z-scored first, and the reference it comes from. The names users may choose
-(the estimator's ``sigma``, ``--sigma-rule``, the CLI's help) and every default come from here.
+(``sigma`` of the estimator and ``TrainConfig``, ``--sigma``, the CLI's help) and every
+default come from here.
 
 A new rule is one entry in ``RULES`` and its width function in this file. TensorFlow is imported
 inside the functions, so the command line can list the rules without importing it.
@@ -31,7 +32,7 @@ class WidthRule:
     """A kernel-width rule.
 
     Attributes:
-        name: What users pass (``sigma="median"``, ``--sigma-rule median``).
+        name: What users pass (``sigma="median"``, ``--sigma median``).
         description: One line for help texts.
         width: σ₁ from ``(x, d2, unit, k_y)`` (see the module docstring).
         default_gamma: γ when none is given.

@@ -41,7 +41,7 @@ def test_help_and_version(runner):
         assert command in result.output
     assert runner.invoke(cli, ["--version"]).output.startswith("infoplane-tf, version ")
     train_help = runner.invoke(cli, ["train", "--help"]).output
-    for option in ("--model", "--record", "--sigma-rule", "--train-fraction", "--overwrite"):
+    for option in ("--model", "--record", "--sigma", "--train-fraction", "--overwrite"):
         assert option in train_help
 
 
@@ -68,8 +68,8 @@ def test_help_and_version(runner):
             "'--record': must be epoch, iteration",
         ),
         (
-            ["train", "--sigma-rule", "wide", "--dataset", "mnist-5k"],
-            "'--sigma-rule': must be one of paper, scaled, median",
+            ["train", "--sigma", "wide", "--dataset", "mnist-5k"],
+            "'--sigma': must be one of paper, scaled, median",
         ),
         (["train", "--alpha", "0", "--dataset", "mnist-5k"], "--alpha"),
         (["train", "--train-fraction", "1.5", "--dataset", "mnist-5k"], "--train-fraction"),
@@ -403,7 +403,7 @@ def test_library_reproduce_still_takes_jobs_with_a_deprecation_warning(monkeypat
 
     seen = {}
     monkeypatch.setattr(suite.sweep, "sweep", lambda grid, out, **kw: seen.update(kw) or {})
-    with pytest.warns(DeprecationWarning, match="use workers="):
+    with pytest.warns(DeprecationWarning, match=r"reproduce\(jobs=...\) is workers="):
         suite.reproduce("mnist-5k", tmp_path, jobs=2)
     assert seen["workers"] == 2
 

@@ -289,7 +289,7 @@ def test_eigendecomposition_runs_outside_xla():
 def test_settings_are_recorded():
     plane = InformationPlane(sample(20, 5, seed=17), sigma="median", gamma=3.0, alpha=2.0)
     settings = plane.settings()
-    assert settings["sigma_rule"] == "median"
+    assert settings["sigma"] == "median"
     assert settings["alpha"] == 2.0 and settings["gamma"] == 3.0
     assert settings["n_probe"] == 20 and settings["dtype"] == "float32"
 

@@ -118,12 +118,12 @@ def test_cli_defaults_are_the_papers():
 
     defaults = TrainConfig()
     for option in ("epochs", "batch_size", "learning_rate", "alpha", "probe_size",
-                   "record", "sigma_rule", "code_units", "label_weight"):  # fmt: skip
+                   "record", "sigma", "code_units", "label_weight"):  # fmt: skip
         assert cli_choices("train", option).default == getattr(defaults, option)
         assert getattr(defaults, option) == getattr(catalog.PAPER, option)
     # γ defaults to the rule's own scale: the paper's 2 for the paper's rule.
     assert cli_choices("train", "gamma").default is None and defaults.gamma is None
-    assert width_rules.default_gamma(defaults.sigma_rule) == catalog.PAPER.gamma
+    assert width_rules.default_gamma(defaults.sigma) == catalog.PAPER.gamma
 
 
 @pytest.mark.parametrize("rule", list(width_rules.SIGMA_RULES))

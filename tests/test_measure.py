@@ -212,15 +212,15 @@ def test_controls_are_the_measurement_of_fresh_networks(deep_run):
 
 
 def test_reference_widths_stay_fixed_at_the_reference_checkpoint(deep_run):
-    fixed = ip.measure(deep_run, sigma_rule="median-final", gamma=(1.0, 2.0))
-    median = ip.measure(deep_run, sigma_rule="median").trajectory
+    fixed = ip.measure(deep_run, sigma="median-final", gamma=(1.0, 2.0))
+    median = ip.measure(deep_run, sigma="median").trajectory
     at_one = fixed[1.0].trajectory
     np.testing.assert_allclose(at_one.sigma, np.broadcast_to(median.sigma[-1], at_one.sigma.shape),
                                rtol=1e-5)  # fmt: skip
     np.testing.assert_allclose(at_one.i_xt[-1], median.i_xt[-1], atol=2e-5)
     np.testing.assert_allclose(fixed[2.0].trajectory.sigma, 2 * at_one.sigma, rtol=1e-6)
-    assert at_one.settings["estimator"]["sigma_rule"] == "median-final"
-    initial = ip.measure(deep_run, sigma_rule="median-initial").trajectory
+    assert at_one.settings["estimator"]["sigma"] == "median-final"
+    initial = ip.measure(deep_run, sigma="median-initial").trajectory
     np.testing.assert_allclose(initial.sigma[-1], median.sigma[0], rtol=1e-5)
 
 
@@ -231,7 +231,7 @@ def test_alignment_widths_are_smoothed_over_points(deep_run):
     smoothed = _smoothed_widths(raw)
     np.testing.assert_allclose(smoothed[:, 0], [3.0, 4.0, 5.0, 7.0, 8.0, 9.0])
     np.testing.assert_allclose(smoothed[2, 1], np.mean([2.0, 6.0, 8.0, 10.0]))
-    aligned = ip.measure(deep_run, sigma_rule="alignment").trajectory
+    aligned = ip.measure(deep_run, sigma="alignment").trajectory
     assert np.all(np.isfinite(aligned.i_xt)) and np.all(aligned.sigma > 0)
 
 
@@ -242,7 +242,7 @@ def test_alignment_widths_are_smoothed_over_points(deep_run):
         ({"probes": 40}, "must fit in the 1000 test images"),
         ({"probes": 0}, "probes must be"),
         ({"gamma": ()}, "at least one width scale"),
-        ({"sigma_rule": "median-middle"}, "'median-middle'"),
+        ({"sigma": "median-middle"}, "'median-middle'"),
         ({"controls": -1}, "controls must be"),
     ],
 )

@@ -62,7 +62,7 @@ def test_the_mnist_runs_are_the_papers_settings_on_full_mnist_with_checkpoints(p
     run = load_run(path)
     config = run.config
     assert config["dataset"] == "mnist" and config["dataset_info"]["n_train"] in (60000, 6000)
-    assert config["record"] == "iteration" and config["sigma_rule"] == "paper"
+    assert config["record"] == "iteration" and config["sigma"] == "paper"
     assert config["checkpoints"] == "log:12" and config["checkpoint_dtype"] == "float16"
     assert run.checkpoints[0] == 0 and run.checkpoints[-1] == 30000 and len(run.checkpoints) == 13
     x, y = RunDirectory(path).read_probe()

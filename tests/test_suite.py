@@ -15,12 +15,12 @@ from infoplane_tf.workflows import suite
 
 
 def test_plan_lists_every_experiment_with_its_own_settings(tmp_path):
-    runs = suite.plan("mnist-5k", tmp_path, sigma_rule="median", probe_size=50)
+    runs = suite.plan("mnist-5k", tmp_path, sigma="median", probe_size=50)
     assert [r.experiment.name for r in runs] == list(EXPERIMENT_NAMES)
     by_name = {r.experiment.name: r.config for r in runs}
     assert by_name["deep-overfit"].epochs == 500 and by_name["deep-overfit"].train_fraction == 0.1
     assert by_name["shallow"].model == "vanilla" and by_name["shallow"].epochs == 50
-    assert all(c.sigma_rule == "median" and c.probe_size == 50 for c in by_name.values())
+    assert all(c.sigma == "median" and c.probe_size == 50 for c in by_name.values())
     assert by_name["vae"].out == str(tmp_path / "vae") and by_name["vae"].overwrite
 
 

@@ -33,14 +33,14 @@ SEEDS = {"seed": [0, 1, 2, 3]}
 def test_grid_values_take_their_options_types():
     grid = sweep.parse_grid(
         ["seed=0,1", "learning-rate=0.001,0.01", "hidden_units=16-8,none", "gamma=none,2",
-         "sigma_rule=median,0.5", "record=every:10,5", "experiment=shallow,deep"]
+         "sigma=median,0.5", "record=every:10,5", "experiment=shallow,deep"]
     )  # fmt: skip
     assert sweep.check_grid(grid) == {
         "seed": [0, 1],
         "learning_rate": [0.001, 0.01],
         "hidden_units": [(16, 8), ()],
         "gamma": [None, 2.0],
-        "sigma_rule": ["median", 0.5],
+        "sigma": ["median", 0.5],
         "record": ["every:10", 5],
         "experiment": ["shallow", "deep"],
     }

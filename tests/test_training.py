@@ -33,8 +33,8 @@ from infoplane_tf.workflows.training import run
         ({"label_weight": -0.1}, "label_weight"),
         ({"hidden_units": (256, 0)}, "hidden_units"),
         ({"record": "every:0"}, "record"),
-        ({"sigma_rule": "wide"}, "sigma_rule"),
-        ({"sigma_rule": "-1"}, "sigma_rule"),
+        ({"sigma": "wide"}, "sigma"),
+        ({"sigma": "-1"}, "sigma"),
         ({"checkpoints": "often"}, "checkpoints"),
         ({"checkpoint_dtype": "int8"}, "checkpoint_dtype"),
         ({"init": "he"}, "init"),
@@ -51,7 +51,7 @@ def test_each_bad_option_is_named(fields, parameter):
 def test_options_are_checked_without_tensorflow():
     code = (
         "import sys\nfrom infoplane_tf.io.options import TrainConfig\n"
-        "TrainConfig(record='log:10', sigma_rule='0.5').validate()\n"
+        "TrainConfig(record='log:10', sigma='0.5').validate()\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

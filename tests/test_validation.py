@@ -7,13 +7,13 @@ import pytest
 from infoplane_tf.validation import (
     ParameterError,
     fraction,
+    kernel_width,
     names,
     non_negative_float,
     one_of,
     positive_float,
     positive_int,
     positive_ints,
-    sigma_rule,
 )
 
 
@@ -32,12 +32,12 @@ from infoplane_tf.validation import (
         (names, "E1", "x must be a list of names, got 'E1'"),
         (names, 5, "x must be a list of names, got 5"),
         (
-            sigma_rule,
+            kernel_width,
             "wide",
             "x must be one of paper, scaled, median, silverman, knn, alignment or a number > 0",
         ),
         (
-            sigma_rule,
+            kernel_width,
             0,
             "x must be one of paper, scaled, median, silverman, knn, alignment or a number > 0, "
             "got 0",
@@ -54,7 +54,7 @@ def test_good_values_come_back_normalized():
     assert positive_int("x", 3, minimum=2) == 3
     assert fraction("x", 1, include_one=True) == 1.0
     assert one_of("x", "b", ("a", "b")) == "b"
-    assert sigma_rule("x", "0.5") == 0.5 and sigma_rule("x", "median") == "median"
+    assert kernel_width("x", "0.5") == 0.5 and kernel_width("x", "median") == "median"
     assert positive_ints("x", (w for w in (256, 128))) == (256, 128)  # a generator, read once
     assert names("x", (n for n in ["E1", "Z"])) == ("E1", "Z")
     assert positive_ints("x", ()) == ()
@@ -64,3 +64,38 @@ def test_a_remedy_is_named():
     error = ParameterError("out", "runs/a already exists", remedy="overwrite")
     assert str(error) == "out runs/a already exists (set overwrite)"
     assert error.remedy == "overwrite" and error.requirement == "runs/a already exists"
+
+
+def test_sigma_rule_is_sigma_since_0_7_and_still_works_with_a_warning(tmp_path):
+    import dataclasses
+    import json
+
+    from infoplane_tf.io.options import TrainConfig, config_from_json
+    from infoplane_tf.io.run_dir import RunDirectory
+    from infoplane_tf.workflows.grid import check_grid
+
+    with pytest.warns(DeprecationWarning, match=r"TrainConfig\(sigma_rule=...\) is sigma=") as seen:
+        config = TrainConfig(sigma_rule="median")
+    assert seen[0].filename == __file__  # pointed at the caller: Python shows it to users
+    assert config.sigma == "median" and "sigma_rule" not in dataclasses.asdict(config)
+    assert dataclasses.replace(config, seed=1).sigma == "median"
+    assert TrainConfig().sigma == "paper"
+    # a run written before 0.7 reads with the new name, silently (its file is not a call)
+    assert config_from_json({"sigma_rule": "knn", "model": "deep"}).sigma == "knn"
+    (tmp_path / "config.json").write_text(json.dumps({"sigma_rule": "knn"}))
+    assert RunDirectory(tmp_path).read_config() == {"sigma": "knn"}
+    with pytest.warns(DeprecationWarning, match=r"grid\(sigma_rule=...\) is sigma="):
+        assert check_grid({"sigma_rule": ["median", "0.5"]}) == {"sigma": ["median", 0.5]}
+
+
+def test_the_old_sigma_flag_still_works_with_a_warning():
+    from click.testing import CliRunner
+
+    from infoplane_tf_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["train", "--sigma-rule", "wide", "--dataset", "mnist-5k"])
+    assert result.exit_code == 2
+    assert "warning: --sigma-rule is --sigma since 0.7" in result.output
+    assert "Invalid value for '--sigma': must be one of paper" in result.output
+    help_text = CliRunner().invoke(cli, ["train", "--help"]).output
+    assert "--sigma " in help_text and "--sigma-rule" not in help_text

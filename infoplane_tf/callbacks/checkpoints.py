@@ -42,7 +42,7 @@ class CheckpointCallback(keras.callbacks.Callback):
     ):
         super().__init__()
         self.directory = os.fspath(directory)
-        self.schedule = Schedule(every)
+        self.schedule = Schedule(every, "every")
         self.dtype = one_of("dtype", dtype, CHECKPOINT_DTYPES)
         self.append = bool(append)
         self.written: list[int] = []

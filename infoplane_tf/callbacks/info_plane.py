@@ -34,7 +34,7 @@ from infoplane_tf.estimator.checks import check_gamma
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.probe import ModelProbe
 from infoplane_tf.schedule import Schedule
-from infoplane_tf.validation import names, positive_int
+from infoplane_tf.validation import names, positive_int, renamed
 
 #: Weight snapshots held at once are capped to this many bytes.
 SNAPSHOT_BUDGET_BYTES = 128 * 2**20
@@ -96,7 +96,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         record="epoch",
         layers: Sequence[str] | None = None,
         alpha: float = PAPER.alpha,
-        sigma: str | float = PAPER.sigma_rule,
+        sigma: str | float = PAPER.sigma,
         gamma: float | None = None,
         dtype: str = "float32",
         estimator: str = "exact",
@@ -110,7 +110,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         every=None,
     ):
         super().__init__()
-        self.schedule = Schedule(_renamed(record, every=every), "record")
+        self.schedule = Schedule(renamed("InfoPlaneCallback", "every", "record", every, record))
         self.requested_layers = None if layers is None else names("layers", layers)
         if points_per_call is None:
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
@@ -369,16 +369,3 @@ def _start_worker(callback: InfoPlaneCallback) -> PointWorker:
         max_pending=SNAPSHOT_BUDGET_BYTES // max(probe.snapshot_bytes, 1),
         warm=function.trace_count > 0,
     )
-
-
-def _renamed(record, every):
-    """``record``, or the value of its name before 0.7 (``every``), with a warning."""
-    if every is None:
-        return record
-    warnings.warn(
-        "InfoPlaneCallback(every=...) is record=..., as in TrainConfig and --record; every "
-        "goes in 0.8",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return every

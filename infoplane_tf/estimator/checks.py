@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from infoplane_tf.entropy_methods import ESTIMATORS
 from infoplane_tf.estimator.kernels import flatten_samples
-from infoplane_tf.validation import ParameterError, one_of, positive_float, sigma_rule
+from infoplane_tf.validation import ParameterError, kernel_width, one_of, positive_float
 from infoplane_tf.width_rules import default_gamma
 
 _DTYPES = {"float32": tf.float32, "float64": tf.float64}
@@ -50,7 +50,7 @@ def check_estimator(estimator: str) -> str:
 
 def check_sigma(sigma: str | float) -> str | float:
     """Returns a valid kernel-width rule: one of ``SIGMA_RULES`` or a positive float."""
-    return sigma_rule("sigma", sigma)
+    return kernel_width("sigma", sigma)
 
 
 def check_dtype(dtype: str | tf.DType, alpha: float) -> tf.DType:

@@ -94,7 +94,7 @@ def rule_widths(x: tf.Tensor, d2: tf.Tensor, unit: tf.Tensor, sigma, k_y=None) -
 
 def gaussian_grams(
     x: tf.Tensor,
-    sigma: str | float = PAPER.sigma_rule,
+    sigma: str | float = PAPER.sigma,
     gammas=None,
     *,
     k_y: tf.Tensor | None = None,
@@ -138,7 +138,7 @@ def gaussian_grams(
     return tf.exp(-ratio), width
 
 
-def gaussian_gram(x: tf.Tensor, sigma: str | float = PAPER.sigma_rule, gamma: float | None = None):
+def gaussian_gram(x: tf.Tensor, sigma: str | float = PAPER.sigma, gamma: float | None = None):
     """Gaussian Gram matrices of the rows of x at one width: ``gaussian_grams`` with one γ.
 
     Args:

@@ -291,7 +291,7 @@ class InformationPlane:
         y_probe=None,
         *,
         alpha: float = PAPER.alpha,
-        sigma: str | float = PAPER.sigma_rule,
+        sigma: str | float = PAPER.sigma,
         gamma: float | Sequence[float] | None = None,
         dtype: str = "float32",
         estimator: str = "exact",
@@ -367,7 +367,7 @@ class InformationPlane:
         return {
             "estimator": "matrix-renyi",
             "alpha": self.alpha,
-            "sigma_rule": self.sigma,
+            "sigma": self.sigma,
             "gamma": list(self.gamma) if self.grid else self.gamma,
             "dtype": self.dtype.name,
             "entropies": self.estimator,

@@ -20,7 +20,7 @@ from infoplane_tf.estimator.spectra import entropy_of_kernels
 def renyi_entropy(
     x,
     alpha: float = PAPER.alpha,
-    sigma: str | float = PAPER.sigma_rule,
+    sigma: str | float = PAPER.sigma,
     gamma: float | None = None,
     *,
     dtype: str = "float64",
@@ -54,7 +54,7 @@ def renyi_mutual_information(
     x,
     y,
     alpha: float = PAPER.alpha,
-    sigma: str | float = PAPER.sigma_rule,
+    sigma: str | float = PAPER.sigma,
     gamma: float | None = None,
     *,
     dtype: str = "float64",

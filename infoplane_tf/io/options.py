@@ -17,13 +17,17 @@ from infoplane_tf.entropy_methods import ESTIMATORS
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import (
     fraction,
+    kernel_width,
     non_negative_float,
     one_of,
     positive_float,
     positive_int,
     positive_ints,
-    sigma_rule,
+    renamed,
 )
+
+#: Options renamed in 0.7: old name → new name (a run's ``config.json`` may use the old one).
+RENAMED_OPTIONS = {"sigma_rule": "sigma"}
 
 
 @dataclasses.dataclass
@@ -38,7 +42,9 @@ class TrainConfig:
     dense where the information plane moves fastest, at a disk cost that does not grow with
     the length of training; ``checkpoint_dtype="float16"`` halves that cost.
     ``init="torch"`` and ``optimizer="torch-adam"`` train as the authors' PyTorch code did
-    (``infoplane_tf.models.parity``).
+    (``infoplane_tf.models.parity``). ``sigma`` is a kernel-width rule
+    (``width_rules.SIGMA_RULES``) or a fixed width; ``sigma_rule=`` is its name before 0.7
+    (it still works, with a DeprecationWarning, until 0.8).
     """
 
     model: str = "deep"
@@ -59,13 +65,18 @@ class TrainConfig:
     checkpoints: str | int = "log:64"
     checkpoint_dtype: str = "float32"
     alpha: float = PAPER.alpha
-    sigma_rule: str | float = PAPER.sigma_rule
+    sigma: str | float = PAPER.sigma
     gamma: float | None = None  # None: the rule's default (width_rules.default_gamma)
     estimator: str = "exact"
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
     name: str | None = None
+    sigma_rule: dataclasses.InitVar[str | float | None] = None
+
+    def __post_init__(self, sigma_rule):
+        # depth 2: the generated __init__ calls this
+        self.sigma = renamed("TrainConfig", "sigma_rule", "sigma", sigma_rule, self.sigma, depth=2)
 
     def validate(self) -> None:
         """Checks every option that needs no data; ParameterError names the field."""
@@ -93,7 +104,7 @@ class TrainConfig:
         one_of("estimator", self.estimator, ESTIMATORS)
         one_of("init", self.init, INITS)
         one_of("optimizer", self.optimizer, OPTIMIZERS)
-        sigma_rule("sigma_rule", self.sigma_rule)
+        kernel_width("sigma", self.sigma)
 
     def model_hparams(self) -> dict:
         """The constructor arguments of the chosen model that these options set."""
@@ -111,7 +122,13 @@ class TrainConfig:
 def config_from_json(recorded: dict) -> TrainConfig:
     """The ``TrainConfig`` of a run from its ``config.json`` (provenance keys ignored)."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    recorded = current_names(recorded)
     options = {key: value for key, value in recorded.items() if key in fields}
     if options.get("hidden_units") is not None:
         options["hidden_units"] = tuple(options["hidden_units"])  # a list in JSON
     return TrainConfig(**options)
+
+
+def current_names(options: dict) -> dict:
+    """``options`` (a run's ``config.json``) with the names of 0.7 for renamed options."""
+    return {RENAMED_OPTIONS.get(key, key): value for key, value in options.items()}

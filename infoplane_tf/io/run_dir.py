@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from infoplane_tf.io.options import current_names
 from infoplane_tf.io.trajectory import TABLE_NAME, compress_table
 from infoplane_tf.validation import ParameterError
 
@@ -116,8 +117,9 @@ class RunDirectory:
 
     # options
     def read_config(self) -> dict:
-        """``config.json`` as a dict (RunFormatError naming the file if unreadable)."""
-        return read_json(self.config)
+        """``config.json`` as a dict, options under their current names (RunFormatError naming
+        the file if unreadable)."""
+        return current_names(read_json(self.config))
 
     def write_config(self, config: dict) -> None:
         """Writes ``config.json`` (atomically)."""

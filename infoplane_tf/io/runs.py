@@ -181,7 +181,7 @@ def _read_measured(folder: Path) -> tuple[Measurement, dict[float, Measurement] 
         return read_measurement(folder), None
     width_map = read_width_map(folder)
     gammas = list(width_map)
-    rule = width_map[gammas[0]].trajectory.settings.get("estimator", {}).get("sigma_rule")
+    rule = width_map[gammas[0]].trajectory.settings.get("estimator", {}).get("sigma")
     gamma = default_gamma(rule)
     return width_map[gamma if gamma in width_map else gammas[len(gammas) // 2]], width_map
 

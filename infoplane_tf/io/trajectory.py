@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from infoplane_tf.io.cells import format_number, keep_rows_through, parse_number
+from infoplane_tf.io.options import current_names
 
 FORMAT = "infoplane-tf/trajectory"
 TABLE_NAME = "trajectory.csv"
@@ -344,6 +345,8 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
         rows = rows[:-1]  # the line being written when the process died
     scalars, values = _parse_rows(table, rows, layers, len(POINT_COLUMNS) + 1 + len(keys))
     settings = {k: v for k, v in sidecar.items() if k not in ("layers", "columns")}
+    if isinstance(settings.get("estimator"), dict):  # a sidecar written before 0.7
+        settings["estimator"] = current_names(settings["estimator"])
     return Trajectory(
         layers=layers,
         iterations=scalars[:, 0].astype(np.int64),

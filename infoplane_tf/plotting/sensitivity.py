@@ -52,7 +52,7 @@ def plot_sensitivity(runs: Run | Sequence[Run], layers: Sequence[str] | None = N
     for (run, name, verdicts), (heat, verdict) in zip(rows, axes, strict=True):
         _draw_heat_map(heat, run, name, norm)
         _draw_verdicts(verdict, verdicts, limit)
-        rule = run.trajectory.settings.get("estimator", {}).get("sigma_rule")
+        rule = run.trajectory.settings.get("estimator", {}).get("sigma")
         heat.set_ylabel(f"{run.label}\n$\\gamma$ (rule {rule})")
     axes[-1, 0].set_xlabel("iteration")
     axes[-1, 1].set_xlabel("bits")

@@ -30,10 +30,10 @@ def _runs_title(runs: Sequence[Run]) -> str:
         details.append(f"seed {config['seed']}")
     details.append(f"n = {_n_probe(run)}")
     estimator = run.trajectory.settings.get("estimator")
-    if isinstance(estimator, dict) and "sigma_rule" in estimator:
+    if isinstance(estimator, dict) and "sigma" in estimator:
         offset = run.trajectory.settings.get("probe_offset")
         gamma, alpha = estimator.get("gamma"), estimator.get("alpha")
-        details.append(f"σ {estimator['sigma_rule']}, γ = {gamma}, α = {alpha}")
+        details.append(f"σ {estimator['sigma']}, γ = {gamma}, α = {alpha}")
         if offset:
             details.append(f"probe from test image {offset}")
     return f"{run.label}  ({', '.join(details)})"

@@ -212,13 +212,13 @@ def _experiment_figures(suite: Path, found: dict[str, list[Run]], folder: str) -
 def _header(config: dict, measured: dict | None = None) -> list[str]:
     """The title and the settings of the runs (taken from the first run's configuration, and
     from its measurement's settings when the report is on a measurement)."""
-    alpha, rule, gamma = config.get("alpha"), config.get("sigma_rule"), config.get("gamma")
+    alpha, rule, gamma = config.get("alpha"), config.get("sigma"), config.get("gamma")
     gamma = default_gamma(rule) if gamma is None else gamma  # None: the rule's own
     probe = f"first {config.get('probe_size')} test images"
     source = f"recording `{config.get('record')}`"
     if measured is not None:
         estimator = measured["estimator"]
-        alpha, rule, gamma = estimator["alpha"], estimator["sigma_rule"], estimator["gamma"]
+        alpha, rule, gamma = estimator["alpha"], estimator["sigma"], estimator["gamma"]
         offset = measured.get("probe_offset", 0)
         probe = f"test images {offset}..{offset + estimator['n_probe'] - 1}"
         source = "re-measured at every weight checkpoint (`infoplane-tf measure`)"

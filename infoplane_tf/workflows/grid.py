@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.options import TrainConfig, config_from_json
+from infoplane_tf.io.options import RENAMED_OPTIONS, TrainConfig, config_from_json
 from infoplane_tf.io.run_dir import RunDirectory, RunFormatError
-from infoplane_tf.validation import ParameterError, positive_float
+from infoplane_tf.validation import ParameterError, positive_float, renamed
 from infoplane_tf.workflows.task import one_line
 
 #: The grid's name for one of the paper's experiments (sets model, train_fraction, epochs).
@@ -116,6 +116,8 @@ def check_grid(grid: Mapping[str, Sequence]) -> dict[str, list]:
         raise ParameterError("grid", "is empty: vary at least one option")
     checked = {}
     for option, values in grid.items():
+        if option in RENAMED_OPTIONS:  # warns, naming the new name
+            option = RENAMED_OPTIONS[renamed("grid", option, RENAMED_OPTIONS[option], option, "")]
         if option not in options():
             raise ParameterError(
                 "grid", f"names an unknown option {option!r}; choose from {', '.join(options())}"

@@ -51,7 +51,7 @@ from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.probe import ModelProbe
-from infoplane_tf.validation import ParameterError, positive_int
+from infoplane_tf.validation import ParameterError, positive_int, renamed
 from infoplane_tf.width_rules import RULES
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
@@ -70,7 +70,7 @@ def measure(
     run: Run | str | os.PathLike,
     *,
     alpha: float | None = None,
-    sigma_rule: str | float | None = None,
+    sigma: str | float | None = None,
     gamma: float | Sequence[float] | None = None,
     probe_size: int | None = None,
     probe_offset: int = 0,
@@ -81,13 +81,14 @@ def measure(
     dtype: str = "float32",
     estimator: str = "exact",
     progress: Callable[[int, int], None] | None = None,
+    sigma_rule: str | float | None = None,
 ) -> Measurement | dict[float, Measurement]:
     """The information plane of ``run`` at every checkpoint, measured with these settings.
 
     Args:
         run: a ``Run`` or its folder.
-        alpha, sigma_rule, probe_size: the estimator's settings; None keeps the run's. Rules:
-            ``width_rules.RULES`` or a fixed width.
+        alpha, sigma, probe_size: the estimator's settings (None: the run's); ``sigma`` is a
+            rule of ``width_rules.RULES`` or a width (``sigma_rule=``: its old name).
         gamma: the width scale γ, or a sequence of them for a width map. None: the run's γ
             for the run's rule, else the rule's default.
         probe_offset: the (first) probe is test images ``probe_offset .. + probe_size``.
@@ -107,13 +108,12 @@ def measure(
     """
     run = run if isinstance(run, Run) else load_run(run)
     iterations = _checkpointed(run)
-    config = run.config
-    rule, gammas, grid = _widths(config, sigma_rule, gamma)
-    sets = _probe_sets(run, probe_size or config.get("probe_size"), probe_offset, probes,
+    rule, gammas, grid = _widths(run.config, sigma, gamma, sigma_rule)
+    sets = _probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset, probes,
                        bootstrap)  # fmt: skip
-    settings = {"alpha": config.get("alpha") if alpha is None else alpha, "dtype": dtype,
+    settings = {"alpha": run.config.get("alpha") if alpha is None else alpha, "dtype": dtype,
                 "estimator": estimator}  # fmt: skip
-    probe = ModelProbe.for_model(restore.build_recorded_model(config), layers, sets[0][0])
+    probe = ModelProbe.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
     seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
     measured = [
@@ -146,12 +146,13 @@ def _checkpointed(run: Run) -> list[int]:
     return run.checkpoints
 
 
-def _widths(config: dict, sigma_rule, gamma):
+def _widths(config: dict, sigma, gamma, sigma_rule=None):
     """The width rule, its scales γ and whether they form a map: the run's γ when the rule is
     the run's, else the rule's default."""
-    rule = config.get("sigma_rule") if sigma_rule is None else sigma_rule
+    sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma, depth=2)
+    rule = config.get("sigma") if sigma is None else sigma
     rule = rule if _at_checkpoint(rule) else check_sigma(rule)
-    if gamma is None and rule == config.get("sigma_rule"):
+    if gamma is None and rule == config.get("sigma"):
         gamma = config.get("gamma")
     return (rule, *check_gammas(gamma, rule))
 
@@ -239,7 +240,7 @@ def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, 
     keys = recorded_keys(True, True)  # those the plane does not give are None
     per_gamma = []
     for g in range(len(gammas)):
-        estimator = plane.settings() | {"gamma": gammas[g], "sigma_rule": rule}
+        estimator = plane.settings() | {"gamma": gammas[g], "sigma": rule}
         estimator |= {"sigma_x": plane.sigma_x[g], "h_x": plane.h_x[g]}
         if at_checkpoint:  # σ₁ per layer, from the reference checkpoint
             names = [*probe.names, "output"]

@@ -13,14 +13,13 @@ is started again. The runs go to an embedded Dask cluster, an existing one, or a
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, Experiment
 from infoplane_tf.io.options import TrainConfig
-from infoplane_tf.validation import ParameterError, positive_int
+from infoplane_tf.validation import ParameterError, positive_int, renamed
 from infoplane_tf.workflows import sweep
 from infoplane_tf.workflows.sweep import PlannedRun, Progress, SweepFailedError
 
@@ -77,7 +76,7 @@ def plan(
             ``epochs_scale``.
         seeds: number of seeds (0..seeds-1); with more than one, runs go to ``seed-K``.
         experiments: which experiments, by name.
-        **options: further ``TrainConfig`` fields for every run (``sigma_rule``, ``record``,
+        **options: further ``TrainConfig`` fields for every run (``sigma``, ``record``,
             ``probe_size``, ...).
 
     Raises:
@@ -128,10 +127,7 @@ def reproduce(
     Returns:
         The record written to ``out/sweep.json``.
     """
-    if "jobs" in options:
-        warnings.warn("reproduce(jobs=...) is deprecated; use workers=", DeprecationWarning, 2)
-        jobs = options.pop("jobs")
-        workers = jobs if workers is None else workers
+    workers = renamed("reproduce", "jobs", "workers", options.pop("jobs", None), workers)
     grid, fixed = _grid_and_options(dataset, epochs, seeds, experiments, options)
     return sweep.sweep(
         grid,

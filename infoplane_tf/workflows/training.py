@@ -36,7 +36,7 @@ from infoplane_tf.io.runs import read_history
 from infoplane_tf.io.trajectory import load_trajectory
 from infoplane_tf.models import build_model
 from infoplane_tf.schedule import Schedule
-from infoplane_tf.validation import ParameterError, sigma_rule
+from infoplane_tf.validation import ParameterError, kernel_width
 
 #: Per-iteration test loss is measured on this many fixed test images (the first ones).
 ITERATION_TEST_SIZE = 200
@@ -229,7 +229,7 @@ def _callbacks(
             *dataset.probe,
             record=schedule.every,
             alpha=config.alpha,
-            sigma=sigma_rule("sigma_rule", config.sigma_rule),
+            sigma=kernel_width("sigma", config.sigma),
             gamma=config.gamma,
             estimator=config.estimator,
             filepath=directory.trajectory,
