@@ -2,6 +2,7 @@
 
 import click
 
+from infoplane_tf.progress import ProgressDisplay
 from infoplane_tf.width_rules import REFERENCE_RULES, SIGMA_RULES
 from infoplane_tf_cli import options
 from infoplane_tf_cli.errors import user_errors
@@ -63,7 +64,8 @@ def _gammas(ctx, param, value):
 @options.layers
 @options.estimator
 @click.option("--overwrite", is_flag=True, help="Replace an existing measurement LABEL.")
-def measure(run_dirs, label, overwrite, **settings):
+@options.quiet
+def measure(run_dirs, label, overwrite, quiet, **settings):
     """Measure runs again at every checkpoint with other estimator settings.
 
     \b
@@ -78,11 +80,7 @@ def measure(run_dirs, label, overwrite, **settings):
         from infoplane_tf.workflows.measure import write_measurement
 
         for run in [load_run(path) for path in run_dirs]:
-            with click.progressbar(length=1, label=str(run.path)) as bar:
-
-                def progress(done, total, bar=bar):
-                    bar.length = total
-                    bar.update(done - bar.pos)
-
-                measured = measure_run(run, progress=progress, **settings)
+            with ProgressDisplay(str(run.path), quiet=quiet) as display:
+                display.update(0)  # the clock starts before the model is built and compiled
+                measured = measure_run(run, progress=display.update, **settings)
             click.echo(str(write_measurement(run, label, measured, overwrite=overwrite)))

@@ -193,6 +193,7 @@ checkpoint_dtype = choice(
 )
 
 
+quiet = click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 workers = click.option(
     "--workers",
     type=int,

@@ -1,50 +1,44 @@
-"""Log lines and one live progress line of a sweep, on standard error."""
+"""A sweep's log lines and progress on the shared display (``infoplane_tf.progress``)."""
 
-import sys
-import time
+from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
+
+from infoplane_tf.progress import ProgressDisplay
+
+if TYPE_CHECKING:  # the sweep workflow is imported only when a sweep runs
+    from infoplane_tf.workflows.sweep import Progress
 
 
 class SweepDisplay:
-    """Shows a sweep's log lines and its progress (runs done, running, failed, time left).
+    """Shows a sweep's log lines and its progress: runs ended of all, how many are done,
+    failed and running, the time elapsed and left, on standard error.
 
-    On a terminal the progress line is redrawn in place (at most twice a second) below the
-    log lines; elsewhere (a log file) it is written whenever a run starts or ends.
+    A thin adapter from ``sweep.Progress`` to ``ProgressDisplay`` (live on a terminal, a plain
+    line per tenth of the runs elsewhere). Use it as a context manager, or call ``close``.
 
     Args:
         quiet: show nothing.
     """
 
     def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-        self.live = sys.stderr.isatty()
-        self.shown = ""
-        self.counts = None
-        self.drawn = 0.0
+        self.display = ProgressDisplay("sweep", quiet=quiet)
 
     def log(self, line: str) -> None:
-        """Writes one log line (above the live progress line)."""
-        if self.quiet:
-            return
-        if self.live and self.shown:
-            click.echo("\r\x1b[K", nl=False, err=True)
-        click.echo(line, err=True)
-        if self.live and self.shown:
-            click.echo(self.shown, nl=False, err=True)
+        """Writes one log line (above the live progress bar)."""
+        self.display.log(line)
 
-    def update(self, progress) -> None:
-        """Shows a ``sweep.Progress``."""
-        counts = (progress.done, progress.failed, progress.running)
-        now = time.time()
-        if self.quiet or (self.live and now - self.drawn < 0.5 and counts == self.counts):
-            return
-        if self.live:
-            self.shown = f"[sweep] {progress.line()}"
-            click.echo(f"\r\x1b[K{self.shown}", nl=False, err=True)
-            if progress.done + progress.failed == progress.total:
-                click.echo(err=True)
-                self.shown = ""
-        elif counts != self.counts:
-            click.echo(f"[sweep] {progress.line()}", err=True)
-        self.counts, self.drawn = counts, now
+    def update(self, progress: Progress) -> None:
+        """Shows a ``sweep.Progress``: the bar counts the runs that ended, done or failed."""
+        counts = f"{progress.done} done, {progress.failed} failed, {progress.running} running"
+        self.display.update(progress.done + progress.failed, progress.total, counts)
+
+    def close(self) -> None:
+        """Leaves the final state shown."""
+        self.display.close()
+
+    def __enter__(self) -> SweepDisplay:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -88,19 +88,19 @@ def reproduce(
     with user_errors():
         from infoplane_tf.workflows.suite import reproduce as run_reproduction
 
-        display = SweepDisplay()
-        record = run_reproduction(
-            dataset,
-            Path(out),
-            epochs_scale=epochs_scale,
-            epochs=epochs,
-            seeds=seeds,
-            experiments=experiments,
-            workers=workers,
-            scheduler=scheduler,
-            overwrite=overwrite,
-            log=display.log,
-            progress=display.update,
-            **run_options,
-        )
+        with SweepDisplay() as display:
+            record = run_reproduction(
+                dataset,
+                Path(out),
+                epochs_scale=epochs_scale,
+                epochs=epochs,
+                seeds=seeds,
+                experiments=experiments,
+                workers=workers,
+                scheduler=scheduler,
+                overwrite=overwrite,
+                log=display.log,
+                progress=display.update,
+                **run_options,
+            )
     click.echo(f"suite finished in {record['wall_time_s']:.0f} s: {out}")

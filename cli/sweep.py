@@ -35,7 +35,7 @@ from infoplane_tf_cli.progress import SweepDisplay
     "are deleted).",
 )
 @options.run_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@options.quiet
 @click.pass_context
 def sweep(ctx, out, vary, grid_file, workers, scheduler, overwrite, quiet, **fields):
     """Train every combination of the varied options, the other options fixed.
@@ -65,17 +65,17 @@ def sweep(ctx, out, vary, grid_file, workers, scheduler, overwrite, quiet, **fie
         fixed = {
             k: v for k, v in fields.items() if source(k) == click.core.ParameterSource.COMMANDLINE
         }
-        display = SweepDisplay(quiet)
-        record = sweeps.sweep(
-            grid,
-            Path(out),
-            workers=workers,
-            scheduler=scheduler,
-            overwrite=overwrite,
-            log=display.log,
-            progress=display.update,
-            **fixed,
-        )
+        with SweepDisplay(quiet) as display:
+            record = sweeps.sweep(
+                grid,
+                Path(out),
+                workers=workers,
+                scheduler=scheduler,
+                overwrite=overwrite,
+                log=display.log,
+                progress=display.update,
+                **fixed,
+            )
     click.echo(
         f"sweep of {len(record['runs'])} runs finished in {record['wall_time_s']:.0f} s: {out}"
     )

@@ -22,7 +22,7 @@ from infoplane_tf_cli.errors import user_errors
     default=None,
     help="Continue this interrupted run from its last finished epoch (its own options).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@options.quiet
 @click.pass_context
 def train(ctx, quiet, resume, **fields):
     """Train an autoencoder and record its information plane into a run directory.

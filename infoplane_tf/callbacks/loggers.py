@@ -1,10 +1,8 @@
-"""The training run's own callbacks: the loss history file and one live progress line."""
+"""The training run's own callbacks: the loss history file and its progress display."""
 
 from __future__ import annotations
 
 import math
-import sys
-import time
 from pathlib import Path
 from typing import TextIO
 
@@ -12,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from infoplane_tf.io.runs import HistoryWriter
+from infoplane_tf.progress import ProgressDisplay
 
 
 class LossRecorder(keras.callbacks.Callback):
@@ -93,11 +92,12 @@ def _test_objective(model):
 
 
 class ProgressLine(keras.callbacks.Callback):
-    """One live progress line: a bar, iteration, loss, the logged I(X;T) and the time left.
+    """The training's progress on the shared display: iteration, loss, test loss, I(X;T), time.
 
-    On a terminal the line is redrawn in place (at most 5 times a second); elsewhere (a log
-    file) a line is written at each tenth of the training. Place it after the
-    ``InfoPlaneCallback``, whose copies into ``logs`` (``i_xt_<layer>``) it shows.
+    A thin feed of ``infoplane_tf.progress.ProgressDisplay``: redrawn in place on a terminal,
+    a plain line at each tenth of the training elsewhere (a log file), and the final state at
+    the end. Place it after the ``InfoPlaneCallback``, whose copies into ``logs``
+    (``i_xt_<layer>``, bits) it shows once per epoch, with Keras's ``val_loss``.
 
     Args:
         stream: where to write (default: standard error).
@@ -106,55 +106,42 @@ class ProgressLine(keras.callbacks.Callback):
 
     def __init__(self, stream: TextIO | None = None, width: int = 24):
         super().__init__()
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.total = self.iteration = self.epoch_start = self.first = 0
-        self.started = self.drawn = 0.0
+        self.stream, self.width = stream, width
+        self.display: ProgressDisplay | None = None
+        self.total = self.iteration = self.epoch_start = 0
         self.info: dict = {}
 
     def on_train_begin(self, logs=None):
         self.total = (self.params.get("steps") or 0) * (self.params.get("epochs") or 0)
-        self.iteration = self.first = int(self.model.optimizer.iterations.numpy())
-        self.started, self.drawn, self.info = time.time(), 0.0, {}
+        self.iteration = int(self.model.optimizer.iterations.numpy())  # a resumed fit: > 0
+        self.info = {}
+        self.display = ProgressDisplay(stream=self.stream, bar_width=self.width)
+        self.display.update(self.iteration, self.total)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = self.iteration
 
     def on_train_batch_end(self, batch, logs=None):
-        previous, self.iteration = self.iteration, self.epoch_start + batch + 1
+        self.iteration = self.epoch_start + batch + 1
         self.info["loss"] = (logs or {}).get("loss", math.nan)
-        now = time.time()
-        tenth = max(1, self.total // 10)
-        if (self.live and now - self.drawn >= 0.2) or (
-            not self.live and self.iteration // tenth > previous // tenth
-        ):
-            self._draw(now)
+        self.display.update(self.iteration, self.total, self._text())
 
     def on_epoch_end(self, epoch, logs=None):
-        self.info.update((k, v) for k, v in (logs or {}).items() if k.startswith("i_xt_"))
-        self.info["test"] = (logs or {}).get("val_loss", math.nan)
+        logs = logs or {}
+        self.info.update((k, v) for k, v in logs.items() if k.startswith("i_xt_"))
+        if "val_loss" in logs:
+            self.info["test"] = logs["val_loss"]
+        self.display.update(self.iteration, self.total, self._text())
 
     def on_train_end(self, logs=None):
-        self._draw(time.time())
-        if self.live:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.display.close()
 
-    def _draw(self, now: float) -> None:
-        self.drawn = now
-        done = self.iteration / self.total if self.total else 0.0
-        elapsed, made = now - self.started, self.iteration - self.first  # a resumed fit: first > 0
-        left = elapsed * (self.total - self.iteration) / made if made > 0 < self.total else math.nan
-        bar = "#" * int(done * self.width)
-        parts = [f"[{bar:<{self.width}}] {self.iteration}/{self.total or '?'}"]
-        parts.append(f"loss {float(self.info.get('loss', math.nan)):.5f}")
+    def _text(self) -> str:
+        """``"loss 0.01234  test 0.01300  I(X;Z) 3.21 bits"``: the numbers known so far."""
+        parts = [f"loss {float(self.info.get('loss', math.nan)):.5f}"]
         if "test" in self.info:
             parts.append(f"test {float(self.info['test']):.5f}")
         parts += [
             f"I(X;{k[5:]}) {float(v):.2f} bits" for k, v in self.info.items() if k[:5] == "i_xt_"
         ]
-        parts.append(f"{elapsed:.0f} s" + ("" if math.isnan(left) else f", {left:.0f} s left"))
-        line = "  ".join(parts)
-        self.stream.write(("\r" + line + "\x1b[K") if self.live else line + "\n")
-        self.stream.flush()
+        return "  ".join(parts)
