@@ -28,6 +28,8 @@ MOVED = {
     # 0.7: the reports have their own package (they read runs; they never train).
     "infoplane_tf.report": "infoplane_tf.reports.suite",
     "infoplane_tf.width_report": "infoplane_tf.reports.widths",
+    # 0.7: "probe" is the samples; a model's forward pass to its representations is its readout.
+    "infoplane_tf.probe": "infoplane_tf.readout",
 }
 
 

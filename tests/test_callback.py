@@ -16,7 +16,7 @@ import tensorflow as tf
 from infoplane_tf import InfoPlaneCallback, InformationPlane, build_model, load_trajectory
 from infoplane_tf.callbacks.worker import PointWorker
 from infoplane_tf.estimator import PointFunction
-from infoplane_tf.probe import ModelProbe
+from infoplane_tf.readout import Readout
 from infoplane_tf.schedule import Schedule
 
 N_PROBE = 40
@@ -252,7 +252,7 @@ def test_weight_snapshot_survives_the_next_update(jit_compile, data):
     model = build_model("vanilla", code_units=4)
     model.compile(optimizer="adam", loss="mse", jit_compile=jit_compile)
     model.fit(data["x"][:100], data["x"][:100], batch_size=100, verbose=0)
-    probe = ModelProbe.for_model(model, x_sample=data["x_probe"])
+    probe = Readout.for_model(model, x_sample=data["x_probe"])
     snapshot = probe.snapshot()
     copies = [tensor.numpy().copy() for tensor in snapshot]
     model.fit(data["x"][:100], data["x"][:100], batch_size=100, verbose=0)

@@ -14,7 +14,7 @@ from infoplane_tf.io.measurements import DIAGNOSTICS_NAME, Diagnostics
 from infoplane_tf.io.trajectory import TrajectoryFormatError
 from infoplane_tf.models import build_model
 from infoplane_tf.plotting import plot_runs
-from infoplane_tf.probe import ModelProbe
+from infoplane_tf.readout import Readout
 from infoplane_tf.workflows.measure import write_measurement
 
 
@@ -47,14 +47,14 @@ def test_median_distance_matches_brute_force():
 def test_models_say_what_activation_gives_each_representation():
     x = np.zeros((2, 784), np.float32)
     deep = build_model("deep")
-    assert set(ModelProbe.for_model(deep, None, x).activations.values()) == {"sigmoid"}
-    assert ModelProbe.for_model(build_model("label"), None, x).activations["Z"] == "softmax"
-    assert ModelProbe.for_model(build_model("vae"), None, x).activations["Z"] is None
+    assert set(Readout.for_model(deep, None, x).activations.values()) == {"sigmoid"}
+    assert Readout.for_model(build_model("label"), None, x).activations["Z"] == "softmax"
+    assert Readout.for_model(build_model("vae"), None, x).activations["Z"] is None
     inputs = keras.Input((6,))
     hidden = keras.layers.Dense(4, activation="relu", name="h")(inputs)
     code = keras.layers.Dense(3, activation="tanh", name="code")(hidden)
     functional = keras.Model(inputs, keras.layers.Dense(6, name="out")(code))
-    assert ModelProbe.for_model(functional).activations == {"h": "relu", "code": "tanh"}
+    assert Readout.for_model(functional).activations == {"h": "relu", "code": "tanh"}
 
 
 @pytest.fixture(scope="module")

@@ -289,3 +289,11 @@ def test_training_interrupted_at_its_old_path_warns_and_is_the_same_class():
     assert moved is errors.TrainingInterrupted
     with pytest.raises(AttributeError):
         checkpoints.NotAName  # noqa: B018
+
+
+def test_model_probe_is_readout_and_its_old_path_still_imports():
+    from infoplane_tf.readout import Readout
+
+    with pytest.warns(DeprecationWarning, match="infoplane_tf.readout.Readout"):
+        from infoplane_tf.probe import ModelProbe
+    assert ModelProbe is Readout

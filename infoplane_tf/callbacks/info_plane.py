@@ -2,7 +2,7 @@
 
 When a point is due, the training thread only takes a snapshot of the model's weights (one
 cheap call: copy-on-write buffers). A ``PointWorker`` estimates the snapshots a few at a time
-in a background thread with the model's compiled point function (``ModelProbe``), and a
+in a background thread with the model's compiled point function (``Readout``), and a
 ``PointRecorder`` streams the finished points to memory, disk and TensorBoard, in order.
 Why this shape, and what it costs: ``benchmarks/README.md``.
 
@@ -32,7 +32,7 @@ from infoplane_tf.entropy_methods import ENTROPY_METHODS
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gamma
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
-from infoplane_tf.probe import ModelProbe
+from infoplane_tf.readout import Readout
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import names, positive_int, renamed
 
@@ -45,7 +45,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     Works with any functional or Sequential model and with subclassed models that meet
     ``infoplane_tf.models.MeasurableModel`` (this package's autoencoders do); see
-    ``infoplane_tf.probe`` for which layers are measured. Place it before ``CSVLogger`` so the
+    ``infoplane_tf.readout`` for which layers are measured. Place it before ``CSVLogger`` so the
     copies it writes into ``logs`` are logged too.
 
     Args:
@@ -57,7 +57,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         record: the schedule (see ``Schedule``): ``"epoch"`` (default), an int k or
             ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
             plus one point before the first update (``every=``: its old name, deprecated).
-        layers: names of the layers to measure (default: see ``infoplane_tf.probe``).
+        layers: names of the layers to measure (default: see ``infoplane_tf.readout``).
         alpha, sigma, gamma, dtype, estimator: estimator settings, see ``InformationPlane``.
         filepath: where to stream the trajectory table (``.csv`` plus a ``.json`` sidecar),
             or None to keep it in memory only.
@@ -139,7 +139,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         # so they take every core.
         self._one_core = self.background and self.schedule.kind != "epoch"
         self.layer_names: tuple[str, ...] = ()
-        self._probe = self._recorder = self._worker = self._log_key = self._steps = None
+        self._readout = self._recorder = self._worker = self._log_key = self._steps = None
         self._iteration = self._epoch_start = 0
 
     # Keras hooks ------------------------------------------------------------------------------
@@ -219,14 +219,14 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         """
         if self.plane is None:
             raise ValueError("no probe yet: this callback takes its probe from a fit; fit first")
-        if self._probe is None or self._probe.model is not self.model:
-            self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
-            self.layer_names = self._probe.names
+        if self._readout is None or self._readout.model is not self.model:
+            self._readout = Readout.for_model(self.model, self.requested_layers, self.x_probe)
+            self.layer_names = self._readout.names
         self._finish()
         points = self._points_per_call()  # the training's compiled function, padded
-        function = self._probe.point_function(self.plane, points, one_core=self._one_core)
+        function = self._readout.point_function(self.plane, points, one_core=self._one_core)
         estimate = _estimator(function, self)
-        values, finite = estimate([self._probe.snapshot()] * points, [point_index] * points)
+        values, finite = estimate([self._readout.snapshot()] * points, [point_index] * points)
         return {**dict(zip(self.keys, values[0], strict=True)), "finite": finite[0]}
 
     # Internals --------------------------------------------------------------------------------
@@ -247,9 +247,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._set_probe(x_probe, y_probe)
             labels = y_probe is not None
             self.probe_source = {"source": "fit", "size": len(x_probe), "labels": labels}
-        self._probe = ModelProbe.for_model(self.model, self.requested_layers, self.x_probe)
-        self.layer_names = self._probe.names
-        self._log_key = _log_layer(self._probe, self.log_layer)
+        self._readout = Readout.for_model(self.model, self.requested_layers, self.x_probe)
+        self.layer_names = self._readout.names
+        self._log_key = _log_layer(self._readout, self.log_layer)
         self._recorder = _open_recorder(self)
         self._worker = _start_worker(self)
         for point in waiting:
@@ -257,7 +257,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
 
     def _points_per_call(self) -> int:
         """``points_per_call``, fewer if two batches of snapshots would exceed the budget."""
-        fits = SNAPSHOT_BUDGET_BYTES // max(self._probe.snapshot_bytes, 1)
+        fits = SNAPSHOT_BUDGET_BYTES // max(self._readout.snapshot_bytes, 1)
         return max(1, min(self.points_per_call, fits // 2))
 
     def _due(self, loss: float) -> None:
@@ -267,7 +267,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if self._worker is None:  # the probe is still being taken from the fit
             self._capture.hold(self._iteration, epoch, loss)
             return
-        point = DuePoint(self._iteration, self._iteration, epoch, loss, self._probe.snapshot())
+        point = DuePoint(self._iteration, self._iteration, epoch, loss, self._readout.snapshot())
         self._worker.submit(point)
         self._recorder.warn_missing()
 
@@ -291,15 +291,15 @@ class InfoPlaneCallback(keras.callbacks.Callback):
                 self._recorder.close()
 
 
-def _log_layer(probe: ModelProbe, requested: str | None) -> str | None:
+def _log_layer(readout: Readout, requested: str | None) -> str | None:
     """The layer whose values are copied into Keras ``logs`` (see ``log_layer``)."""
     if requested is None:
         return None
     if requested == "auto":
-        return probe.bottleneck or min(probe.names, key=probe.widths.get)
-    if requested not in probe.names:
+        return readout.bottleneck or min(readout.names, key=readout.widths.get)
+    if requested not in readout.names:
         raise ValueError(
-            f"log_layer {requested!r} is not a measured layer; measured: {', '.join(probe.names)}"
+            f"log_layer {requested!r} is not a measured layer; measured: {', '.join(readout.names)}"
         )
     return requested
 
@@ -359,13 +359,13 @@ def _open_recorder(callback: InfoPlaneCallback) -> PointRecorder:
 def _start_worker(callback: InfoPlaneCallback) -> PointWorker:
     """A worker for the model's point function (one compiled shape of points per call)."""
     points = callback._points_per_call()
-    probe, one_core = callback._probe, callback._one_core
-    function = probe.point_function(callback.plane, points, one_core=one_core)
+    readout, one_core = callback._readout, callback._one_core
+    function = readout.point_function(callback.plane, points, one_core=one_core)
     return PointWorker(
         _estimator(function, callback),
         callback._store,
         points,
         callback.background,
-        max_pending=SNAPSHOT_BUDGET_BYTES // max(probe.snapshot_bytes, 1),
+        max_pending=SNAPSHOT_BUDGET_BYTES // max(readout.snapshot_bytes, 1),
         warm=function.trace_count > 0,
     )

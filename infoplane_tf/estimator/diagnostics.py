@@ -45,7 +45,7 @@ def layer_diagnostics(
 
     Args:
         representations: layer name → activations (n, ...) on the probe.
-        activations: layer name → activation name (see ``ModelProbe.activations``).
+        activations: layer name → activation name (see ``Readout.activations``).
 
     Returns:
         ``{"median_distance": (L,), "saturated_fraction": (L,)}`` float64 arrays in the order
@@ -60,13 +60,13 @@ def layer_diagnostics(
     return dict(zip(DIAGNOSTICS, (np.array(distances), np.array(fractions)), strict=True))
 
 
-def probe_diagnostics(probe, x, snapshots, indices, seed) -> list[dict[str, np.ndarray]]:
-    """``layer_diagnostics`` of each weight snapshot of a ``ModelProbe`` on the probe x (n, ...):
+def probe_diagnostics(readout, x, snapshots, indices, seed) -> list[dict[str, np.ndarray]]:
+    """``layer_diagnostics`` of each weight snapshot of a ``Readout`` on the probe x (n, ...):
     the same forward pass (and, for a sampled code, the same noise) as the point function."""
-    noise = probe.noise(seed, tf.constant(indices, tf.int64), x.shape[0])
-    activations = probe.activations
+    noise = readout.noise(seed, tf.constant(indices, tf.int64), x.shape[0])
+    activations = readout.activations
     result = []
     for j, weights in enumerate(snapshots):
-        layers, _ = probe.forward(x, weights, None if noise is None else noise[j])
-        result.append(layer_diagnostics(dict(zip(probe.names, layers, strict=True)), activations))
+        layers, _ = readout.forward(x, weights, None if noise is None else noise[j])
+        result.append(layer_diagnostics(dict(zip(readout.names, layers, strict=True)), activations))
     return result

@@ -2,7 +2,7 @@
 
 Subclassed Keras models have no ``layer.output`` (keras#18634), so they name their own
 representations. Functional and Sequential models need nothing: their layers are read from
-the graph (see ``infoplane_tf.probe``).
+the graph (see ``infoplane_tf.readout``).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported
 )
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
-from infoplane_tf.probe import ModelProbe
+from infoplane_tf.readout import Readout
 from infoplane_tf.validation import ParameterError, positive_int, renamed
 from infoplane_tf.width_rules import RULES
 
@@ -113,16 +113,16 @@ def measure(
                        bootstrap)  # fmt: skip
     settings = {"alpha": run.config.get("alpha") if alpha is None else alpha, "dtype": dtype,
                 "estimator": estimator}  # fmt: skip
-    probe = ModelProbe.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
+    readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
     seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
     measured = [
-        _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker, k == 0)
+        _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh, ticker, not k)
         for k, (x, y) in enumerate(sets)
     ]
     metadata = _metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
     result = {
-        gamma: _combine([m[g] for m in measured], probe.names, iterations, metadata, bootstrap)
+        gamma: _combine([m[g] for m in measured], readout.names, iterations, metadata, bootstrap)
         for g, gamma in enumerate(gammas)
     }
     return result if grid else result[gammas[0]]
@@ -215,7 +215,7 @@ def _fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.n
     return seeds, weights
 
 
-def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, ticker, diagnose):
+def _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh, ticker, diagnose):
     """One probe's points: per γ, arrays (C, L) of every key, epochs (C,), the estimator
     settings, the controls' arrays (F, L) and (if ``diagnose``) the layers' diagnostics."""
     entry = RULES.get(rule) if isinstance(rule, str) else None
@@ -225,33 +225,33 @@ def _measure_probe(run, probe, x, y, rule, gammas, settings, iterations, fresh, 
     if at_checkpoint or (entry is not None and entry.per_checkpoint_smoothed):
         first = InformationPlane(x, y, sigma=base, gamma=(1.0,), **settings)
         if not at_checkpoint:
-            chosen = _points(run, probe, first, x, _checkpoint_loaders(run, iterations), ticker)
-            widths = _smoothed_widths(_base_widths(chosen, len(probe.names)))
+            chosen = _points(run, readout, first, x, _checkpoint_loaders(run, iterations), ticker)
+            widths = _smoothed_widths(_base_widths(chosen, len(readout.names)))
         else:
             reference = iterations[0] if at_checkpoint == "first" else iterations[-1]
-            loaded = _points(run, probe, first, x, _checkpoint_loaders(run, [reference]), ticker)
-            widths = np.tile(_base_widths(loaded, len(probe.names)), (len(iterations), 1))
+            loaded = _points(run, readout, first, x, _checkpoint_loaders(run, [reference]), ticker)
+            widths = np.tile(_base_widths(loaded, len(readout.names)), (len(iterations), 1))
     plane = InformationPlane(x, y, sigma=base, gamma=gammas, **settings)
     loaders = _checkpoint_loaders(run, iterations)
-    rows = _points(run, probe, plane, x, loaders, ticker, widths, diagnose)
+    rows = _points(run, readout, plane, x, loaders, ticker, widths, diagnose)
     fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
     first_widths = None if widths is None else widths[:1].repeat(len(fresh), 0)
-    controls = _points(run, probe, plane, x, fresh_loaders, ticker, first_widths)
+    controls = _points(run, readout, plane, x, fresh_loaders, ticker, first_widths)
     keys = recorded_keys(True, True)  # those the plane does not give are None
     per_gamma = []
     for g in range(len(gammas)):
         estimator = plane.settings() | {"gamma": gammas[g], "sigma": rule}
         estimator |= {"sigma_x": plane.sigma_x[g], "h_x": plane.h_x[g]}
         if at_checkpoint:  # σ₁ per layer, from the reference checkpoint
-            names = [*probe.names, "output"]
+            names = [*readout.names, "output"]
             estimator["base_widths"] = dict(zip(names, widths[0].tolist(), strict=True))
         per_gamma.append(
             {
-                "values": {key: _stack(rows, key, g, len(probe.names)) for key in keys},
+                "values": {key: _stack(rows, key, g, len(readout.names)) for key in keys},
                 "epochs": np.array([np.nan if r is None else r["epoch"] for r in rows]),
-                "controls": {key: _stack(controls, key, g, len(probe.names)) for key in keys},
+                "controls": {key: _stack(controls, key, g, len(readout.names)) for key in keys},
                 "estimator": estimator,
-                "diagnostics": _diagnostics(rows, probe, iterations) if diagnose else None,
+                "diagnostics": _diagnostics(rows, readout, iterations) if diagnose else None,
             }
         )
     return per_gamma
@@ -262,7 +262,7 @@ def _checkpoint_loaders(run: Run, iterations: Sequence[int]) -> list:
     return [(it, functools.partial(read_checkpoint, _checkpoints(run), it)) for it in iterations]
 
 
-def _points(run, probe, plane, x, loaders, ticker, widths=None, diagnose=False) -> list:
+def _points(run, readout, plane, x, loaders, ticker, widths=None, diagnose=False) -> list:
     """Measures the weights of ``loaders`` with ``plane``, a batch per compiled call.
 
     Returns one dict per loader (every value key → (G, L) or (G,) array, and "epoch"), or None
@@ -270,14 +270,14 @@ def _points(run, probe, plane, x, loaders, ticker, widths=None, diagnose=False) 
     (len(loaders), L + 1) gives each point's base widths instead of the plane's rule;
     ``diagnose`` adds the ``diagnostics.DIAGNOSTICS`` (L,) of each point.
     """
-    size = _points_per_call(plane, len(probe.names))
-    function = probe.point_function(plane, size, one_core=False)
+    size = _points_per_call(plane, len(readout.names))
+    function = readout.point_function(plane, size, one_core=False)
     seed = tf.constant(int(run.config.get("seed", 0)), tf.int64)
     x = tf.constant(x)
     rows = []
     for start in range(0, len(loaders), size):
         batch = loaders[start : start + size]
-        snapshots, epochs = _snapshots(probe, [load for _, load in batch])
+        snapshots, epochs = _snapshots(readout, [load for _, load in batch])
         pad = size - len(batch)
         indices = [index for index, _ in batch]
         kernels = plane.probe
@@ -294,7 +294,7 @@ def _points(run, probe, plane, x, loaders, ticker, widths=None, diagnose=False) 
         result = {key: value.numpy() for key, value in result.items()}
         extra = [{}] * len(batch)
         if diagnose:
-            extra = probe_diagnostics(probe, x, snapshots[: len(batch)], indices, seed)
+            extra = probe_diagnostics(readout, x, snapshots[: len(batch)], indices, seed)
         for j, epoch in enumerate(epochs):
             ok = epoch is not None and bool(result["finite"][j])
             row = {key: value[j] for key, value in result.items()} | {"epoch": epoch} | extra[j]
@@ -303,14 +303,14 @@ def _points(run, probe, plane, x, loaders, ticker, widths=None, diagnose=False) 
     return rows
 
 
-def _diagnostics(rows: list[dict | None], probe, iterations) -> Diagnostics:
+def _diagnostics(rows: list[dict | None], readout, iterations) -> Diagnostics:
     """The layers' ``Diagnostics`` from measured rows (NaN where a point is missing)."""
-    missing = np.full(len(probe.names), np.nan)
+    missing = np.full(len(readout.names), np.nan)
     values = {
         key: np.array([missing if row is None else row[key] for row in rows]) for key in DIAGNOSTICS
     }
     return Diagnostics(
-        probe.names, np.asarray(iterations, np.int64), **values, activations=probe.activations
+        readout.names, np.asarray(iterations, np.int64), **values, activations=readout.activations
     )
 
 
@@ -427,17 +427,17 @@ def _probe(run: Run, probe_size, probe_offset: int):
     return dataset.x_test[window], dataset.y_test[window]
 
 
-def _snapshots(probe: ModelProbe, loads: list):
+def _snapshots(readout: Readout, loads: list):
     """The variable values of each loader, in the probe's order, and their epochs (None for
     weights that cannot be read, measured on the last readable ones and recorded as missing)."""
     snapshots, epochs = [], []
     for load in loads:
         try:
             values, epoch = load()
-            snapshot = [tf.constant(values[v.path]) for v in probe.variables]
+            snapshot = [tf.constant(values[v.path]) for v in readout.variables]
         except (CheckpointFormatError, KeyError) as error:
             warnings.warn(f"skipping a checkpoint: {error}", RuntimeWarning, stacklevel=3)
-            snapshot, epoch = (snapshots[-1] if snapshots else probe.snapshot()), None
+            snapshot, epoch = (snapshots[-1] if snapshots else readout.snapshot()), None
         snapshots.append(snapshot)
         epochs.append(epoch)
     return snapshots, epochs

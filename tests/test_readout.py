@@ -1,4 +1,4 @@
-"""Resolving a model into what the information plane measures (``infoplane_tf.probe``)."""
+"""Resolving a model into what the information plane measures (``infoplane_tf.readout``)."""
 
 import keras
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 from infoplane_tf import InfoPlaneCallback, InformationPlane
 from infoplane_tf.models import MeasurableModel
-from infoplane_tf.probe import ModelProbe
+from infoplane_tf.readout import Readout
 
 RNG = np.random.default_rng(0)
 X = RNG.random((120, 12)).astype(np.float32)
@@ -81,26 +81,26 @@ def cnn():
 
 
 def test_shape_only_and_inference_no_op_layers_are_skipped_by_default():
-    probe = ModelProbe.for_model(cnn())
+    probe = Readout.for_model(cnn())
     assert probe.names == ("conv", "pool1", "dense")
     assert probe.widths == {"conv": 6 * 6 * 3, "pool1": 3 * 3 * 3, "dense": 5}
 
 
 def test_shape_only_layers_can_still_be_asked_for():
-    probe = ModelProbe.for_model(cnn(), layers=["pool1", "flat"])
+    probe = Readout.for_model(cnn(), layers=["pool1", "flat"])
     assert probe.names == ("pool1", "flat")
 
 
 def test_unknown_layer_lists_the_available_ones():
     with pytest.raises(ValueError, match="no layer named 'nope'.*available layers: .*conv"):
-        ModelProbe.for_model(cnn(), layers=["nope"])
+        Readout.for_model(cnn(), layers=["nope"])
 
 
 def test_a_second_callback_on_the_same_model_compiles_nothing():
     model = compiled(Documented())
     first = InfoPlaneCallback(PROBE, record=1)
     model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[first])
-    probe = ModelProbe.for_model(model, x_sample=PROBE)
+    probe = Readout.for_model(model, x_sample=PROBE)
     function = probe.point_function(first.plane, 4, one_core=True)
     traces = function.trace_count
     assert traces == 1
@@ -115,7 +115,7 @@ def test_a_second_callback_on_the_same_model_compiles_nothing():
 
 def test_the_probe_cache_is_not_saved_with_the_model(tmp_path):
     model = compiled(cnn())
-    ModelProbe.for_model(model)
+    Readout.for_model(model)
     model.save(tmp_path / "m.keras")
     restored = keras.saving.load_model(tmp_path / "m.keras")
     assert "_infoplane_tf_probes" not in restored.__dict__
@@ -125,7 +125,7 @@ def test_measure_reuses_the_training_function_and_equals_a_direct_call():
     model = compiled(Documented())
     callback = InfoPlaneCallback(PROBE, record=1)
     model.fit(X, X, epochs=1, batch_size=40, verbose=0, callbacks=[callback])
-    function = ModelProbe.for_model(model, x_sample=PROBE).point_function(callback.plane, 4, True)
+    function = Readout.for_model(model, x_sample=PROBE).point_function(callback.plane, 4, True)
     traces = function.trace_count
     point = callback.measure()
     assert function.trace_count == traces  # no second compiled function

@@ -1,6 +1,7 @@
-"""A Keras model resolved into "probe forward pass → named representations + output".
+"""A model's readout: a Keras model resolved into "probe forward pass → named representations +
+output" (the probe is the samples X; the readout is what the model makes of them).
 
-``ModelProbe.for_model(model, layers)`` finds what to measure and how:
+``Readout.for_model(model, layers)`` finds what to measure and how:
 
 - a subclassed model through its ``representations_and_output`` (the ``MeasurableModel``
   contract: names and sampled-code noise are optional);
@@ -11,7 +12,7 @@
 
 The forward pass runs on weight *snapshots* (any list of values of the model's variables), so
 the same compiled point function measures live weights, snapshots taken during training and,
-later, weights loaded from a checkpoint. A ``ModelProbe`` and its compiled point functions are
+later, weights loaded from a checkpoint. A ``Readout`` and its compiled point functions are
 cached per model: a second callback on the same model compiles nothing.
 """
 
@@ -45,10 +46,10 @@ _SHAPE_ONLY_LAYERS = (keras.layers.Flatten, keras.layers.Reshape, keras.layers.P
 _CACHE_ATTRIBUTE = "_infoplane_tf_probes"
 
 
-class ModelProbe:
+class Readout:
     """A model's probe forward pass on weight snapshots, and its compiled point functions.
 
-    Use ``ModelProbe.for_model``. Attributes: ``names`` (the measured layers, in order),
+    Use ``Readout.for_model``. Attributes: ``names`` (the measured layers, in order),
     ``widths`` (name → features per sample), ``variables`` (the model's variables, in the
     order of a snapshot), ``noise_units`` (None for deterministic models), ``bottleneck``
     (the model's ``bottleneck_name`` when measured, else None).
@@ -73,7 +74,7 @@ class ModelProbe:
         )
 
     @classmethod
-    def for_model(cls, model, layers: Sequence[str] | None = None, x_sample=None) -> ModelProbe:
+    def for_model(cls, model, layers: Sequence[str] | None = None, x_sample=None) -> Readout:
         """The (cached) probe of ``model`` measuring ``layers`` (None: the default set).
 
         Args:
@@ -94,9 +95,9 @@ class ModelProbe:
             object.__setattr__(model, _CACHE_ATTRIBUTE, cached)
         if key not in cached:
             if isinstance(model, MeasurableModel):
-                cached[key] = _subclassed_probe(model, key, x_sample)
+                cached[key] = _subclassed_readout(model, key, x_sample)
             elif _is_graph_model(model):
-                cached[key] = _graph_probe(model, key)
+                cached[key] = _graph_readout(model, key)
             else:
                 raise ValueError(
                     f"{type(model).__name__} is a subclassed model without "
@@ -155,20 +156,20 @@ class ModelProbe:
 class _SnapshotForward:
     """``Forward`` of a ``PointFunction``: (x, P snapshots, P point indices, seed) → P points."""
 
-    def __init__(self, probe: ModelProbe):
-        self.probe = probe
+    def __init__(self, readout: Readout):
+        self.readout = readout
 
     def __call__(self, x, snapshots, indices, seed):
-        noise = self.probe.noise(seed, indices, x.shape[0])
+        noise = self.readout.noise(seed, indices, x.shape[0])
         points = [
-            self.probe.forward(x, weights, None if noise is None else noise[j])
+            self.readout.forward(x, weights, None if noise is None else noise[j])
             for j, weights in enumerate(snapshots)
         ]
-        layers = [tf.stack([p[0][k] for p in points]) for k in range(len(self.probe.names))]
+        layers = [tf.stack([p[0][k] for p in points]) for k in range(len(self.readout.names))]
         return layers, tf.stack([p[1] for p in points])
 
 
-def _subclassed_probe(model, layers, x_sample) -> ModelProbe:
+def _subclassed_readout(model, layers, x_sample) -> Readout:
     if x_sample is None:
         raise ValueError("x_sample is needed to resolve a subclassed model's representations")
     if not model.built:
@@ -187,12 +188,10 @@ def _subclassed_probe(model, layers, x_sample) -> ModelProbe:
         representations, output = model.representations_and_output(x, training=False, **extra)
         return [representations[name] for name in names], output
 
-    return ModelProbe(
-        model, names, widths, run, noise_units, getattr(model, "bottleneck_name", None)
-    )
+    return Readout(model, names, widths, run, noise_units, getattr(model, "bottleneck_name", None))
 
 
-def _graph_probe(model, layers) -> ModelProbe:
+def _graph_readout(model, layers) -> Readout:
     output_layers = {id(t._keras_history.operation) for t in model.outputs}
     skipped = _PASS_THROUGH_LAYERS + _SHAPE_ONLY_LAYERS
     hidden = [
@@ -211,7 +210,7 @@ def _graph_probe(model, layers) -> ModelProbe:
         values = sub_model(x, training=False)
         return list(values[:-1]), values[-1]
 
-    return ModelProbe(model, names, widths, run, None, None)
+    return Readout(model, names, widths, run, None, None)
 
 
 def _activation_name(layer) -> str | None:
@@ -242,3 +241,17 @@ def _is_graph_model(model) -> bool:
         return bool(model.inputs) and bool(model.outputs)
     except (AttributeError, ValueError):
         return False
+
+
+def __getattr__(name):
+    if name == "ModelProbe":  # its name until 0.7
+        import warnings
+
+        warnings.warn(
+            "ModelProbe is infoplane_tf.readout.Readout since 0.7 (a probe is the samples); "
+            "ModelProbe goes in 0.8",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Readout
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
