@@ -151,3 +151,19 @@ def test_plane_given_widths_replace_the_rule():
         points["h_t"][0, 1, 0].numpy(), float(fixed(layers, output)["h_t"][0]), atol=1e-10
     )
     assert plane.h_x[1] == pytest.approx(x_width.h_x, abs=1e-12)
+
+
+def test_planes_that_differ_only_in_gamma_share_one_compilation():
+    from infoplane_tf.estimator import plane as plane_module
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(18, 7))
+    layers, output = [np.tanh(x @ rng.normal(size=(7, 5)))], x + 0.1 * rng.normal(size=x.shape)
+    compiled = plane_module._point_matrices_xla
+    InformationPlane(x, sigma="median", gamma=1.0, dtype="float64")(layers, output)
+    traces = compiled.experimental_get_tracing_count()
+    for gamma in (0.3, 3.0):
+        InformationPlane(x, sigma="median", gamma=gamma, dtype="float64")(layers, output)
+    assert compiled.experimental_get_tracing_count() == traces
+    InformationPlane(x, sigma="knn", gamma=1.0, dtype="float64")(layers, output)
+    assert compiled.experimental_get_tracing_count() == traces + 1  # another rule: its own

@@ -113,7 +113,7 @@ def gaussian_grams(
         sigma: a kernel-width rule of ``infoplane_tf.width_rules.RULES`` (``"paper"``,
             ``"scaled"``, ``"median"``, ...; ``"alignment"`` needs ``k_y``), or a fixed
             positive float σ₁.
-        gammas: G scales γ > 0 (Python floats); None: the rule's default γ alone.
+        gammas: G scales γ > 0 (Python floats, or a (G,) tensor); None: the rule's default γ.
         k_y: (n, n) label Gram matrix for the 'alignment' rule.
         base_width: (...) σ₁ given directly (units of x, after z-scoring for 'scaled'); the rule
             is then used only to choose the z-scoring.
@@ -130,7 +130,7 @@ def gaussian_grams(
     d2 = squared_distances(x)  # in units of unit²
     if base_width is None:
         base_width = rule_widths(x, d2, unit, sigma, k_y)
-    width = base_width[..., None] * tf.constant(gammas, x.dtype)  # (..., G)
+    width = base_width[..., None] * tf.cast(gammas, x.dtype)  # (..., G)
     # d2 / (2 (σ/unit)²), with 0/0 := 0 (identical rows) and d/0 = inf (K = 0).
     scale = tf.square(width / unit[..., None])[..., None, None]
     d2 = d2[..., None, :, :]

@@ -220,7 +220,9 @@ class PointFunction:
                 compiled=not plane.run_eagerly,
             )
         else:
-            a, widths, finite = self._matrices(tensors, probe, plane.sigma, plane.gammas)
+            # γ as a tensor: planes that differ only in γ share one XLA compilation
+            gammas = tf.constant(plane.gammas, plane.dtype)
+            a, widths, finite = self._matrices(tensors, probe, plane.sigma, gammas)
             h, error, method = estimate(a)
         h, error = tf.cast(h, plane.dtype), tf.cast(error, plane.dtype)
         errors = (error, method) if ENTROPY_METHODS[plane.estimator].approximate else None
