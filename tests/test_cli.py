@@ -14,8 +14,10 @@ from infoplane_tf import load_trajectory
 from infoplane_tf.io.runs import load_run
 from infoplane_tf_cli.main import cli
 
-SMALL_RUN = ["--dataset", "mnist-5k", "--probe-size", "20", "--hidden-units", "16,8",
-             "--code-units", "4", "--train-fraction", "0.1", "-q"]  # fmt: skip
+#: The options of the session's tiny run (``helpers.train_tiny_run``) as flags.
+SMALL_RUN = ["--dataset", "mnist-5k", "--probe-size", "30", "--hidden-units", "32,16",
+             "--code-units", "8", "--train-fraction", "0.05", "--checkpoints", "log:4",
+             "-q"]  # fmt: skip
 
 
 @pytest.fixture
@@ -24,14 +26,9 @@ def runner():
 
 
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
-    """One real tiny deep-AE run (per-iteration recording) shared by several tests."""
-    out = tmp_path_factory.mktemp("runs") / "deep"
-    result = CliRunner().invoke(
-        cli, ["train", "--model", "deep", "--epochs", "2", "--out", str(out), *SMALL_RUN]
-    )
-    assert result.exit_code == 0, result.output
-    return out
+def small_run(tmp_path_factory, tiny_run):
+    """A copy of the session's tiny deep-AE run (per-iteration recording) for this module."""
+    return tiny_run(tmp_path_factory.mktemp("runs") / "deep").path
 
 
 def test_help_and_version(runner):
@@ -143,10 +140,10 @@ def test_run_directory_is_complete(small_run):
     assert set(config["versions"]) >= {"infoplane_tf", "tensorflow", "keras", "numpy"}
     run = load_run(small_run)
     assert run.complete
-    # 400 images / batch 100 = 4 iterations per epoch, 2 epochs, plus the initial point.
-    np.testing.assert_array_equal(run.trajectory.iterations, np.arange(9))
+    # 200 images / batch 100 = 2 iterations per epoch, 2 epochs, plus the initial point.
+    np.testing.assert_array_equal(run.trajectory.iterations, np.arange(5))
     assert run.trajectory.layers == ("E1", "E2", "Z", "D1", "D2")
-    assert len(run.history.epochs) == 2 and len(run.history.iteration_iterations) == 9
+    assert len(run.history.epochs) == 2 and len(run.history.iteration_iterations) == 5
     assert np.isfinite(run.history.test_loss).all()
     final = run.summary["final"]
     assert final["train_reconstruction_error"] > 0 and final["test_reconstruction_error"] > 0
@@ -158,7 +155,7 @@ def test_killed_run_still_loads(small_run, tmp_path):
     shutil.copytree(small_run, partial)
     (partial / "summary.json").unlink()
     run = load_run(partial)
-    assert not run.complete and len(run.trajectory) == 9
+    assert not run.complete and len(run.trajectory) == 5
 
 
 @pytest.mark.slow
