@@ -293,7 +293,9 @@ def test_read_idx_rejects_bad_files_naming_them(tmp_path, content, message):
 
 
 @pytest.mark.parametrize(
-    "content", [b"not gzip at all", gzip.compress(_header(0x08, (9,)) + bytes(9))[:-12]]
+    "content",
+    [b"not gzip at all", gzip.compress(_header(0x08, (9,)) + bytes(9), mtime=0)[:-12]],
+    ids=["not-gzip", "truncated-gzip"],  # stable ids: pytest-xdist's workers must agree
 )
 def test_read_idx_rejects_bad_gzip(tmp_path, content):
     path = tmp_path / "labels-idx1-ubyte.gz"
