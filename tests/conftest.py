@@ -9,6 +9,9 @@ import os
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The suite compiles hundreds of small XLA programs and runs each a few times: LLVM's
+# optimisation passes cost more than they save there (same operations, same precision).
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 if os.environ.get("PYTEST_XDIST_WORKER"):  # one core per worker: no oversubscribed thread pools
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")

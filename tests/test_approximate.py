@@ -81,7 +81,7 @@ def test_a_block_constant_gram_has_log2_blocks_bits(blocks, alpha):
     assert error == np.inf
 
 
-@pytest.mark.parametrize("alpha", [1.01, 1.0])
+@pytest.mark.parametrize("alpha", [1.01, pytest.param(1.0, marks=pytest.mark.slow)])
 def test_error_estimates_cover_the_error_on_correlated_gaussians(alpha):
     trials, covered = 24, {method: 0 for method in ("slq", "nystrom")}
     worst = dict.fromkeys(covered, 0.0)
@@ -216,6 +216,7 @@ def test_measure_and_the_callback_record_errors_and_methods(tmp_path, tiny_run):
     assert np.all(np.abs(loaded.i_xt - exact.i_xt) <= loaded.i_xt_error + 1e-4)
 
 
+@pytest.mark.slow  # a costlier variant: the fast run keeps one probe's errors and method
 def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, monkeypatch, tiny_run):
     import infoplane_tf as ip
     from infoplane_tf.workflows.measure import _across

@@ -62,11 +62,11 @@ def direct_point(model, callback, data, point_index):
     return plane([reps[name] for name in callback.layer_names], output)
 
 
-# The fast run keeps three variants (the others go through the same code).
+# The fast run keeps two variants (the others go through the same code).
 @pytest.mark.parametrize(
     "name",
     [
-        n if n in ("deep", "sparse", "vanilla") else pytest.param(n, marks=pytest.mark.slow)
+        n if n in ("deep", "vanilla") else pytest.param(n, marks=pytest.mark.slow)
         for n in sorted(SMALL)
     ],
 )

@@ -312,6 +312,7 @@ def test_plot_and_summary_show_measurements_side_by_side(runner, small_run, tmp_
     assert result.exit_code == 1 and "no measurement 'nope'; it has: recorded" in result.output
 
 
+@pytest.mark.slow  # measure + report through the CLI; each is tested fast on its own
 def test_report_on_a_measurement_sits_next_to_the_recorded_report(runner, small_run, tmp_path):
     measured = runner.invoke(cli, ["measure", str(small_run), "--name", "g2", "--gamma", "2"])
     assert measured.exit_code == 0, measured.output
@@ -328,6 +329,7 @@ def test_report_on_a_measurement_sits_next_to_the_recorded_report(runner, small_
     assert missing.exit_code == 1 and "no measurement 'nope'" in missing.output
 
 
+@pytest.mark.slow  # the CLI's route to measure's features, which test_measure covers fast
 def test_width_maps_bands_and_controls_from_the_command_line(runner, small_run, tmp_path):
     suite = tmp_path / "suite"
     shutil.copytree(small_run, suite / "deep", ignore=shutil.ignore_patterns("measurements"))

@@ -163,7 +163,7 @@ def test_config_round_trip(name, x_small):
 
 @pytest.mark.parametrize(  # the fast run keeps the three shallow models
     "name",
-    [n if n in ("vanilla", "tied", "sparse") else pytest.param(n, marks=pytest.mark.slow)
+    [n if n in ("vanilla", "sparse") else pytest.param(n, marks=pytest.mark.slow)
      for n in MODEL_NAMES],
 )  # fmt: skip
 def test_keras_save_load_gives_identical_outputs(name, mnist, tmp_path):
@@ -190,7 +190,7 @@ def test_keras_save_load_gives_identical_outputs(name, mnist, tmp_path):
 
 @pytest.mark.parametrize(  # the fast run keeps the three shallow models
     "name",
-    [n if n in ("vanilla", "tied", "sparse") else pytest.param(n, marks=pytest.mark.slow)
+    [n if n in ("vanilla", "sparse") else pytest.param(n, marks=pytest.mark.slow)
      for n in MODEL_NAMES],
 )  # fmt: skip
 def test_short_fit_gives_a_finite_falling_loss(name, mnist):

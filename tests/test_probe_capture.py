@@ -37,7 +37,7 @@ def sequential(n_classes=4):
     )
 
 
-@pytest.mark.parametrize("model_name", ["deep", "vae"])
+@pytest.mark.parametrize("model_name", ["deep", pytest.param("vae", marks=pytest.mark.slow)])
 def test_a_zoo_model_records_the_same_points_as_an_explicit_probe_of_the_same_samples(
     data, model_name
 ):
@@ -117,7 +117,13 @@ def test_measure_before_any_fit_says_so():
 
 @pytest.mark.parametrize(
     "every, steps_per_execution, warned",
-    [(1, 4, True), ("every:3", 4, True), ("every:4", 4, False), (1, 1, False), ("epoch", 4, False)],
+    [
+        (1, 4, True),
+        ("every:3", 4, True),
+        ("every:4", 4, False),
+        (1, 1, False),
+        pytest.param("epoch", 4, False, marks=pytest.mark.slow),
+    ],  # fmt: skip
 )
 def test_a_schedule_the_loop_cannot_honour_is_said_once_with_what_is_recorded(
     data, every, steps_per_execution, warned

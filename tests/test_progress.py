@@ -196,6 +196,7 @@ def test_the_sweep_display_counts_runs_that_ended(capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.slow  # a real measure through the CLI; the display itself is tested fast above
 def test_measure_shows_its_progress_off_a_terminal_and_nothing_when_quiet(tiny_run, tmp_path):
     run = tiny_run(tmp_path / "deep")
     runner = CliRunner()

@@ -46,6 +46,7 @@ def test_a_streamed_point_equals_the_batched_point(streamed, run_eagerly):
         np.testing.assert_allclose(point[key], batched[key], rtol=1e-10, atol=1e-12, err_msg=key)
 
 
+@pytest.mark.slow  # the costlier variant: the fast run keeps the exact streamed point
 def test_streamed_approximations_choose_one_method_per_point(streamed, monkeypatch):
     small_auto(monkeypatch)
     x, y, layers, output = small_point()
@@ -83,6 +84,7 @@ def test_a_non_finite_point_gets_the_identity_and_no_nan():
     np.testing.assert_array_equal(method, 0)
 
 
+@pytest.mark.slow  # measure's route to the streamed point, which the fast tests compare
 def test_measure_streams_large_points_and_matches(tmp_path, monkeypatch, tiny_run):
     from infoplane_tf.workflows import measure as measure_module
 

@@ -116,7 +116,10 @@ def test_every_rule_is_finite_on_a_constant_representation(rule):
     assert np.all(width.numpy() == 0.0)
 
 
-@pytest.mark.parametrize("rule", ["paper", "median", "knn", "alignment"])
+@pytest.mark.parametrize(
+    "rule",
+    ["paper", *(pytest.param(r, marks=pytest.mark.slow) for r in ("median", "knn")), "alignment"],
+)
 def test_plane_width_map_equals_planes_at_each_width(rule):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(24, 10))
