@@ -209,7 +209,7 @@ def test_a_checkpoint_beyond_float16_is_kept_in_float32_and_training_goes_on(tmp
     model.compile(optimizer="sgd", loss="mse")
     model.layers[0].kernel.assign(np.full((3, 2), 1e5, np.float32))
     x = np.ones((4, 3), np.float32)
-    with pytest.warns(UserWarning, match="checkpoint 0 kept in float32: dtype float16 holds"):
+    with pytest.warns(UserWarning, match="checkpoint [01] kept in float32: dtype float16 holds"):
         model.fit(x, x[:, :2], epochs=1, verbose=0, callbacks=[
             CheckpointCallback(tmp_path, every="epoch", dtype="float16")
         ])  # fmt: skip

@@ -117,3 +117,10 @@ def test_progress_line_writes_a_line_per_tenth_off_a_terminal():
     assert [int(line.split("] ")[1].split("/")[0]) for line in lines] == list(range(4, 41, 4))
     assert lines[-1].startswith("[" + "#" * 24 + "] 40/40  loss ")
     assert "\r" not in stream.getvalue()
+
+
+def test_training_leaves_the_callers_op_determinism_as_it_was(tiny_run):
+    from tensorflow.python.framework import config
+
+    tiny_run()  # trained in this process, at the latest now
+    assert not config.is_op_determinism_enabled()  # else Keras turns XLA off for every fit

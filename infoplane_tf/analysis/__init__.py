@@ -1,2 +1,3 @@
-"""Analyses of trajectories: the fitting/simplifying phases (``phases``) and the paper's findings
-as a table of rules (``findings``). NumPy only."""
+"""Analyses of trajectories: the fitting/simplifying phases (``phases``), the paper's findings
+as a table of rules (``findings``), its MNIST values (``paper_values``) and one summary row per
+run (``summary``). NumPy only."""

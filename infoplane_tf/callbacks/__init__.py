@@ -1,8 +1,6 @@
-"""Keras callbacks: ``InfoPlaneCallback`` (``info_plane``, with its ``schedule``, ``worker`` and
-``recorder``) and the loggers of a training run (``loggers``).
-
-Names load lazily, so the TensorFlow-free ``schedule`` can be imported on its own.
-"""
+"""Keras callbacks: ``InfoPlaneCallback`` (``info_plane``, with its ``capture``, ``worker`` and
+``recorder``), ``CheckpointCallback`` (``checkpoints``), ``ResumeCallback`` (``resume``) and the
+loggers of a training run (``loggers``). Names load lazily."""
 
 import importlib
 

@@ -100,7 +100,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 def _read_npz(path: Path) -> list[np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(archive.files)
             if missing:
                 raise DatasetFormatError(f"{path}: missing arrays {', '.join(sorted(missing))}")

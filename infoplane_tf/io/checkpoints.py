@@ -133,7 +133,7 @@ def read_arrays(path: str | os.PathLike, missing: str) -> dict[str, np.ndarray]:
             complete ``.npz`` file.
     """
     try:
-        with np.load(path) as data:
+        with open(path, "rb") as file, np.load(file) as data:  # closed also when corrupt
             return {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise CheckpointFormatError(f"{path}: {missing}") from None

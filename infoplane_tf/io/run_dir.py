@@ -209,7 +209,7 @@ class RunDirectory:
         if not self.probe.is_file():
             return None
         try:
-            with np.load(self.probe) as stored:
+            with open(self.probe, "rb") as file, np.load(file) as stored:
                 y = stored["labels"]
                 if "x" in stored:
                     x = stored["x"]
@@ -228,7 +228,7 @@ class RunDirectory:
         if not self.examples.exists():
             return None
         try:
-            with np.load(self.examples) as data:
+            with open(self.examples, "rb") as file, np.load(file) as data:
                 return {key: data[key] for key in data.files}
         except (OSError, ValueError) as error:
             raise RunFormatError(f"{self.examples}: cannot read ({error})") from None

@@ -132,6 +132,22 @@ def _check_same_options(config: TrainConfig, options: dict, recorded_in: Path) -
             )
 
 
+@contextlib.contextmanager
+def _deterministic_ops():
+    """TensorFlow's deterministic kernels while a run trains, the caller's setting after (Keras
+    turns XLA off for every later ``fit`` of the process while they are on)."""
+    from tensorflow.python.framework import config as tf_config  # the switch Keras reads
+
+    was_on = tf_config.is_op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_on:
+            tf_config.disable_op_determinism()
+
+
+@_deterministic_ops()
 def _train(
     config: TrainConfig,
     dataset: Dataset,
@@ -143,7 +159,6 @@ def _train(
     """Builds the model (restored from the run's resume state when ``resuming``) and fits it."""
     started = time.time()
     keras.utils.set_random_seed(config.seed)
-    tf.config.experimental.enable_op_determinism()
     model = build_model(
         config.model,
         learning_rate=config.learning_rate,
