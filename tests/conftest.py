@@ -1,6 +1,6 @@
 """Shared test settings: the ``slow`` marker and quiet TensorFlow.
 
-``python -m pytest -q -m "not slow"`` runs the fast tests (a couple of minutes on 2 cores);
+``python -m pytest -q -m "not slow"`` runs the fast tests (about two minutes on 2 cores);
 the README's ``python -m pytest -q`` runs everything, as CI does.
 """
 
