@@ -60,9 +60,11 @@ class RunDirectory:
         path: The folder (it need not exist yet).
 
     Attributes:
-        path: The folder; ``config``, ``summary``, ``history``, ``trajectory``, ``examples``,
-        ``probe``, ``model``, ``checkpoints``, ``resume_state``, ``measurements``: the paths of
-        its files and folders (the tables without the ``.gz`` a finished run adds).
+        path: The folder.
+        config: ``config.json``; summary: ``summary.json``; examples, probe, model: their files.
+        history: ``history.csv``; trajectory: ``trajectory.csv`` (a finished run adds ``.gz``).
+        checkpoints: The checkpoints folder; measurements: the re-measurements folder.
+        resume_state: ``resume.npz``, the full state of the last finished epoch.
     """
 
     def __init__(self, path: str | os.PathLike):
