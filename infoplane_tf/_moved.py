@@ -10,6 +10,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import warnings
 
 #: Old module path → where it lives now.
 MOVED = {
@@ -54,3 +55,21 @@ def install() -> None:
     """Makes the old paths importable (idempotent)."""
     if not any(isinstance(finder, _Alias) for finder in sys.meta_path):
         sys.meta_path.append(_Alias())
+
+
+def moved_names(module: str, moved: dict[str, str]):
+    """A module ``__getattr__`` for names that moved in 0.7: old name → ``"new.module:Name"``.
+    The old name still gives the object, with a DeprecationWarning naming its new home."""
+
+    def __getattr__(name):
+        if name not in moved:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        home, _, new = moved[name].partition(":")
+        warnings.warn(
+            f"{module}.{name} is {home}.{new} since 0.7; the old name goes in 0.8",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(home), new)
+
+    return __getattr__

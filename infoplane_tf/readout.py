@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from infoplane_tf._moved import moved_names
 from infoplane_tf.estimator import InformationPlane, PointFunction
 from infoplane_tf.models.contract import MeasurableModel
 
@@ -243,15 +244,4 @@ def _is_graph_model(model) -> bool:
         return False
 
 
-def __getattr__(name):
-    if name == "ModelProbe":  # its name until 0.7
-        import warnings
-
-        warnings.warn(
-            "ModelProbe is infoplane_tf.readout.Readout since 0.7 (a probe is the samples); "
-            "ModelProbe goes in 0.8",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return Readout
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, {"ModelProbe": "infoplane_tf.readout:Readout"})

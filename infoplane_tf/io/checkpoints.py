@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from infoplane_tf._moved import moved_names
 from infoplane_tf.catalog import CHECKPOINT_DTYPES
 from infoplane_tf.validation import ParameterError, one_of
 
@@ -141,17 +142,6 @@ def read_arrays(path: str | os.PathLike, missing: str) -> dict[str, np.ndarray]:
         raise CheckpointFormatError(f"{path}: not a readable checkpoint ({error})") from None
 
 
-def __getattr__(name):
-    if name == "TrainingInterrupted":  # its home until 0.7
-        import warnings
-
-        from infoplane_tf import errors
-
-        warnings.warn(
-            "infoplane_tf.io.checkpoints.TrainingInterrupted moved to "
-            "infoplane_tf.errors.TrainingInterrupted; the old path goes in 0.8",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return errors.TrainingInterrupted
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(
+    __name__, {"TrainingInterrupted": "infoplane_tf.errors:TrainingInterrupted"}
+)
