@@ -352,6 +352,7 @@ def dask_processes(folder: Path, workers: int):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()  # reaped, so no ResourceWarning for a running child
 
 
 def wait_for_a_run(home: Path, timeout: float = 180) -> None:
@@ -377,6 +378,7 @@ def test_a_scheduler_and_two_workers_finish_a_sweep_when_one_is_killed(tmp_path,
             _, stderr = sweeping.communicate(timeout=600)
         finally:
             sweeping.kill()
+            sweeping.wait()
     assert sweeping.returncode == 0, stderr[-3000:]
     keys = [f"deep/seed-{seed}" for seed in SEEDS["seed"]]
     assert_same_runs(out, references, keys)
