@@ -11,8 +11,15 @@ A measurement at one kernel width is a folder::
                                          and the fraction of saturated units (see
                                          ``infoplane_tf.estimator.diagnostics``)
 
+    lower-bound.csv.gz (+ .json)         a lower bound on the same points, for estimators that
+                                         give one (``kde``)
+
 A width map is a folder of such measurements, one per width scale γ (``gamma-0.25/`` ...), and
 ``width-map.json``: ``{"format": "infoplane-tf/width-map", "gammas": [...], "members": [...]}``.
+A family set is a folder of such measurements, one per estimator family and parameter
+(``binning-30/``, ``kde-0.1/``, ``knn-3/``, ``renyi/``; see ``infoplane_tf.families``), and
+``families.json``: ``{"format": "infoplane-tf/families", "members": [...]}``. A member of
+either is itself a measurement, addressed as ``LABEL/MEMBER``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ BAND_NAMES = ("band-low.csv", "band-high.csv")
 CONTROLS_NAME = "controls.json"
 DIAGNOSTICS_NAME = "diagnostics.json"
 DIAGNOSTICS_FORMAT = "infoplane-tf/diagnostics"
+LOWER_NAME = "lower-bound.csv"
+FAMILIES_NAME = "families.json"
+FAMILIES_FORMAT = "infoplane-tf/families"
 
 
 @dataclass
@@ -111,12 +121,14 @@ class Measurement:
         controls: reference levels, ``{"fresh-init": {"seeds": [...], "i_xt": {layer: [bits
             per seed]}, "i_t_out": {...}}}``, or None.
         diagnostics: the layers' ``Diagnostics`` (on the first probe), or None.
+        lower: a lower bound on the same points (the ``kde`` family's), or None.
     """
 
     trajectory: Trajectory
     band: tuple[Trajectory, Trajectory] | None = None
     controls: dict | None = None
     diagnostics: Diagnostics | None = None
+    lower: Trajectory | None = None
 
 
 def member_name(gamma: float) -> str:
@@ -129,7 +141,8 @@ def write_measurement_folder(
     measurement: Measurement | Mapping[float, Measurement],
     overwrite: bool = False,
 ) -> Path:
-    """Writes a measurement, or a width map (γ → measurement), to ``folder``; returns it.
+    """Writes a measurement, a width map (γ → measurement) or a family set (member name →
+    measurement) to ``folder``; returns it.
 
     Raises:
         ValueError: ``folder`` exists and ``overwrite`` is False.
@@ -141,6 +154,12 @@ def write_measurement_folder(
         shutil.rmtree(folder)
     if isinstance(measurement, Measurement):
         _write_one(folder, measurement)
+        return folder
+    if all(isinstance(name, str) for name in measurement):
+        for name, member in measurement.items():
+            _write_one(folder / name, member)
+        index = {"format": FAMILIES_FORMAT, "members": list(measurement)}
+        (folder / FAMILIES_NAME).write_text(json.dumps(index, indent=2) + "\n")
         return folder
     gammas = sorted(measurement)
     for gamma in gammas:
@@ -155,6 +174,8 @@ def _write_one(folder: Path, measurement: Measurement) -> None:
     tables = [(TABLE_NAME, measurement.trajectory)]
     if measurement.band is not None:
         tables += list(zip(BAND_NAMES, measurement.band, strict=True))
+    if measurement.lower is not None:
+        tables.append((LOWER_NAME, measurement.lower))
     for name, trajectory in tables:
         _write_table(folder / name, trajectory)
     if measurement.controls is not None:
@@ -191,6 +212,9 @@ def read_measurement(folder: str | os.PathLike) -> Measurement:
     band = None
     if (folder / (BAND_NAMES[0] + ".gz")).is_file():
         band = tuple(load_trajectory(folder / (name + ".gz")) for name in BAND_NAMES)
+    lower = None
+    if (folder / (LOWER_NAME + ".gz")).is_file():
+        lower = load_trajectory(folder / (LOWER_NAME + ".gz"))
     controls = _read_json(folder / CONTROLS_NAME)
     diagnostics = _read_json(folder / DIAGNOSTICS_NAME)
     if diagnostics is not None:
@@ -200,7 +224,7 @@ def read_measurement(folder: str | os.PathLike) -> Measurement:
             raise TrajectoryFormatError(
                 f"{folder / DIAGNOSTICS_NAME}: not diagnostics ({error!r})"
             ) from None
-    return Measurement(load_trajectory(folder), band, controls, diagnostics)
+    return Measurement(load_trajectory(folder), band, controls, diagnostics, lower)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -226,3 +250,25 @@ def read_width_map(folder: str | os.PathLike) -> dict[float, Measurement]:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise TrajectoryFormatError(f"{folder / MAP_NAME}: not a width map ({error})") from None
     return {float(g): read_measurement(folder / members[g]) for g in sorted(members)}
+
+
+def is_family_set(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a family set (``families.json``)."""
+    return (Path(folder) / FAMILIES_NAME).is_file()
+
+
+def read_family_set(folder: str | os.PathLike) -> dict[str, Measurement]:
+    """The family set in ``folder``: member name → ``Measurement``, in measuring order.
+
+    Raises:
+        TrajectoryFormatError: not a family set, or a member that cannot be read (named).
+    """
+    folder = Path(folder)
+    index = _read_json(folder / FAMILIES_NAME)
+    if not isinstance(index, dict) or index.get("format") != FAMILIES_FORMAT:
+        raise TrajectoryFormatError(f"{folder / FAMILIES_NAME}: not a family set")
+    try:
+        members = [str(name) for name in index["members"]]
+    except (KeyError, TypeError) as error:
+        raise TrajectoryFormatError(f"{folder / FAMILIES_NAME}: no members ({error!r})") from None
+    return {name: read_measurement(folder / name) for name in members}

@@ -19,7 +19,9 @@ from infoplane_tf.io.checkpoints import list_checkpoints
 from infoplane_tf.io.measurements import (
     Diagnostics,
     Measurement,
+    is_family_set,
     is_width_map,
+    read_family_set,
     read_measurement,
     read_width_map,
     write_measurement_folder,
@@ -70,6 +72,8 @@ class Run:
             (``RUN/measurements/<label>/``).
         width_map: γ → ``Measurement`` for a width map (``measurement`` is then that of the
             rule's default γ, or of the middle γ), or None.
+        families: member name → ``Measurement`` for a family set (``measurement`` is then its
+            first member), or None.
 
     ``trajectory``, ``band``, ``controls`` and ``diagnostics`` are the measurement's.
     """
@@ -82,6 +86,7 @@ class Run:
     examples: dict | None = None
     measurement_label: str = RECORDED
     width_map: dict[float, Measurement] | None = None
+    families: dict[str, Measurement] | None = None
 
     @property
     def directory(self) -> RunDirectory:
@@ -144,7 +149,8 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
     Args:
         path: the run folder.
         measurement: the label of a re-measurement (``RUN/measurements/<label>/``) to use as
-            the run's measurement; None or ``"recorded"``: the trajectory recorded in training.
+            the run's measurement, or ``LABEL/MEMBER`` for one member of a width map or family
+            set; None or ``"recorded"``: the trajectory recorded in training.
 
     Returns:
         The ``Run``.
@@ -161,7 +167,7 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
     except TrajectoryFormatError:
         raise RunFormatError(f"{directory.path}: the run has no trajectory yet") from None
     label = RECORDED if measurement is None else measurement
-    measured, width_map = _read_measured(_measurement_folder(directory, label))
+    measured, width_map, families = _read_measured(_measurement_folder(directory, label))
     return Run(
         directory.path,
         config,
@@ -171,19 +177,24 @@ def load_run(path: str | os.PathLike, measurement: str | None = None) -> Run:
         directory.read_examples(),
         label,
         width_map,
+        families,
     )
 
 
-def _read_measured(folder: Path) -> tuple[Measurement, dict[float, Measurement] | None]:
-    """The measurement in ``folder``, and the width map when it is one (its representative
-    member: the rule's default γ if measured, else the middle one)."""
+def _read_measured(folder: Path):
+    """The measurement in ``folder``, the width map and the family set when it is one (the
+    representative member of a width map: the rule's default γ if measured, else the middle
+    one; of a family set: its first member)."""
+    if is_family_set(folder):
+        families = read_family_set(folder)
+        return next(iter(families.values())), None, families
     if not is_width_map(folder):
-        return read_measurement(folder), None
+        return read_measurement(folder), None, None
     width_map = read_width_map(folder)
     gammas = list(width_map)
     rule = width_map[gammas[0]].trajectory.settings.get("estimator", {}).get("sigma")
     gamma = default_gamma(rule)
-    return width_map[gamma if gamma in width_map else gammas[len(gammas) // 2]], width_map
+    return width_map[gamma if gamma in width_map else gammas[len(gammas) // 2]], width_map, None
 
 
 def measurements(path: str | os.PathLike) -> list[str]:
@@ -194,6 +205,14 @@ def measurements(path: str | os.PathLike) -> list[str]:
 def _measurement_folder(directory: RunDirectory, label: str) -> Path:
     if label == RECORDED:
         return directory.path
+    parent, _, member = label.partition("/")
+    if member and parent in directory.measurement_labels():
+        folder = directory.measurements / parent
+        members = [p.name for p in folder.iterdir() if p.is_dir()]
+        if member not in members:
+            listed = ", ".join(sorted(members))
+            raise RunFormatError(f"{folder}: no member {member!r}; it has: {listed}")
+        return folder / member
     if label not in directory.measurement_labels():
         listed = ", ".join([RECORDED, *directory.measurement_labels()])
         raise RunFormatError(f"{directory.path}: no measurement {label!r}; it has: {listed}")

@@ -82,7 +82,11 @@ def measure(
     estimator: str = "exact",
     progress: Callable[[int, int], None] | None = None,
     sigma_rule: str | float | None = None,
-) -> Measurement | dict[float, Measurement]:
+    family: str | Sequence[str] = "renyi",
+    bins: int | Sequence[int] | None = None,
+    noise_variance: float | Sequence[float] | None = None,
+    k: int | Sequence[int] | None = None,
+) -> Measurement | dict[float, Measurement] | dict[str, Measurement]:
     """The information plane of ``run`` at every checkpoint, measured with these settings.
 
     Args:
@@ -98,15 +102,30 @@ def measure(
         dtype, estimator: precision and entropy method (errors per point if not "exact"), see
             ``InformationPlane``.
         progress: called with (points done, total) after each compiled call.
+        family: an estimator family of ``infoplane_tf.families`` or a sequence of them:
+            anything but ``"renyi"`` alone measures a family set in one pass
+            (``workflows.families``).
+        bins, noise_variance, k: the parameters of ``binning``, ``kde`` and ``knn``: a value
+            or a sequence (a member each); None: the family's default.
 
     Returns:
-        A ``Measurement`` (a dict γ → ``Measurement`` for a sequence of γ): a point per
-        checkpoint, in bits, loss NaN; an unreadable checkpoint is a missing point (warned).
+        A ``Measurement`` (a dict γ → ``Measurement`` for a sequence of γ; a dict member name
+        → ``Measurement`` for families, e.g. ``"binning-30"``): a point per checkpoint, in
+        bits, loss NaN; an unreadable checkpoint is a missing point (warned).
 
     Raises:
         ValueError: no checkpoints, a probe beyond the test set, or a bad setting (named).
     """
     run = run if isinstance(run, Run) else load_run(run)
+    parameters = {"bins": bins, "noise_variance": noise_variance, "k": k}
+    if family != "renyi" or any(value is not None for value in parameters.values()):
+        from infoplane_tf.workflows.families import measure_families
+
+        sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma)
+        renyi = {"alpha": alpha, "sigma": sigma, "gamma": gamma, "dtype": dtype,
+                 "estimator": estimator}  # fmt: skip
+        return measure_families(run, family, parameters, renyi, probe_size, probe_offset,
+                                probes, bootstrap, controls, layers, progress)  # fmt: skip
     iterations = _checkpointed(run)
     rule, gammas, grid = _widths(run.config, sigma, gamma, sigma_rule)
     sets = _probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset, probes,

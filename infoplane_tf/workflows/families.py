@@ -1,0 +1,195 @@
+"""Measuring a run's checkpoints under several estimator families in one pass.
+
+``measure(run, family=("binning", "kde", "knn"), bins=(10, 30, 100))`` (see
+``workflows.measure``) comes here: every checkpoint's weights go through the model's probe
+forward pass once, and each (family, parameter) of ``infoplane_tf.families`` reads the same
+activations. ``renyi`` among them is measured by ``measure``'s own compiled point function at
+the run's (or the given) α, σ and γ. The result is a family set (member name → ``Measurement``,
+see ``io.measurements``), with the probes' band, the fresh-initialisation controls and the
+layers' diagnostics like any other measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from infoplane_tf.estimator.diagnostics import layer_diagnostics
+from infoplane_tf.estimator.families import POINT_KEYS, family_point
+from infoplane_tf.families import EstimatorFamily, family_specs
+from infoplane_tf.io.measurements import Diagnostics, Measurement
+from infoplane_tf.io.runs import Run
+from infoplane_tf.io.trajectory import recorded_keys
+from infoplane_tf.models import restore
+from infoplane_tf.readout import Readout
+from infoplane_tf.validation import ParameterError, positive_int
+
+Spec = tuple[EstimatorFamily, float | int | None]
+
+
+def measure_families(
+    run: Run,
+    family,
+    parameters: dict,
+    renyi: dict,
+    probe_size,
+    probe_offset: int,
+    probes: int,
+    bootstrap: int,
+    controls: int,
+    layers,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, Measurement]:
+    """The family set of ``run``: member name (``binning-30``) → ``Measurement``.
+
+    Args:
+        run: the loaded run.
+        family: a family name or a sequence of them (``infoplane_tf.families.FAMILY_NAMES``).
+        parameters: ``{"bins": ..., "noise_variance": ..., "k": ...}``, each a value, a
+            sequence of values or None (the family's default).
+        renyi: ``measure``'s keyword arguments for the ``renyi`` member (α, σ, γ, dtype,
+            estimator).
+        probe_size, probe_offset, probes, bootstrap, controls, layers, progress: as for
+            ``workflows.measure.measure``.
+
+    Raises:
+        ValueError: an unknown family, a bad parameter (named), or a γ list (width maps are
+            measured without families).
+    """
+    from infoplane_tf.workflows import measure as single
+
+    specs = family_specs(family, parameters)
+    if isinstance(renyi.get("gamma"), (list, tuple)):
+        raise ParameterError("gamma", "must be one value when families are measured")
+    iterations = single._checkpointed(run)
+    sets = single._probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset,
+                              probes, bootstrap)  # fmt: skip
+    readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
+    seeds, fresh = single._fresh_weights(run, positive_int("controls", controls, minimum=0))
+    shannon = [spec for spec in specs if spec[0].name != "renyi"]
+    total = len(sets) * (len(iterations) + len(fresh)) if shannon else 0
+    ticker = single._Ticker(progress, total)
+    metadata = single._metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
+    per_probe = [
+        _measure_probe(run, readout, x, y, shannon, iterations, fresh, ticker, not k)
+        for k, (x, y) in enumerate(sets)
+    ]
+    result = {}
+    for entry, value in specs:
+        name = entry.member(value)
+        if entry.name == "renyi":
+            result[name] = single.measure(
+                run, probe_size=probe_size, probe_offset=probe_offset, probes=probes,
+                bootstrap=bootstrap, controls=controls, layers=layers,
+                progress=_after(progress, total), **renyi,
+            )  # fmt: skip
+            continue
+        measured = [p[name] for p in per_probe]
+        combined = single._combine(measured, readout.names, iterations, metadata, bootstrap)
+        if entry.lower_bound:
+            lower = [p | {"values": p["lower"], "controls": p["lower_controls"]} for p in measured]
+            bound = single._combine(lower, readout.names, iterations, metadata, bootstrap)
+            bound.trajectory.settings = bound.trajectory.settings | {
+                "estimator": measured[0]["estimator"] | {"bound": "lower"}
+            }
+            combined.lower = bound.trajectory
+        result[name] = combined
+    return result
+
+
+def _after(progress, offset: int):
+    """``progress`` shifted by ``offset`` points done before (the Shannon pass)."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(offset + done, offset + total)
+
+
+def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, ticker, diagnose):
+    """One probe's per-member records (see ``workflows.measure._combine``): values (C, L) per
+    key, epochs, controls (F, L), estimator settings, diagnostics (first probe only)."""
+    from infoplane_tf.workflows import measure as single
+
+    loaders = single._checkpoint_loaders(run, iterations)
+    rows = _points(run, readout, x, y, specs, loaders, ticker, diagnose)
+    fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
+    controls = _points(run, readout, x, y, specs, fresh_loaders, ticker, False)
+    n_layers = len(readout.names)
+    keys = recorded_keys(True, True)
+    epochs = np.array([np.nan if r is None else r["epoch"] for r in rows])
+    diagnostics = None
+    if diagnose:
+        missing = np.full(n_layers, np.nan)
+        values = {
+            key: np.array([missing if r is None else r["diagnostics"][key] for r in rows])
+            for key in ("median_distance", "saturated_fraction")
+        }
+        diagnostics = Diagnostics(readout.names, np.asarray(iterations, np.int64), **values,
+                                  activations=readout.activations)  # fmt: skip
+    records = {}
+    for entry, value in specs:
+        name = entry.member(value)
+        points = [None if r is None else r[name] for r in rows]
+        fresh_points = [None if r is None else r[name] for r in controls]
+        first = next((p for p in points if p is not None), {})
+        estimator = {"family": entry.name, entry.parameter: value, "n_probe": int(len(x)),
+                     "reference": entry.reference}  # fmt: skip
+        if entry.name == "binning":
+            estimator["range"] = first.get("range", {}) | {"output": "observed"}
+        if entry.lower_bound:
+            estimator["bound"] = "upper"
+        record = {
+            "values": {key: _stack(points, key, n_layers) for key in keys},
+            "controls": {key: _stack(fresh_points, key, n_layers) for key in keys},
+            "epochs": epochs,
+            "estimator": estimator,
+            "diagnostics": diagnostics,
+        }
+        if entry.lower_bound:
+            lower = [None if p is None else p["lower"] for p in points]
+            lower_fresh = [None if p is None else p["lower"] for p in fresh_points]
+            record["lower"] = {key: _stack(lower, key, n_layers) for key in keys}
+            record["lower_controls"] = {key: _stack(lower_fresh, key, n_layers) for key in keys}
+        records[name] = record
+    return records
+
+
+def _points(run, readout, x, y, specs: list[Spec], loaders, ticker, diagnose) -> list:
+    """Each loader's point under every spec: ``{member: family_point(...), "epoch": e}`` (and
+    the layers' diagnostics), or None where the weights could not be read or the activations
+    were not finite."""
+    from infoplane_tf.workflows.measure import _snapshots
+
+    seed = tf.constant(int(run.config.get("seed", 0)), tf.int64)
+    activations = readout.activations
+    rows = []
+    for index, load in loaders:
+        (weights,), (epoch,) = _snapshots(readout, [load])
+        noise = readout.noise(seed, tf.constant([index], tf.int64), len(x))
+        layers, output = readout.forward(x, weights, None if noise is None else noise[0])
+        representations = dict(zip(readout.names, layers, strict=True))
+        finite = all(bool(tf.reduce_all(tf.math.is_finite(t))) for t in [*layers, output])
+        if epoch is None or not finite:
+            rows.append(None)
+            ticker(1)
+            continue
+        row = {"epoch": epoch}
+        for entry, value in specs:
+            row[entry.member(value)] = family_point(
+                entry.name, value, representations, output, x, y, activations
+            )
+        if diagnose:
+            row["diagnostics"] = layer_diagnostics(representations, activations)
+        rows.append(row)
+        ticker(1)
+    return rows
+
+
+def _stack(points: list[dict | None], key: str, n_layers: int) -> np.ndarray | None:
+    """(C, L) values of ``key``; NaN rows where a point is missing; None if no point has it."""
+    present = [p for p in points if p is not None]
+    if (present and key not in present[0]) or (not present and key not in POINT_KEYS[:4]):
+        return None
+    rows = [np.full(n_layers, np.nan) if p is None else p[key] for p in points]
+    return np.array(rows).reshape(len(points), n_layers)
