@@ -2,6 +2,7 @@
 
 import click
 
+from infoplane_tf.families import FAMILIES, FAMILY_NAMES
 from infoplane_tf.progress import ProgressDisplay
 from infoplane_tf.width_rules import REFERENCE_RULES, SIGMA_RULES
 from infoplane_tf_cli import options
@@ -18,6 +19,47 @@ def _gammas(ctx, param, value):
         message = f"expected a number or comma-separated numbers, got {value!r}"
         raise click.BadParameter(message) from None
     return gammas if "," in value else gammas[0]
+
+
+def _numbers(kind):
+    """``--bins 10,30,100`` → (10, 30, 100); one value → that value."""
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            values = tuple(kind(part) for part in value.split(","))
+        except ValueError:
+            expected = "integers" if kind is int else "numbers"
+            raise click.BadParameter(
+                f"expected comma-separated {expected}, got {value!r}"
+            ) from None
+        return values if len(values) > 1 else values[0]
+
+    return parse
+
+
+def _families(ctx, param, value):
+    """``--family binning,kde`` → ("binning", "kde")."""
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [name for name in names if name not in FAMILIES]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"expected families among {', '.join(FAMILY_NAMES)}, got {value!r}"
+        )
+    return names[0] if names == ("renyi",) else names
+
+
+def _family_parameter(name: str, kind):
+    entry = next(f for f in FAMILIES.values() if f.parameter == name)
+    return click.option(
+        "--" + name.replace("_", "-"),
+        name,
+        callback=_numbers(kind),
+        default=None,
+        help=f"{entry.name}: {entry.symbol}, or a list for several members "
+        f"(default {entry.default:g}; {entry.reference}).",
+    )
 
 
 @click.command()
@@ -63,6 +105,17 @@ def _gammas(ctx, param, value):
 )
 @options.layers
 @options.estimator
+@click.option(
+    "--family",
+    callback=_families,
+    default="renyi",
+    show_default=True,
+    help="Estimator families, comma-separated, measured in one pass into a family set: "
+    + "; ".join(f"{f.name}: {f.description}" for f in FAMILIES.values()),
+)
+@_family_parameter("bins", int)
+@_family_parameter("noise_variance", float)
+@_family_parameter("k", int)
 @click.option("--overwrite", is_flag=True, help="Replace an existing measurement LABEL.")
 @options.quiet
 def measure(run_dirs, label, overwrite, quiet, **settings):
@@ -73,6 +126,8 @@ def measure(run_dirs, label, overwrite, quiet, **settings):
       infoplane-tf measure runs/deep --name gamma1 --gamma 1
       infoplane-tf measure runs/deep --name widths --gamma 0.25,0.5,1,2,4,8 --controls 3
       infoplane-tf measure runs/deep --name bands --probes 5
+      infoplane-tf measure runs/deep --name families --family renyi,binning,kde,knn \\
+          --bins 10,30,100 --noise-variance 0.01,0.1,1 --controls 3
     """
     with user_errors(tensorflow=True):
         from infoplane_tf.io.runs import load_run

@@ -127,6 +127,7 @@ PLOT_KINDS = MappingProxyType(
         "recon": "example inputs over their reconstructions",
         "sensitivity": "I(X;T) over iteration x kernel width, verdict per width (a width map)",
         "diagnostics": "I(X;T), median pairwise distance and saturated fraction per layer",
+        "families": "the plane and bottleneck curve under each estimator family (a family set)",
     }
 )
 

@@ -12,9 +12,10 @@ Marginal distances are Euclidean (KSG allows any norm; the ball volumes cancel),
 from one matrix product each, and each variable's distances are in units of its median pairwise
 distance: the joint maximum needs comparable scales (Kraskov et al. rescale to unit variance),
 or the variable with the larger distances decides every ε_i and the estimate is 0 whatever the
-dependence. So the estimate does not change when either variable is scaled. The estimate is biased towards 0 for strongly dependent pairs at
-small n (it cannot exceed about ψ(n) − ψ(k)) and can be slightly negative for independent ones:
-a negative value is returned as it is, never clipped.
+dependence. So the estimate does not change when either variable is scaled. It is biased
+towards 0 for strongly dependent pairs at small n (it cannot exceed about ψ(n) − ψ(k)) and can
+be slightly negative for independent ones: a negative value is returned as it is, never
+clipped.
 
 Ross: for sample i of class y (n_y samples), d_i is the distance to its k-th neighbour within
 the class (k at most n_y − 1; classes of one sample are left out) and m_i the number of samples

@@ -5,6 +5,7 @@
   measurement has them;
 - ``diagnostics``: I(X;T) beside each layer's scale (median distance) and saturation;
 - ``sensitivity``: kernel-width maps, I(X;T) over (iteration × γ) with the verdict per γ;
+- ``families``: one run under several estimator families, side by side;
 - ``plot_runs`` (here): what ``infoplane-tf plot`` calls, one ``catalog.PLOT_KINDS`` name each.
 """
 
@@ -18,6 +19,7 @@ from infoplane_tf.catalog import PLOT_KINDS
 from infoplane_tf.io.runs import Run
 from infoplane_tf.plotting.canvas import FIGURE_FORMATS, _figure_format, save_figure
 from infoplane_tf.plotting.diagnostics import plot_diagnostics
+from infoplane_tf.plotting.families import describe_estimator, family_members, plot_families
 from infoplane_tf.plotting.figures import (
     plot_all,
     plot_dpi,
@@ -38,9 +40,12 @@ __all__ = [
     "MAX_POINTS",
     "PLOT_KINDS",
     "animate_information_plane",
+    "describe_estimator",
+    "family_members",
     "plot_all",
     "plot_diagnostics",
     "plot_dpi",
+    "plot_families",
     "plot_information_plane",
     "plot_label_plane",
     "plot_losses",
@@ -110,6 +115,7 @@ _KIND_FIGURES = {
     "recon": lambda runs, layers: plot_reconstructions(runs),
     "sensitivity": plot_sensitivity,
     "diagnostics": plot_diagnostics,
+    "families": plot_families,
 }
 
 

@@ -1,0 +1,136 @@
+"""One run under several estimator families, side by side: is a phase the network's or the
+estimator's?
+
+``plot_families`` draws, for each member of a family set (``measure --family ...``), a column
+of two panels: the information plane I(X;T) against I(T;X') of every layer, and the bottleneck
+curve I(X;Z) over iteration (symlog) with its untrained level (fresh initialisations, dotted),
+the estimator band (shaded) and, for ``kde``, the lower bound (dashed). Each column's title
+says the family and its parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from infoplane_tf.families import FAMILIES
+from infoplane_tf.io.runs import Run
+from infoplane_tf.plotting.canvas import _RUN_COLORS, _format_iteration, _math_name, _new_figure
+from infoplane_tf.plotting.figures import _draw_references
+from infoplane_tf.plotting.series import _as_runs, _layer_index, _plane_series, _time_series
+
+
+def family_members(runs: Run | Sequence[Run]) -> list[Run]:
+    """Each member of each run's family set as a run of its own (a run without a family set is
+    one member: its measurement)."""
+    members = []
+    for run in _as_runs(runs):
+        if run.families is None:
+            members.append(run)
+            continue
+        for name, measured in run.families.items():
+            label = f"{run.measurement_label}/{name}"
+            members.append(dataclasses.replace(run, measurement=measured, measurement_label=label,
+                                               families=None))  # fmt: skip
+    return members
+
+
+def describe_estimator(run: Run) -> str:
+    """The estimator of a run's measurement in a few words: ``binning, B = 30 (activation
+    range)``, ``kde, s² = 0.1``, ``knn, k = 3``, ``renyi, α = 1.01, σ paper, γ = 2``."""
+    settings = run.trajectory.settings.get("estimator") or {}
+    name = settings.get("family", "renyi")
+    entry = FAMILIES.get(name)
+    if entry is None or entry.parameter is None:
+        alpha, sigma, gamma = (settings.get(key) for key in ("alpha", "sigma", "gamma"))
+        return f"renyi, α = {alpha}, σ {sigma}, γ = {gamma}"
+    text = entry.title(settings.get(entry.parameter))
+    if name == "binning":
+        kinds = {kind for layer, kind in (settings.get("range") or {}).items() if layer != "output"}
+        text += f" ({' / '.join(sorted(kinds))} range)" if kinds else ""
+    return text
+
+
+def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None) -> Figure:
+    """Per family member, the information plane and the bottleneck curve.
+
+    Args:
+        runs: runs loaded from a family set (``load_run(path, LABEL)``), or several runs each
+            loaded from one family's measurement.
+        layers: the layers of the planes; None means every layer. The bottleneck curve is Z's
+            (or the last of ``layers`` when there is no Z).
+
+    Returns:
+        The figure: one column per member, the plane above the bottleneck curve.
+
+    Raises:
+        ValueError: an unknown layer.
+    """
+    members = family_members(runs)
+    names = list(layers or members[0].trajectory.layers)
+    for member in members:
+        unknown = [name for name in names if _layer_index(member, name) is None]
+        if unknown:
+            listed = ", ".join(member.trajectory.layers)
+            raise ValueError(f"no layer {unknown[0]!r} in {member.label}; layers: {listed}")
+    bottleneck = "Z" if "Z" in names else names[-1]
+    palette = {name: _RUN_COLORS[i % len(_RUN_COLORS)] for i, name in enumerate(names)}
+    fig = _new_figure((0.4 + 3.3 * len(members), 7.2))
+    axes = fig.subplots(2, len(members), squeeze=False)
+    for column, member in enumerate(members):
+        plane, curve = axes[:, column]
+        _draw_member_plane(plane, member, names, palette)
+        _draw_bottleneck(curve, member, bottleneck, palette[bottleneck])
+        plane.set_title(describe_estimator(member), fontsize="small")
+    handles = [Line2D([], [], color=palette[name], label=name) for name in names]
+    handles += [
+        Line2D([], [], color="0.3", ls=":", label="fresh init"),
+        Line2D([], [], color="0.3", ls="--", label="lower bound (kde)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize="small")
+    fig.suptitle(f"{members[0].config.get('name') or members[0].path.name}: estimator families",
+                 wrap=True)  # fmt: skip
+    return fig
+
+
+def _draw_member_plane(ax, member: Run, names, palette) -> None:
+    """Every layer's I(X;T) against I(T;X'): a line from start (hollow) to end (filled)."""
+    high = 0.0
+    for name in names:
+        series = _plane_series(member, name, "i_t_out")
+        if series is None or not len(series[0]):
+            continue
+        x, y, _ = series
+        color = palette[name]
+        ax.plot(x, y, color=color, lw=0.9, alpha=0.85)
+        ax.plot(x[:1], y[:1], "o", mfc="none", mec=color, ms=5)
+        ax.plot(x[-1:], y[-1:], "o", color=color, mec="black", mew=0.5, ms=5)
+        high = max(high, float(np.nanmax(x)), float(np.nanmax(y)))
+    ax.plot([0, high], [0, high], ls="--", color="0.6", lw=0.8, zorder=0)
+    ax.set_xlabel("$I(X;T)$ (bits)")
+    ax.set_ylabel("$I(T;X')$ (bits)")
+    ax.grid(True, alpha=0.25, lw=0.6)
+
+
+def _draw_bottleneck(ax, member: Run, name: str, color) -> None:
+    """I(X;Z) over iteration with the untrained level, the band and a kde lower bound."""
+    series = _time_series(member, name, "i_xt")
+    if series is not None:
+        ax.plot(*series, color=color, lw=1.1)
+    _draw_references(ax, member, name, "i_xt", color)
+    lower = member.measurement.lower
+    j = _layer_index(member, name)
+    if lower is not None and j is not None:
+        ax.plot(np.asarray(lower.iterations, float), lower.i_xt[:, j], color=color, ls="--",
+                lw=0.9)  # fmt: skip
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlim(0, max(1.0, float(np.max(member.trajectory.iterations, initial=1))))
+    ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(f"$I(X;{_math_name(name)})$ (bits)")
+    ax.grid(True, alpha=0.25, lw=0.6)
