@@ -20,9 +20,24 @@ from infoplane_tf_cli.errors import user_errors
     "--gamma G1,G2,...`): writes REPORT-widths.md, findings x rule x gamma, and "
     "figures/widths/.",
 )
-def report(suite_dir, measurement, widths):
+@click.option(
+    "--families",
+    default=None,
+    help="Family sets to compare, e.g. families,families-n1000 (labels from `measure "
+    "--family F1,F2,...`): writes REPORT-families.md, findings x estimator family, and "
+    "figures/families/.",
+)
+def report(suite_dir, measurement, widths, families):
     """Write SUITE_DIR/REPORT.md: results next to the paper's findings, with figures."""
-    with user_errors(aliases={"labels": "widths"}):
+    if widths is not None and families is not None:
+        raise click.UsageError("give --widths or --families, not both")
+    with user_errors(aliases={"labels": "widths" if widths is not None else "families"}):
+        if families is not None:
+            from infoplane_tf.reports import write_family_report
+
+            labels = [label.strip() for label in families.split(",") if label.strip()]
+            click.echo(str(write_family_report(suite_dir, labels)))
+            return
         if widths is not None:
             from infoplane_tf.reports import write_width_report
 

@@ -61,13 +61,21 @@ def width_verdicts(run, layer: str) -> dict[float, dict]:
             f"{run.label} is not a width map: measure one with a list of gamma values and "
             "load it with its label"
         )
-    verdicts = {}
-    for gamma, measured in run.width_map.items():
-        trajectory = measured.trajectory
-        verdict = analyze_trajectory(trajectory, [layer])[layer].to_dict()
-        start = trajectory.layer(layer)["i_xt"]
-        verdict["start_bits"] = float(start[0]) if len(start) else None
-        fresh = (measured.controls or {}).get("fresh-init", {}).get("i_xt", {}).get(layer)
-        verdict["fresh_init_bits"] = None if not fresh else float(np.median(fresh))
-        verdicts[gamma] = verdict
-    return verdicts
+    return {gamma: measurement_verdict(m, layer) for gamma, m in run.width_map.items()}
+
+
+def measurement_verdict(measured, layer: str) -> dict:
+    """The phase analysis of ``layer`` in one ``Measurement``: the ``PhaseAnalysis`` dict plus
+    ``start_bits`` (I(X;T) at the first point) and ``fresh_init_bits`` (median over the fresh
+    initialisations, None without controls), in bits.
+
+    Raises:
+        KeyError: no such layer.
+    """
+    trajectory = measured.trajectory
+    verdict = analyze_trajectory(trajectory, [layer])[layer].to_dict()
+    start = trajectory.layer(layer)["i_xt"]
+    verdict["start_bits"] = float(start[0]) if len(start) else None
+    fresh = (measured.controls or {}).get("fresh-init", {}).get("i_xt", {}).get(layer)
+    verdict["fresh_init_bits"] = None if not fresh else float(np.median(fresh))
+    return verdict

@@ -14,23 +14,18 @@ writes ``SUITE/REPORT-widths.md`` and ``SUITE/figures/widths/``:
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from infoplane_tf.analysis.findings import FINDINGS, NOT_TESTED, REPRODUCED, check_findings
+from infoplane_tf.analysis.findings import check_findings
 from infoplane_tf.analysis.summary import width_verdicts
 from infoplane_tf.catalog import EXPERIMENTS
 from infoplane_tf.io.runs import Run
+from infoplane_tf.reports.marks import LEGEND, finding_marks, median_cell
 from infoplane_tf.reports.suite import FIGURES, LAYER, collect, summarize
 from infoplane_tf.validation import ParameterError
 
 WIDTH_REPORT_NAME = "REPORT-widths.md"
-#: A trained bottleneck within this many bits of the untrained level (fresh initialisations, or
-#: iteration 0 without controls) at its peak and at its end: the width cannot tell them apart.
-UNTRAINED_BITS = 0.1
-UNDECIDABLE = "undecidable"
-_MARKS = {REPRODUCED: "✓", NOT_TESTED: "·", UNDECIDABLE: "?"}
 
 
 def write_width_report(suite: str | Path, labels: Sequence[str]) -> Path:
@@ -110,47 +105,16 @@ def _findings_table(maps: dict[str, dict[str, list[Run]]], verdicts: dict) -> li
     lines = ["## Findings × width", ""] + [f"- {text}" for text in texts]
     lines += [
         "",
-        f"✓ reproduced, ✗ not reproduced, · not tested. An experiment whose bottleneck stays "
-        f"within {UNTRAINED_BITS:g} bit of its untrained level (fresh initialisations) at its "
-        "peak and at its end is one this width cannot tell from an untrained network: it is "
-        "left out of the findings that read I (* marks a verdict reached without it; ? a "
-        "finding left with too few experiments: undecidable).",
+        LEGEND,
         "",
         "| rule | γ | " + " | ".join(text.split(".")[0] for text in texts) + " |",
         "|---|---|" + "---|" * len(texts),
     ]
     for label, g in settings:
-        marks = _statuses(maps[label], verdicts[label], g)
+        at_gamma = {name: [v[g] for v in seeds] for name, seeds in verdicts[label].items()}
+        marks = finding_marks(_rows_at(maps[label], g), at_gamma)
         lines.append(f"| {label} | {g:g} | " + " | ".join(marks) + " |")
     return lines
-
-
-def _statuses(found: dict[str, list[Run]], verdicts: dict, gamma: float) -> list[str]:
-    """Each finding's mark at one width: an experiment this width cannot tell from untrained
-    is left out of the findings that read the estimator (``*``: decided without it; ``?``:
-    too few experiments left)."""
-    rows = _rows_at(found, gamma)
-    unseen = {
-        name
-        for name, seeds in verdicts.items()
-        if statistics.median(_distance_from_untrained(v[gamma]) for v in seeds) < UNTRAINED_BITS
-    }
-    marks = []
-    for finding in FINDINGS:
-        dropped = unseen & set(finding.needs) & set(rows) if finding.measures_information else set()
-        status = finding.evaluate({k: v for k, v in rows.items() if k not in dropped})[1]
-        if status == NOT_TESTED and dropped:
-            marks.append(_MARKS[UNDECIDABLE])
-        else:
-            marks.append(_MARKS.get(status, "✗") + ("*" if dropped else ""))
-    return marks
-
-
-def _distance_from_untrained(verdict: dict) -> float:
-    """max(|peak − untrained|, |final − untrained|) of one verdict's I(X;Z), in bits."""
-    untrained = verdict["fresh_init_bits"]
-    untrained = verdict["start_bits"] if untrained is None else untrained
-    return max(abs(verdict["peak_bits"] - untrained), abs(verdict["final_bits"] - untrained))
 
 
 def _numbers_table(maps: dict[str, dict[str, list[Run]]], verdicts: dict) -> list[str]:
@@ -172,17 +136,12 @@ def _numbers_table(maps: dict[str, dict[str, list[Run]]], verdicts: dict) -> lis
             for gamma in _gammas(maps, label):
                 at = [v[gamma] for v in seeds if gamma in v]
                 lines.append(
-                    f"| {experiment} | {label} | {gamma:g} | {_median(at, 'start_bits')} | "
-                    f"{_median(at, 'fresh_init_bits')} | {_median(at, 'peak_bits')} | "
-                    f"{_median(at, 'final_bits')} | {_median(at, 'drop_bits')} | "
+                    f"| {experiment} | {label} | {gamma:g} | {median_cell(at, 'start_bits')} | "
+                    f"{median_cell(at, 'fresh_init_bits')} | {median_cell(at, 'peak_bits')} | "
+                    f"{median_cell(at, 'final_bits')} | {median_cell(at, 'drop_bits')} | "
                     f"{sum(v['has_simplifying_phase'] for v in at)}/{len(at)} |"
                 )
     return lines
-
-
-def _median(verdicts: list[dict], key: str) -> str:
-    values = [v[key] for v in verdicts if v.get(key) is not None]
-    return f"{statistics.median(values):.2f}" if values else "-"
 
 
 def _figures(suite: Path, maps: dict[str, dict[str, list[Run]]]) -> list[str]:
