@@ -130,3 +130,20 @@ def family_specs(names, parameters: dict) -> list[tuple[EstimatorFamily, float |
         values = values if isinstance(values, (list, tuple)) else [values]
         specs += [(entry, entry.check(value)) for value in dict.fromkeys(values)]
     return specs
+
+
+def describe(estimator: dict) -> str:
+    """A measurement's estimator in a few words, from its trajectory's ``estimator`` settings:
+    ``binning, B = 30 (activation range)``, ``kde, s² = 0.1``, ``knn, k = 3``,
+    ``renyi, α = 1.01, σ paper, γ = 2.0``."""
+    name = estimator.get("family", "renyi")
+    entry = FAMILIES.get(name)
+    if entry is None or entry.parameter is None:
+        alpha, sigma, gamma = (estimator.get(key) for key in ("alpha", "sigma", "gamma"))
+        return f"renyi, α = {alpha}, σ {sigma}, γ = {gamma}"
+    text = entry.title(estimator.get(entry.parameter))
+    if name == "binning":
+        ranges = estimator.get("range") or {}
+        kinds = {kind for layer, kind in ranges.items() if layer != "output"}
+        text += f" ({' / '.join(sorted(kinds))} range)" if kinds else ""
+    return text

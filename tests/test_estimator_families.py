@@ -265,8 +265,6 @@ def test_ross_of_a_label_function_is_the_label_entropy_and_of_independent_labels
     assert independent == pytest.approx(0.0, abs=0.2)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: singleton classes are dropped from N but still "
-                   "counted in m_i (see the report); strict: passes once fixed")  # fmt: skip
 def test_ross_drops_singleton_classes_entirely():
     # Two classes of 50 at T = 0 and T = 1, and 20 samples of classes of one sample each, at
     # T = 0. Leaving the singletons out gives I(T;Y) of the two classes, ≈ 1 bit.

@@ -153,6 +153,9 @@ def test_families_from_the_command_line_into_a_report(deep_run, tmp_path):
         assert f"| fam/{member} | {title}" in text
         assert f"| deep | {title}" in text
     assert (suite / "figures" / "families" / "deep.png").is_file()
+    result = runner.invoke(cli, ["report", str(suite), "--measurement", "fam/knn-3"])
+    assert result.exit_code == 0, result.output
+    assert "re-measured" in (suite / "REPORT-fam-knn-3.md").read_text()
     # Mistakes: one line each, naming the flag.
     for arguments, message in (
         (["measure", run, "--name", "x", "--bins", "30"], "Invalid value for '--bins'"),

@@ -105,7 +105,10 @@ def mixed_information(d, labels, k: int) -> tf.Tensor:
     kept = class_size > 1
     if not bool(tf.reduce_any(kept)):
         return tf.constant(0.0, tf.float64)
-    d, same, class_size = d[kept], tf.boolean_mask(same, kept), class_size[kept]
+    # Samples alone in their class leave entirely: as query points, from n and as neighbours.
+    d = tf.boolean_mask(tf.boolean_mask(d, kept), kept, axis=1)
+    same = tf.boolean_mask(tf.boolean_mask(same, kept), kept, axis=1)
+    class_size = class_size[kept]
     k_i = tf.minimum(k, class_size - 1)
     within = tf.where(same, d, tf.constant(np.inf, tf.float64))
     nearest = -tf.math.top_k(-within, k=min(k, int(tf.shape(within)[1]) - 1)).values
@@ -127,7 +130,7 @@ def kl_entropy(d, k: int, dimensions: int) -> tf.Tensor:
 
     Returns:
         A float64 scalar: ψ(n) − ψ(k) + log V_d + d·⟨log ε_i⟩, with V_d the unit ball's volume
-        and ε_i the k-th neighbour's distance, floored at 1e-12 of the largest distance (so
+        and ε_i the k-th neighbour's distance, floored at 1e-12 · max(largest distance, 1) (so
         duplicated samples give a very low but finite value, never −inf).
     """
     n = tf.cast(tf.shape(d)[0], tf.float64)

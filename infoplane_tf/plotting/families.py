@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from infoplane_tf.families import FAMILIES
+from infoplane_tf.families import describe
 from infoplane_tf.io.runs import Run
 from infoplane_tf.plotting.canvas import _RUN_COLORS, _format_iteration, _math_name, _new_figure
 from infoplane_tf.plotting.figures import _draw_references
@@ -41,19 +41,8 @@ def family_members(runs: Run | Sequence[Run]) -> list[Run]:
 
 
 def describe_estimator(run: Run) -> str:
-    """The estimator of a run's measurement in a few words: ``binning, B = 30 (activation
-    range)``, ``kde, s² = 0.1``, ``knn, k = 3``, ``renyi, α = 1.01, σ paper, γ = 2``."""
-    settings = run.trajectory.settings.get("estimator") or {}
-    name = settings.get("family", "renyi")
-    entry = FAMILIES.get(name)
-    if entry is None or entry.parameter is None:
-        alpha, sigma, gamma = (settings.get(key) for key in ("alpha", "sigma", "gamma"))
-        return f"renyi, α = {alpha}, σ {sigma}, γ = {gamma}"
-    text = entry.title(settings.get(entry.parameter))
-    if name == "binning":
-        kinds = {kind for layer, kind in (settings.get("range") or {}).items() if layer != "output"}
-        text += f" ({' / '.join(sorted(kinds))} range)" if kinds else ""
-    return text
+    """The estimator of a run's measurement in a few words (``families.describe``)."""
+    return describe(run.trajectory.settings.get("estimator") or {})
 
 
 def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None) -> Figure:

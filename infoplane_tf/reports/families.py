@@ -22,6 +22,7 @@ from pathlib import Path
 from infoplane_tf.analysis.findings import check_findings
 from infoplane_tf.analysis.summary import measurement_verdict
 from infoplane_tf.catalog import EXPERIMENTS
+from infoplane_tf.families import describe
 from infoplane_tf.io.runs import Run
 from infoplane_tf.reports.marks import LEGEND, finding_marks, median_cell
 from infoplane_tf.reports.suite import FIGURES, LAYER, collect, summarize
@@ -84,9 +85,7 @@ def _at(run: Run, member: str | None) -> Run:
 
 
 def _describe(runs: dict[str, list[Run]]) -> str:
-    from infoplane_tf.plotting import describe_estimator  # matplotlib only when writing
-
-    return describe_estimator(next(iter(runs.values()))[0])
+    return describe(next(iter(runs.values()))[0].trajectory.settings.get("estimator") or {})
 
 
 def _explanation(suite: Path, columns) -> str:

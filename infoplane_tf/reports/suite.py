@@ -21,6 +21,7 @@ from infoplane_tf.analysis.paper_values import QUANTITIES
 from infoplane_tf.analysis.paper_values import compare as compare_with_paper
 from infoplane_tf.analysis.phases import analyze_phases
 from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, MODEL_NAMES
+from infoplane_tf.families import describe
 from infoplane_tf.io.runs import RECORDED, Run, is_run_dir, load_run
 from infoplane_tf.io.sweep_record import read_sweep_record
 from infoplane_tf.width_rules import default_gamma
@@ -54,7 +55,8 @@ def report_names(measurement: str | None) -> tuple[str, str]:
     """``(report file, figures folder)`` of a suite's report on ``measurement``."""
     if measurement in (None, RECORDED):
         return REPORT_NAME, FIGURES
-    return f"REPORT-{measurement}.md", f"{FIGURES}/{measurement}"
+    flat = measurement.replace("/", "-")  # a member of a family set or width map: LABEL/MEMBER
+    return f"REPORT-{flat}.md", f"{FIGURES}/{flat}"
 
 
 def _run_numbers(run: Run) -> dict:
@@ -214,11 +216,16 @@ def _header(config: dict, measured: dict | None = None) -> list[str]:
     from its measurement's settings when the report is on a measurement)."""
     alpha, rule, gamma = config.get("alpha"), config.get("sigma"), config.get("gamma")
     gamma = default_gamma(rule) if gamma is None else gamma  # None: the rule's own
+    estimated = f"α = {alpha}, σ rule `{rule}` (γ = {gamma})"
     probe = f"first {config.get('probe_size')} test images"
     source = f"recording `{config.get('record')}`"
     if measured is not None:
         estimator = measured["estimator"]
-        alpha, rule, gamma = estimator["alpha"], estimator["sigma"], estimator["gamma"]
+        if "family" in estimator:  # a member of a family set
+            estimated = f"estimator {describe(estimator)}"
+        else:
+            estimated = (f"α = {estimator['alpha']}, σ rule `{estimator['sigma']}` "
+                         f"(γ = {estimator['gamma']})")  # fmt: skip
         offset = measured.get("probe_offset", 0)
         probe = f"test images {offset}..{offset + estimator['n_probe'] - 1}"
         source = "re-measured at every weight checkpoint (`infoplane-tf measure`)"
@@ -230,7 +237,7 @@ def _header(config: dict, measured: dict | None = None) -> list[str]:
         "`infoplane-tf reproduce`. Settings of these runs: batch "
         f"{config.get('batch_size')}, {adam} {config.get('learning_rate')}, "
         f"init `{config.get('init', 'keras')}`, {source}, "
-        f"α = {alpha}, σ rule `{rule}` (γ = {gamma}), probe = {probe}. "
+        f"{estimated}, probe = {probe}. "
         "Numbers are for the bottleneck Z; with several seeds they are medians.",
         "",
     ]
