@@ -70,7 +70,11 @@ def measure_families(
     seeds, fresh = single._fresh_weights(run, positive_int("controls", controls, minimum=0))
     shannon = [spec for spec in specs if spec[0].name != "renyi"]
     total = len(sets) * (len(iterations) + len(fresh)) if shannon else 0
-    ticker = single._Ticker(progress, total)
+    renyi_total = 0
+    if len(shannon) < len(specs):  # the display's total counts the Rényi member's points too
+        rule = single._widths(run.config, renyi["sigma"], renyi["gamma"])[0]
+        renyi_total = len(sets) * (single._passes(rule, iterations) + len(fresh))
+    ticker = single._Ticker(progress, total + renyi_total)
     metadata = single._metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
     per_probe = [
         _measure_probe(run, readout, x, y, shannon, iterations, fresh, ticker, not k)
