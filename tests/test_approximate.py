@@ -219,7 +219,7 @@ def test_measure_and_the_callback_record_errors_and_methods(tmp_path, tiny_run):
 @pytest.mark.slow  # a costlier variant: the fast run keeps one probe's errors and method
 def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, monkeypatch, tiny_run):
     import infoplane_tf as ip
-    from infoplane_tf.workflows.measure import _across
+    from infoplane_tf.workflows.checkpoint_pass import _across
 
     # The median of method codes 1, 3, 3 would be 3 (and of 1, 3 the non-code 2).
     codes = np.array([[[1.0]], [[3.0]], [[3.0]]])

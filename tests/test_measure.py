@@ -252,15 +252,15 @@ def test_bad_measurement_options_are_named(deep_run, options, message):
 
 
 def test_probe_sets_are_disjoint_windows_or_seeded_resamples(deep_run):
-    from infoplane_tf.workflows.measure import _probe_sets
+    from infoplane_tf.workflows.measure import probe_sets
 
     config = deep_run.config
-    sets = _probe_sets(deep_run, 20, 10, 3, 0)
+    sets = probe_sets(deep_run, 20, 10, 3, 0)
     test = ip.load_dataset(config["dataset"], probe_size=2).x_test
     rows = [{int(np.flatnonzero((test == image).all(axis=1))[0]) for image in x} for x, _ in sets]
     assert rows == [set(range(10 + 20 * k, 30 + 20 * k)) for k in range(3)]
-    resampled = _probe_sets(deep_run, 20, 0, 1, 4)
-    again = _probe_sets(deep_run, 20, 0, 1, 4)
+    resampled = probe_sets(deep_run, 20, 0, 1, 4)
+    again = probe_sets(deep_run, 20, 0, 1, 4)
     assert len(resampled) == 4
     for (x, y), (x2, y2) in zip(resampled, again, strict=True):
         np.testing.assert_array_equal(x, x2)
@@ -270,7 +270,7 @@ def test_probe_sets_are_disjoint_windows_or_seeded_resamples(deep_run):
 def test_a_run_is_measured_at_its_kept_probe_without_its_dataset(deep_run, monkeypatch):
     from infoplane_tf.data.datasets import DatasetUnavailableError
     from infoplane_tf.io.run_dir import RunDirectory
-    from infoplane_tf.workflows import measure as measure_module
+    from infoplane_tf.workflows import checkpoint_pass
 
     x, y = RunDirectory(deep_run.path).read_probe()
     dataset = ip.load_dataset("mnist-5k", probe_size=30)
@@ -281,7 +281,7 @@ def test_a_run_is_measured_at_its_kept_probe_without_its_dataset(deep_run, monke
     def unavailable(*args, **kwargs):
         raise DatasetUnavailableError("dataset 'mnist-5k' is not available: test")
 
-    monkeypatch.setattr(measure_module, "load_dataset", unavailable)
+    monkeypatch.setattr(checkpoint_pass, "load_dataset", unavailable)
     without = ip.measure(deep_run, gamma=1.0).trajectory
     np.testing.assert_array_equal(without.i_xt, with_dataset.i_xt)
     np.testing.assert_array_equal(without.i_t_label, with_dataset.i_t_label)

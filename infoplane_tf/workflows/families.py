@@ -24,7 +24,8 @@ from infoplane_tf.io.runs import Run
 from infoplane_tf.io.trajectory import recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.readout import Readout
-from infoplane_tf.validation import ParameterError, positive_int
+from infoplane_tf.validation import positive_int
+from infoplane_tf.workflows import checkpoint_pass as checkpoints
 
 Spec = tuple[EstimatorFamily, float | int | None]
 
@@ -33,7 +34,8 @@ def measure_families(
     run: Run,
     family,
     parameters: dict,
-    renyi: dict,
+    renyi: tuple[Callable, int],
+    *,
     probe_size,
     probe_offset: int,
     probes: int,
@@ -49,57 +51,53 @@ def measure_families(
         family: a family name or a sequence of them (``infoplane_tf.families.FAMILY_NAMES``).
         parameters: ``{"bins": ..., "noise_variance": ..., "k": ...}``, each a value, a
             sequence of values or None (the family's default).
-        renyi: ``measure``'s keyword arguments for the ``renyi`` member (α, σ, γ, dtype,
-            estimator).
+        renyi: ``(measure_renyi, points)``: the ``renyi`` member's measurement as a function
+            of a progress callable, and the points it measures (``workflows.measure``).
         probe_size, probe_offset, probes, bootstrap, controls, layers, progress: as for
             ``workflows.measure.measure``.
 
     Raises:
-        ValueError: an unknown family, a bad parameter (named), or a γ list (width maps are
-            measured without families).
+        ValueError: an unknown family or a bad parameter (named).
     """
-    from infoplane_tf.workflows import measure as single
-
     specs = family_specs(family, parameters)
-    if isinstance(renyi.get("gamma"), (list, tuple)):
-        raise ParameterError("gamma", "must be one value when families are measured")
-    iterations = single._checkpointed(run)
-    sets = single._probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset,
-                              probes, bootstrap)  # fmt: skip
-    readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
-    seeds, fresh = single._fresh_weights(run, positive_int("controls", controls, minimum=0))
     shannon = [spec for spec in specs if spec[0].name != "renyi"]
+    iterations = checkpoints.checkpointed(run)
+    sets = checkpoints.probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset,
+                                  probes, bootstrap)  # fmt: skip
+    readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
+    seeds, fresh = checkpoints.fresh_weights(run, positive_int("controls", controls, minimum=0))
     total = len(sets) * (len(iterations) + len(fresh)) if shannon else 0
-    renyi_total = 0
-    if len(shannon) < len(specs):  # the display's total counts the Rényi member's points too
-        rule = single._widths(run.config, renyi["sigma"], renyi["gamma"])[0]
-        renyi_total = len(sets) * (single._passes(rule, iterations) + len(fresh))
-    ticker = single._Ticker(progress, total + renyi_total)
-    metadata = single._metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
+    measure_renyi, renyi_points = renyi
+    # The display's total counts the Rényi member's points too.
+    ticker = checkpoints.PointTicker(progress, total + renyi_points * (len(shannon) < len(specs)))
+    metadata = checkpoints.measurement_metadata(run, probe_offset, seeds, len(sets), probes,
+                                                bootstrap)  # fmt: skip
     per_probe = [
         _measure_probe(run, readout, x, y, shannon, iterations, fresh, ticker, not k)
         for k, (x, y) in enumerate(sets)
     ]
+    combine = (readout.names, iterations, metadata, bootstrap)
     result = {}
     for entry, value in specs:
         name = entry.member(value)
         if entry.name == "renyi":
-            result[name] = single.measure(
-                run, probe_size=probe_size, probe_offset=probe_offset, probes=probes,
-                bootstrap=bootstrap, controls=controls, layers=layers,
-                progress=_after(progress, total), **renyi,
-            )  # fmt: skip
-            continue
-        measured = [p[name] for p in per_probe]
-        combined = single._combine(measured, readout.names, iterations, metadata, bootstrap)
-        if entry.lower_bound:
-            lower = [p | {"values": p["lower"], "controls": p["lower_controls"]} for p in measured]
-            bound = single._combine(lower, readout.names, iterations, metadata, bootstrap)
-            bound.trajectory.settings = bound.trajectory.settings | {
-                "estimator": measured[0]["estimator"] | {"bound": "lower"}
-            }
-            combined.lower = bound.trajectory
-        result[name] = combined
+            result[name] = measure_renyi(_after(progress, total))
+        else:
+            result[name] = _combined([p[name] for p in per_probe], entry.lower_bound, combine)
+    return result
+
+
+def _combined(measured: list[dict], lower_bound: bool, combine: tuple) -> Measurement:
+    """One member's ``Measurement`` from its per-probe records (``_measure_probe``), with its
+    lower bound when the family gives one."""
+    result = checkpoints.combine_probes(measured, *combine)
+    if lower_bound:
+        lower = [p | {"values": p["lower"], "controls": p["lower_controls"]} for p in measured]
+        bound = checkpoints.combine_probes(lower, *combine).trajectory
+        bound.settings = bound.settings | {
+            "estimator": measured[0]["estimator"] | {"bound": "lower"}
+        }
+        result.lower = bound
     return result
 
 
@@ -111,11 +109,9 @@ def _after(progress, offset: int):
 
 
 def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, ticker, diagnose):
-    """One probe's per-member records (see ``workflows.measure._combine``): values (C, L) per
+    """One probe's per-member records (see ``workflows.measure.combine_probes``): values (C, L) per
     key, epochs, controls (F, L), estimator settings, diagnostics (first probe only)."""
-    from infoplane_tf.workflows import measure as single
-
-    loaders = single._checkpoint_loaders(run, iterations)
+    loaders = checkpoints.checkpoint_loaders(run, iterations)
     rows = _points(run, readout, x, y, specs, loaders, ticker, diagnose)
     fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
     controls = _points(run, readout, x, y, specs, fresh_loaders, ticker, False)
@@ -163,13 +159,11 @@ def _points(run, readout, x, y, specs: list[Spec], loaders, ticker, diagnose) ->
     """Each loader's point under every spec: ``{member: family_point(...), "epoch": e}`` (and
     the layers' diagnostics), or None where the weights could not be read or the activations
     were not finite."""
-    from infoplane_tf.workflows.measure import _snapshots
-
     seed = tf.constant(int(run.config.get("seed", 0)), tf.int64)
     activations = readout.activations
     rows = []
     for index, load in loaders:
-        (weights,), (epoch,) = _snapshots(readout, [load])
+        (weights,), (epoch,) = checkpoints.read_snapshots(readout, [load])
         noise = readout.noise(seed, tf.constant([index], tf.int64), len(x))
         layers, output = readout.forward(x, weights, None if noise is None else noise[0])
         representations = dict(zip(readout.names, layers, strict=True))

@@ -21,15 +21,16 @@ trajectory.
   the run's), measured the same way: what an untrained network gives.
 - Diagnostics: each checkpoint's median pairwise distance and fraction of saturated units
   per layer, on the first probe (``infoplane_tf.estimator.diagnostics``).
+- ``family=``: other estimator families, measured in one pass by ``workflows.families``,
+  which shares this module's pass over the checkpoints (``checkpointed``, ``probe_sets``,
+  ``fresh_weights``, ``checkpoint_loaders``, ``read_snapshots``, ``combine_probes`` ...).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -37,22 +38,30 @@ import tensorflow as tf
 
 from infoplane_tf.analysis.phases import moving_average
 from infoplane_tf.catalog import MATRIX_BUDGET_BYTES
-from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
 from infoplane_tf.estimator.diagnostics import DIAGNOSTICS, probe_diagnostics
-from infoplane_tf.io.checkpoints import CheckpointFormatError, read_checkpoint
 from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported)
     Run,
     load_run,
     write_measurement,
 )
-from infoplane_tf.io.trajectory import Trajectory, recorded_keys
+from infoplane_tf.io.trajectory import recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.readout import Readout
 from infoplane_tf.validation import ParameterError, positive_int, renamed
 from infoplane_tf.width_rules import RULES
+from infoplane_tf.workflows.checkpoint_pass import (
+    PointTicker,
+    checkpoint_loaders,
+    checkpointed,
+    combine_probes,
+    fresh_weights,
+    measurement_metadata,
+    probe_sets,
+    read_snapshots,
+)
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
 ALIGNMENT_SMOOTHING = 5
@@ -117,58 +126,66 @@ def measure(
         ValueError: no checkpoints, a probe beyond the test set, or a bad setting (named).
     """
     run = run if isinstance(run, Run) else load_run(run)
+    sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma)
+    renyi = {"alpha": alpha, "sigma": sigma, "gamma": gamma, "dtype": dtype,
+             "estimator": estimator}  # fmt: skip
+    common = {"probe_size": probe_size, "probe_offset": probe_offset, "probes": probes,
+              "bootstrap": bootstrap, "controls": controls, "layers": layers}  # fmt: skip
     parameters = {"bins": bins, "noise_variance": noise_variance, "k": k}
     if family != "renyi" or any(value is not None for value in parameters.values()):
-        from infoplane_tf.workflows.families import measure_families
+        return _families(run, family, parameters, renyi, common, progress)
+    return _renyi(run, progress=progress, **renyi, **common)
 
-        sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma)
-        renyi = {"alpha": alpha, "sigma": sigma, "gamma": gamma, "dtype": dtype,
-                 "estimator": estimator}  # fmt: skip
-        return measure_families(run, family, parameters, renyi, probe_size, probe_offset,
-                                probes, bootstrap, controls, layers, progress)  # fmt: skip
-    iterations = _checkpointed(run)
-    rule, gammas, grid = _widths(run.config, sigma, gamma, sigma_rule)
-    sets = _probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset, probes,
-                       bootstrap)  # fmt: skip
+
+def _renyi(run: Run, *, alpha, sigma, gamma, probe_size, probe_offset, probes, bootstrap,
+           controls, layers, dtype, estimator, progress):  # fmt: skip
+    """``measure`` with the matrix-based Rényi estimator: a ``Measurement``, or a width map."""
+    iterations = checkpointed(run)
+    rule, gammas, grid = width_settings(run.config, sigma, gamma)
+    sets = probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset, probes,
+                      bootstrap)  # fmt: skip
     settings = {"alpha": run.config.get("alpha") if alpha is None else alpha, "dtype": dtype,
                 "estimator": estimator}  # fmt: skip
     readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
-    seeds, fresh = _fresh_weights(run, positive_int("controls", controls, minimum=0))
-    ticker = _Ticker(progress, len(sets) * (_passes(rule, iterations) + len(fresh)))
+    seeds, fresh = fresh_weights(run, positive_int("controls", controls, minimum=0))
+    ticker = PointTicker(progress, len(sets) * (passes(rule, iterations) + len(fresh)))
     measured = [
-        _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh, ticker, not k)
-        for k, (x, y) in enumerate(sets)
+        _measure_probe(
+            run, readout, x, y, rule, gammas, settings, iterations, fresh, ticker, not index
+        )  # fmt: skip
+        for index, (x, y) in enumerate(sets)
     ]
-    metadata = _metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
+    metadata = measurement_metadata(run, probe_offset, seeds, len(sets), probes, bootstrap)
     result = {
-        gamma: _combine([m[g] for m in measured], readout.names, iterations, metadata, bootstrap)
+        gamma: combine_probes(
+            [m[g] for m in measured], readout.names, iterations, metadata, bootstrap
+        )
         for g, gamma in enumerate(gammas)
     }
     return result if grid else result[gammas[0]]
 
 
-def _metadata(run: Run, probe_offset: int, seeds, sets: int, probes: int, bootstrap: int):
-    """What a measurement records besides the estimator: probe, run, controls and band."""
-    metadata = {"probe_offset": probe_offset, "run": str(run.path)}
-    metadata |= {"controls": {"fresh-init seeds": seeds}} if seeds else {}
-    if sets > 1:
-        metadata["band"] = {"probes": probes} if bootstrap == 0 else {"bootstrap": bootstrap}
-    return metadata
+def _families(run: Run, family, parameters: dict, renyi: dict, common: dict, progress):
+    """A family set (``workflows.families``); its ``renyi`` member is this module's
+    measurement with the ``renyi`` settings."""
+    from infoplane_tf.workflows.families import measure_families
+
+    if isinstance(renyi["gamma"], (list, tuple)):
+        raise ParameterError("gamma", "must be one value when families are measured")
+    rule = width_settings(run.config, renyi["sigma"], renyi["gamma"])[0]
+    sets = common["bootstrap"] or common["probes"]
+    points = sets * (passes(rule, checkpointed(run)) + common["controls"])
+
+    def measure_renyi(report):
+        return _renyi(run, progress=report, **renyi, **common)
+
+    return measure_families(run, family, parameters, (measure_renyi, points), progress=progress,
+                            **common)  # fmt: skip
 
 
-def _checkpointed(run: Run) -> list[int]:
-    """The run's checkpoint iterations; ParameterError if it has none."""
-    if not run.checkpoints:
-        raise ParameterError(
-            "run", f"{run.path} has no checkpoints; train with checkpoints (e.g. 'log:64')"
-        )
-    return run.checkpoints
-
-
-def _widths(config: dict, sigma, gamma, sigma_rule=None):
+def width_settings(config: dict, sigma, gamma):
     """The width rule, its scales γ and whether they form a map: the run's γ when the rule is
     the run's, else the rule's default."""
-    sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma, depth=2)
     rule = config.get("sigma") if sigma is None else sigma
     rule = rule if _at_checkpoint(rule) else check_sigma(rule)
     if gamma is None and rule == config.get("sigma"):
@@ -182,7 +199,7 @@ def _at_checkpoint(rule) -> str | None:
     return None if entry is None else entry.at_checkpoint
 
 
-def _passes(rule, iterations) -> int:
+def passes(rule, iterations) -> int:
     """Points measured per probe: the checkpoints, plus a first pass for data-chosen widths."""
     entry = RULES.get(rule) if isinstance(rule, str) else None
     if entry is None:
@@ -191,47 +208,6 @@ def _passes(rule, iterations) -> int:
         len(iterations) if entry.per_checkpoint_smoothed else int(bool(entry.at_checkpoint))
     )
     return len(iterations) + first_pass
-
-
-class _Ticker:
-    """Counts measured points and reports them to a ``progress(done, total)`` callable."""
-
-    def __init__(self, progress, total: int):
-        self.progress, self.total, self.done = progress, total, 0
-
-    def __call__(self, count: int) -> None:
-        self.done += count
-        if self.progress is not None:
-            self.progress(min(self.done, self.total), self.total)
-
-
-def _probe_sets(run: Run, probe_size, probe_offset: int, probes, bootstrap):
-    """The (x, y) probe sets: K disjoint windows of the test set, or B resamples of one."""
-    probes = positive_int("probes", probes)
-    bootstrap = positive_int("bootstrap", bootstrap, minimum=0)
-    if probes > 1 and bootstrap:
-        raise ParameterError("bootstrap", f"cannot be combined with probes={probes}; choose one")
-    probe_size = positive_int("probe_size", probe_size, minimum=2)
-    x, y = _probe(run, probe_size * probes, probe_offset)
-    if not bootstrap:
-        windows = [slice(k * probe_size, (k + 1) * probe_size) for k in range(probes)]
-        return [(x[window], y[window]) for window in windows]
-    rng = np.random.default_rng(int(run.config.get("seed", 0)))
-    draws = [rng.integers(0, probe_size, probe_size) for _ in range(bootstrap)]
-    return [(x[rows], y[rows]) for rows in draws]
-
-
-def _fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.ndarray]]]:
-    """The seeds (after the run's) and variable values (path → array) of ``count`` fresh
-    initialisations; it sets Keras's global seed (``keras.utils.set_random_seed``)."""
-    first = int(run.config.get("seed", 0)) + 1
-    seeds, weights = list(range(first, first + count)), []
-    for seed in seeds:
-        keras.utils.set_random_seed(seed)
-        weights.append(
-            {v.path: v.numpy() for v in restore.build_recorded_model(run.config).variables}
-        )
-    return seeds, weights
 
 
 def _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh, ticker, diagnose):
@@ -244,14 +220,14 @@ def _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh
     if at_checkpoint or (entry is not None and entry.per_checkpoint_smoothed):
         first = InformationPlane(x, y, sigma=base, gamma=(1.0,), **settings)
         if not at_checkpoint:
-            chosen = _points(run, readout, first, x, _checkpoint_loaders(run, iterations), ticker)
+            chosen = _points(run, readout, first, x, checkpoint_loaders(run, iterations), ticker)
             widths = _smoothed_widths(_base_widths(chosen, len(readout.names)))
         else:
             reference = iterations[0] if at_checkpoint == "first" else iterations[-1]
-            loaded = _points(run, readout, first, x, _checkpoint_loaders(run, [reference]), ticker)
+            loaded = _points(run, readout, first, x, checkpoint_loaders(run, [reference]), ticker)
             widths = np.tile(_base_widths(loaded, len(readout.names)), (len(iterations), 1))
     plane = InformationPlane(x, y, sigma=base, gamma=gammas, **settings)
-    loaders = _checkpoint_loaders(run, iterations)
+    loaders = checkpoint_loaders(run, iterations)
     rows = _points(run, readout, plane, x, loaders, ticker, widths, diagnose)
     fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
     first_widths = None if widths is None else widths[:1].repeat(len(fresh), 0)
@@ -276,11 +252,6 @@ def _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh
     return per_gamma
 
 
-def _checkpoint_loaders(run: Run, iterations: Sequence[int]) -> list:
-    """(index, load) per checkpoint: ``load()`` returns its variable values and its epoch."""
-    return [(it, functools.partial(read_checkpoint, _checkpoints(run), it)) for it in iterations]
-
-
 def _points(run, readout, plane, x, loaders, ticker, widths=None, diagnose=False) -> list:
     """Measures the weights of ``loaders`` with ``plane``, a batch per compiled call.
 
@@ -296,7 +267,7 @@ def _points(run, readout, plane, x, loaders, ticker, widths=None, diagnose=False
     rows = []
     for start in range(0, len(loaders), size):
         batch = loaders[start : start + size]
-        snapshots, epochs = _snapshots(readout, [load for _, load in batch])
+        snapshots, epochs = read_snapshots(readout, [load for _, load in batch])
         pad = size - len(batch)
         indices = [index for index, _ in batch]
         kernels = plane.probe
@@ -369,94 +340,3 @@ def _stack(rows: list[dict | None], key: str, g: int, n_layers: int) -> np.ndarr
     if present and key not in present[0]:
         return None
     return np.array([np.full(n_layers, np.nan) if r is None else r[key][g] for r in rows])
-
-
-def _across(key: str, values: np.ndarray, statistic) -> np.ndarray:
-    """``statistic`` over the probe axis of (K, C, L) values; a method code is not a number to
-    average, so ``method`` keeps the first probe's."""
-    return values[0] if key == "method" else statistic(values, axis=0)
-
-
-def _combine(per_probe: list[dict], layers, iterations, metadata, bootstrap) -> Measurement:
-    """One γ's ``Measurement`` from its probes: the median, the band and the controls."""
-    keys = [key for key in recorded_keys(True, True) if per_probe[0]["values"][key] is not None]
-    settings = {"estimator": per_probe[0]["estimator"], **metadata}
-
-    def trajectory(values):
-        return Trajectory(
-            layers=tuple(layers),
-            iterations=np.asarray(iterations, np.int64),
-            epochs=per_probe[0]["epochs"],
-            loss=np.full(len(iterations), np.nan),
-            settings=settings,
-            **values,
-        )
-
-    stacked = {key: np.stack([p["values"][key] for p in per_probe]) for key in keys}
-    edges = (2.5, 97.5) if bootstrap else (0.0, 100.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: missing points
-        median = trajectory({key: _across(key, v, np.nanmedian) for key, v in stacked.items()})
-        band = None
-        if len(per_probe) > 1:
-            band = tuple(
-                trajectory(
-                    {
-                        key: _across(key, v, lambda v, axis, q=q: np.nanpercentile(v, q, axis))
-                        for key, v in stacked.items()
-                    }
-                )
-                for q in edges
-            )
-        controls = None
-        count = len(per_probe[0]["controls"]["i_xt"])
-        if count:
-            fresh = {
-                key: np.nanmedian(np.stack([p["controls"][key] for p in per_probe]), axis=0)
-                for key in keys
-            }
-            controls = {"fresh-init": {"seeds": metadata["controls"]["fresh-init seeds"]}}
-            for key in keys:
-                columns = dict(zip(layers, fresh[key].T.tolist(), strict=True))
-                controls["fresh-init"][key] = columns
-    return Measurement(median, band, controls, per_probe[0]["diagnostics"])
-
-
-def _checkpoints(run: Run) -> Path:
-    return run.directory.checkpoints
-
-
-def _probe(run: Run, probe_size, probe_offset: int):
-    """The probe images and labels: test images ``probe_offset`` .. ``+ probe_size``, from the
-    probe the run keeps when it holds them (no dataset needed), else from the dataset."""
-    probe_size = positive_int("probe_size", probe_size, minimum=2)
-    probe_offset = positive_int("probe_offset", probe_offset, minimum=0)
-    window = slice(probe_offset, probe_offset + probe_size)
-    kept = run.directory.read_probe()
-    if kept is not None and probe_offset + probe_size <= len(kept[0]):
-        return kept[0][window], kept[1][window]
-    name = run.config["dataset"]
-    dataset = load_dataset(name, probe_size=2)
-    if probe_offset + probe_size > dataset.info.n_test:
-        raise ParameterError(
-            "probe_size",
-            f"must fit in the {dataset.info.n_test} test images of {name} after "
-            f"probe_offset {probe_offset}, got {probe_size}",
-        )
-    return dataset.x_test[window], dataset.y_test[window]
-
-
-def _snapshots(readout: Readout, loads: list):
-    """The variable values of each loader, in the probe's order, and their epochs (None for
-    weights that cannot be read, measured on the last readable ones and recorded as missing)."""
-    snapshots, epochs = [], []
-    for load in loads:
-        try:
-            values, epoch = load()
-            snapshot = [tf.constant(values[v.path]) for v in readout.variables]
-        except (CheckpointFormatError, KeyError) as error:
-            warnings.warn(f"skipping a checkpoint: {error}", RuntimeWarning, stacklevel=3)
-            snapshot, epoch = (snapshots[-1] if snapshots else readout.snapshot()), None
-        snapshots.append(snapshot)
-        epochs.append(epoch)
-    return snapshots, epochs
