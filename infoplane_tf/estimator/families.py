@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from infoplane_tf.catalog import BOUNDED_ACTIVATIONS
 from infoplane_tf.estimator import binning, kde, knn
+from infoplane_tf.estimator.kde import BOUNDS
 from infoplane_tf.families import family
 
 #: The keys of a point's values, each (L,): as in a trajectory (``io.trajectory``).
@@ -64,10 +65,9 @@ def family_point(
     if name == "renyi":
         return _renyi(representations, output, x, labels, renyi or {})
     measure = {"binning": _binning, "kde": _kde, "knn": _knn}[name]
-    rows = [
-        measure(t, output, x, labels, parameter, activations.get(layer))
-        for layer, t in representations.items()
-    ]
+    # Each family computes what the layers share (the output's and the input's codes or
+    # distances) once per point.
+    rows = measure(representations, output, x, labels, parameter, activations)
     point = {key: np.array([row[key] for row in rows]) for key in rows[0] if key not in _EXTRA}
     if name == "kde":
         point["lower"] = {
@@ -83,62 +83,71 @@ def family_point(
 _EXTRA = ("lower", "range")
 
 
-def _binning(t, output, x, labels, bins, activation):
-    bounds = BOUNDED_ACTIVATIONS.get(activation)
-    codes, width = binning.bin_codes(t, bins, *(bounds or (None, None)))
+def _binning(layers, output, x, labels, bins, activations) -> list[dict]:
     out, _ = binning.bin_codes(output, bins)
     identity = binning.sample_identity(x)
-    row = {
-        "i_xt": binning.binned_information(identity, codes),
-        "i_t_out": binning.binned_information(codes, out),
-        "h_t": binning.plugin_entropy(codes),
-        "sigma": width,
-    }
-    if labels is not None:
-        row["i_t_label"] = binning.binned_information(codes, labels)
-    return {key: float(value) for key, value in row.items()} | {
-        "range": "activation" if bounds else "observed"
-    }
-
-
-def _kde(t, output, x, labels, variance, activation):
-    del x, activation  # H(T̃|X) is the noise's; the bounds need no range
-    d2 = kde.pairwise_distances(t)
-    d2_out = kde.pairwise_distances(output)
-    units = int(np.prod(t.shape[1:]))
-
-    def bound(which):
-        term = float(kde.pairwise_term(d2, variance, which))
+    rows = []
+    for layer, t in layers.items():
+        bounds = BOUNDED_ACTIVATIONS.get(activations.get(layer))
+        codes, width = binning.bin_codes(t, bins, *(bounds or (None, None)))
         row = {
-            "i_xt": term,
-            "i_t_out": term
-            + float(kde.pairwise_term(d2_out, variance, which))
-            - float(kde.pairwise_term(d2 + d2_out, variance, which)),
-            "h_t": kde.noise_entropy(units, variance) + term,
-            "sigma": float(np.sqrt(variance)),
+            "i_xt": binning.binned_information(identity, codes),
+            "i_t_out": binning.binned_information(codes, out),
+            "h_t": binning.plugin_entropy(codes),
+            "sigma": width,
         }
         if labels is not None:
-            row["i_t_label"] = term - float(kde.pairwise_term(d2, variance, which, labels))
-        return row
+            row["i_t_label"] = binning.binned_information(codes, labels)
+        row = {key: float(value) for key, value in row.items()}
+        rows.append(row | {"range": "activation" if bounds else "observed"})
+    return rows
 
-    return bound("upper") | {"lower": bound("lower")}
+
+def _kde(layers, output, x, labels, variance, activations) -> list[dict]:
+    del x, activations  # H(T̃|X) is the noise's; the bounds need no range
+    d2_out = kde.pairwise_distances(output)
+    out_terms = {which: float(kde.pairwise_term(d2_out, variance, which)) for which in BOUNDS}
+    rows = []
+    for t in layers.values():
+        d2 = kde.pairwise_distances(t)
+        units = int(np.prod(t.shape[1:]))
+
+        def bound(which, d2=d2, units=units):
+            term = float(kde.pairwise_term(d2, variance, which))
+            joint = float(kde.pairwise_term(d2 + d2_out, variance, which))
+            row = {
+                "i_xt": term,
+                "i_t_out": term + out_terms[which] - joint,
+                "h_t": kde.noise_entropy(units, variance) + term,
+                "sigma": float(np.sqrt(variance)),
+            }
+            if labels is not None:
+                row["i_t_label"] = term - float(kde.pairwise_term(d2, variance, which, labels))
+            return row
+
+        rows.append(bound("upper") | {"lower": bound("lower")})
+    return rows
 
 
-def _knn(t, output, x, labels, k, activation):
-    del activation
-    d = knn.distances(t)
-    n = int(d.shape[0])
+def _knn(layers, output, x, labels, k, activations) -> list[dict]:
+    del activations
+    d_x, d_out = knn.distances(x), knn.distances(output)
+    n = int(d_x.shape[0])
     if not 1 <= k < n:
         raise ValueError(f"k must be below the probe's {n} samples, got {k}")
-    row = {
-        "i_xt": float(knn.ksg_information(knn.distances(x), d, k)),
-        "i_t_out": float(knn.ksg_information(d, knn.distances(output), k)),
-        "h_t": float(knn.kl_entropy(d, k, int(np.prod(t.shape[1:])))),
-        "sigma": float(np.median(knn.kth_distance(d, k).numpy())),
-    }
-    if labels is not None:
-        row["i_t_label"] = float(knn.mixed_information(d, labels, k))
-    return row
+    rows = []
+    for t in layers.values():
+        d = knn.distances(t)
+        row = {
+            "i_xt": float(knn.ksg_information(d_x, d, k)),
+            "i_t_out": float(knn.ksg_information(d, d_out, k)),
+            "h_t": float(knn.kl_entropy(d, k, int(np.prod(t.shape[1:])))),
+            "sigma": float(np.median(knn.kth_distance(d, k).numpy())),
+        }
+        if labels is not None:
+            row["i_t_label"] = float(knn.mixed_information(d, labels, k))
+        rows.append(row)
+    return rows
 
 
 def _renyi(representations, output, x, labels, settings):

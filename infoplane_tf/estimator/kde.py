@@ -25,6 +25,8 @@ from infoplane_tf.estimator.kernels import flatten_samples, squared_distances
 
 #: The divisor of ‖t_i − t_j‖² per unit of s²: the KL (upper) and Bhattacharyya (lower) bound.
 BOUND_SCALES = {"upper": 2.0, "lower": 8.0}
+#: The bounds' names.
+BOUNDS = tuple(BOUND_SCALES)
 
 
 def pairwise_distances(t) -> tf.Tensor:
