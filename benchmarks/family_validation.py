@@ -8,8 +8,8 @@
   c, I(X;cZ) under every family (binning with Z's observed range and with a fixed (0, 1)
   range).
 
-Not timed: runs alongside other work. ``python benchmarks/family_validation.py`` (about five
-minutes on 2 cores); ``--seeds 2`` for a quick look.
+Not timed: runs alongside other work. ``python benchmarks/family_validation.py`` (about ten
+minutes on 2 cores); ``--seeds 2`` for a quick look, ``--tables scaling`` for one table.
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def scaling_table() -> None:
     cases = [
         ("binning, B = 30, observed range", "binning", 30, None),
         ("binning, B = 30, fixed range (0, 1)", "binning", 30, "sigmoid"),
+        ("binning, B = 2, observed range", "binning", 2, None),
+        ("binning, B = 2, fixed range (0, 1)", "binning", 2, "sigmoid"),
         ("kde, s² = 0.1", "kde", 0.1, None),
         ("knn, k = 3", "knn", 3, None),
         ("renyi, median rule", "renyi", None, None),
@@ -101,13 +103,18 @@ def scaling_table() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--tables", default="knn,kde,scaling", help="which tables to print")
     args = parser.parse_args()
-    print("## knn on correlated Gaussians\n")
-    knn_table(args.seeds)
-    print("\n## kde on the Gaussian channel\n")
-    kde_table(args.seeds)
-    print("\n## scaling the bottleneck by c: I(X;cZ) in bits\n")
-    scaling_table()
+    tables = args.tables.split(",")
+    if "knn" in tables:
+        print("## knn on correlated Gaussians\n")
+        knn_table(args.seeds)
+    if "kde" in tables:
+        print("\n## kde on the Gaussian channel\n")
+        kde_table(args.seeds)
+    if "scaling" in tables:
+        print("\n## scaling the bottleneck by c: I(X;cZ) in bits\n")
+        scaling_table()
 
 
 if __name__ == "__main__":
