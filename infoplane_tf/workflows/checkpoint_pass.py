@@ -17,8 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from infoplane_tf.data.datasets import load_dataset
+from infoplane_tf.estimator.diagnostics import DIAGNOSTICS
 from infoplane_tf.io.checkpoints import CheckpointFormatError, read_checkpoint
-from infoplane_tf.io.measurements import Measurement
+from infoplane_tf.io.measurements import Diagnostics, Measurement
 from infoplane_tf.io.runs import Run
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
@@ -181,3 +182,14 @@ def read_snapshots(readout: Readout, loads: list):
         snapshots.append(snapshot)
         epochs.append(epoch)
     return snapshots, epochs
+
+
+def diagnostics_of(rows: list[dict | None], readout, iterations) -> Diagnostics:
+    """The layers' ``Diagnostics`` from measured rows (NaN where a point is missing)."""
+    missing = np.full(len(readout.names), np.nan)
+    values = {
+        key: np.array([missing if row is None else row[key] for row in rows]) for key in DIAGNOSTICS
+    }
+    return Diagnostics(
+        readout.names, np.asarray(iterations, np.int64), **values, activations=readout.activations
+    )

@@ -19,7 +19,7 @@ import tensorflow as tf
 from infoplane_tf.estimator.diagnostics import layer_diagnostics
 from infoplane_tf.estimator.families import POINT_KEYS, family_point
 from infoplane_tf.families import EstimatorFamily, family_specs
-from infoplane_tf.io.measurements import Diagnostics, Measurement
+from infoplane_tf.io.measurements import Measurement
 from infoplane_tf.io.runs import Run
 from infoplane_tf.io.trajectory import recorded_keys
 from infoplane_tf.models import restore
@@ -109,7 +109,7 @@ def _after(progress, offset: int):
 
 
 def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, ticker, diagnose):
-    """One probe's per-member records (see ``workflows.measure.combine_probes``): values (C, L) per
+    """One probe's per-member records (see ``checkpoint_pass.combine_probes``): values (C, L) per
     key, epochs, controls (F, L), estimator settings, diagnostics (first probe only)."""
     loaders = checkpoints.checkpoint_loaders(run, iterations)
     rows = _points(run, readout, x, y, specs, loaders, ticker, diagnose)
@@ -118,15 +118,7 @@ def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, tic
     n_layers = len(readout.names)
     keys = recorded_keys(True, True)
     epochs = np.array([np.nan if r is None else r["epoch"] for r in rows])
-    diagnostics = None
-    if diagnose:
-        missing = np.full(n_layers, np.nan)
-        values = {
-            key: np.array([missing if r is None else r["diagnostics"][key] for r in rows])
-            for key in ("median_distance", "saturated_fraction")
-        }
-        diagnostics = Diagnostics(readout.names, np.asarray(iterations, np.int64), **values,
-                                  activations=readout.activations)  # fmt: skip
+    diagnostics = checkpoints.diagnostics_of(rows, readout, iterations) if diagnose else None
     records = {}
     for entry, value in specs:
         name = entry.member(value)
@@ -178,7 +170,7 @@ def _points(run, readout, x, y, specs: list[Spec], loaders, ticker, diagnose) ->
                 entry.name, value, representations, output, x, y, activations
             )
         if diagnose:
-            row["diagnostics"] = layer_diagnostics(representations, activations)
+            row |= layer_diagnostics(representations, activations)
         rows.append(row)
         ticker(1)
     return rows

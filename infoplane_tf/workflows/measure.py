@@ -40,8 +40,8 @@ from infoplane_tf.analysis.phases import moving_average
 from infoplane_tf.catalog import MATRIX_BUDGET_BYTES
 from infoplane_tf.estimator import InformationPlane
 from infoplane_tf.estimator.checks import check_gammas, check_sigma
-from infoplane_tf.estimator.diagnostics import DIAGNOSTICS, probe_diagnostics
-from infoplane_tf.io.measurements import Diagnostics, Measurement
+from infoplane_tf.estimator.diagnostics import probe_diagnostics
+from infoplane_tf.io.measurements import Measurement
 from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported)
     Run,
     load_run,
@@ -57,6 +57,7 @@ from infoplane_tf.workflows.checkpoint_pass import (
     checkpoint_loaders,
     checkpointed,
     combine_probes,
+    diagnostics_of,
     fresh_weights,
     measurement_metadata,
     probe_sets,
@@ -246,7 +247,7 @@ def _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh
                 "epochs": np.array([np.nan if r is None else r["epoch"] for r in rows]),
                 "controls": {key: _stack(controls, key, g, len(readout.names)) for key in keys},
                 "estimator": estimator,
-                "diagnostics": _diagnostics(rows, readout, iterations) if diagnose else None,
+                "diagnostics": diagnostics_of(rows, readout, iterations) if diagnose else None,
             }
         )
     return per_gamma
@@ -291,17 +292,6 @@ def _points(run, readout, plane, x, loaders, ticker, widths=None, diagnose=False
             rows.append(row if ok else None)
         ticker(len(batch))
     return rows
-
-
-def _diagnostics(rows: list[dict | None], readout, iterations) -> Diagnostics:
-    """The layers' ``Diagnostics`` from measured rows (NaN where a point is missing)."""
-    missing = np.full(len(readout.names), np.nan)
-    values = {
-        key: np.array([missing if row is None else row[key] for row in rows]) for key in DIAGNOSTICS
-    }
-    return Diagnostics(
-        readout.names, np.asarray(iterations, np.int64), **values, activations=readout.activations
-    )
 
 
 def _points_per_call(plane: InformationPlane, n_layers: int) -> int:
