@@ -38,6 +38,8 @@ class EstimatorFamily:
         integer: Whether the parameter is an integer.
         lower_bound: Whether a point comes with a lower bound (kept beside it).
         reference: Where the estimator comes from.
+        point: ``"module:function"`` computing one point from activations, imported when
+            used (see ``estimator.families.family_point``).
     """
 
     name: str
@@ -48,6 +50,7 @@ class EstimatorFamily:
     integer: bool = False
     lower_bound: bool = False
     reference: str = ""
+    point: str = ""
 
     def check(self, value) -> float | int:
         """``value`` of the parameter, validated (ParameterError naming the parameter)."""
@@ -64,23 +67,27 @@ class EstimatorFamily:
         return self.name if self.parameter is None else f"{self.name}, {self.symbol} = {value:g}"
 
 
+_POINTS = "infoplane_tf.estimator.families:"
+
 _ENTRIES = (
     EstimatorFamily(
         "renyi", "matrix-based Renyi entropies of Gaussian Gram matrices (the run's alpha, sigma, "
-        "gamma)", reference="Giraldo, Rao & Principe 2015",
+        "gamma)", reference="Giraldo, Rao & Principe 2015", point=_POINTS + "renyi_point",
     ),
     EstimatorFamily(
         "binning", "each unit in B equal bins, plug-in entropies of the codes", "bins", 30, "B",
-        integer=True, reference="Shwartz-Ziv & Tishby 2017",
+        integer=True, reference="Shwartz-Ziv & Tishby 2017", point=_POINTS + "binning_point",
     ),
     EstimatorFamily(
         "kde", "T plus Gaussian noise of variance s^2, pairwise-distance bounds on its entropy",
         "noise_variance", 0.1, "s²", lower_bound=True,
         reference="Kolchinsky & Tracey 2017; s^2 = 0.1 as in Saxe et al. 2018",
+        point=_POINTS + "kde_point",
     ),
     EstimatorFamily(
         "knn", "k-nearest neighbours (KSG estimator 1; Ross 2014 for labels)", "k", 3, "k",
         integer=True, reference="Kraskov, Stoegbauer & Grassberger 2004; Ross 2014",
+        point=_POINTS + "knn_point",
     ),
 )  # fmt: skip
 
@@ -128,7 +135,13 @@ def family_specs(names, parameters: dict) -> list[tuple[EstimatorFamily, float |
         values = parameters.get(entry.parameter)
         values = entry.default if values is None else values
         values = values if isinstance(values, (list, tuple)) else [values]
-        specs += [(entry, entry.check(value)) for value in dict.fromkeys(values)]
+        checked = list(dict.fromkeys(entry.check(value) for value in values))
+        members = [entry.member(value) for value in checked]
+        if len(set(members)) != len(members):
+            raise ParameterError(
+                entry.parameter, f"gives one member name twice: {', '.join(members)}"
+            )
+        specs += [(entry, value) for value in checked]
     return specs
 
 
@@ -142,8 +155,5 @@ def describe(estimator: dict) -> str:
         alpha, sigma, gamma = (estimator.get(key) for key in ("alpha", "sigma", "gamma"))
         return f"renyi, α = {alpha}, σ {sigma}, γ = {gamma}"
     text = entry.title(estimator.get(entry.parameter))
-    if name == "binning":
-        ranges = estimator.get("range") or {}
-        kinds = {kind for layer, kind in ranges.items() if layer != "output"}
-        text += f" ({' / '.join(sorted(kinds))} range)" if kinds else ""
-    return text
+    kinds = {kind for layer, kind in (estimator.get("range") or {}).items() if layer != "output"}
+    return text + (f" ({' / '.join(sorted(kinds))} range)" if kinds else "")

@@ -120,6 +120,17 @@ class Readout:
             known = {layer.name: _activation_name(layer) for layer in model.layers}
         return {name: known.get(name) for name in self.names}
 
+    @property
+    def output_activation(self) -> str | None:
+        """The activation of the model's output (Keras's name), or None where the model does
+        not say."""
+        declared = getattr(self.model, "output_activation", None)  # the zoo's models
+        if isinstance(declared, str):
+            return declared
+        if _is_graph_model(self.model) and len(self.model.outputs) == 1:
+            return _activation_name(self.model.outputs[0]._keras_history.operation)
+        return None
+
     def point_function(self, plane: InformationPlane, points: int, one_core: bool):
         """The compiled ``f(probe_kernels, x_probe, snapshots, indices, seed)`` → P points.
 

@@ -453,7 +453,7 @@ def test_binning_range_follows_the_activation():
     s = 1.0 / (1.0 + np.exp(-layers["code"]))
     p = point("binning", 10, {"h": layers["h"], "s": s}, output, x, labels,
               activations={"s": "sigmoid"})  # fmt: skip
-    assert p["range"] == {"h": "observed", "s": "activation"}
+    assert p["range"] == {"h": "observed", "s": "activation", "output": "observed"}
     assert p["sigma"][0] == pytest.approx(np.ptp(layers["h"]) / 10)
     assert p["sigma"][1] == pytest.approx(0.1)  # (0, 1) in 10 bins, not the observed range
     codes, _ = ref_bin_codes(s, 10, 0.0, 1.0)

@@ -1,6 +1,7 @@
 """A run's checkpoints under several estimator families (``workflows.families``), stored as a
 family set (``io.measurements``), plotted side by side and reported (``reports.families``)."""
 
+import json
 import shutil
 
 import keras
@@ -49,7 +50,8 @@ def test_every_member_is_its_family_on_each_checkpoints_own_forward_pass(deep_ru
         for member in MEMBERS[:-1]:
             name, value = member.split("-")
             value = int(value) if name in ("binning", "knn") else float(value)
-            point = family_point(name, value, layers, output, x, y, activations)
+            point = family_point(name, value, layers, output, x, y, activations,
+                                 output_activation=model.output_activation)  # fmt: skip
             measured = family_set[member].trajectory
             for key in ("i_xt", "i_t_out", "h_t", "i_t_label"):
                 np.testing.assert_allclose(getattr(measured, key)[2 * row], point[key], atol=1e-9)
@@ -80,7 +82,7 @@ def test_kde_keeps_its_lower_bound_beside_the_upper(family_set):
 def test_binning_says_which_range_it_binned(family_set):
     ranges = family_set["binning-30"].trajectory.settings["estimator"]["range"]
     assert ranges == {"E1": "activation", "E2": "activation", "Z": "activation",
-                      "D1": "activation", "D2": "activation", "output": "observed"}  # fmt: skip
+                      "D1": "activation", "D2": "activation", "output": "activation"}  # fmt: skip
 
 
 def test_a_family_set_round_trips_through_the_run_directory_and_plots(
@@ -124,6 +126,10 @@ def test_a_family_set_round_trips_through_the_run_directory_and_plots(
         ({"family": "kde", "noise_variance": -1.0}, "noise_variance must be a finite number > 0"),
         ({"family": ("knn", "renyi"), "gamma": (1.0, 2.0)}, "gamma must be one value"),
         ({"family": "knn", "k": 30}, "k must be below the probe's 30 samples, got 30"),
+        ({"family": "knn", "bootstrap": 5}, "bootstrap cannot be combined with family 'knn'"),
+        ({"family": "kde", "alpha": 2.0}, "alpha is a setting of family 'renyi', not measured"),
+        ({"family": "knn", "estimator": "slq"}, "estimator is a setting of family 'renyi'"),
+        ({"family": "kde", "noise_variance": (0.1234567, 0.1234568)}, "gives one member name"),
     ],
 )
 def test_bad_family_requests_are_named(deep_run, options, message):
@@ -146,12 +152,15 @@ def test_families_from_the_command_line_into_a_report(deep_run, tmp_path):
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["summary", run, "--measurement", "fam/knn-3"])
     assert result.exit_code == 0 and "deep [fam/knn-3]" in result.output
+    rows = json.loads(runner.invoke(cli, ["summary", run, "--json", "--measurement", "fam"]).output)
+    assert [row["member"] for row in rows[0]["families"]] == ["binning-10", "binning-30", "knn-3"]
+    assert all(row["fresh_init_bits"] is not None for row in rows[0]["families"])
     result = runner.invoke(cli, ["report", str(suite), "--families", "fam"])
     assert result.exit_code == 0, result.output
     text = (suite / "REPORT-families.md").read_text()
     for member, title in (("binning-10", "binning, B = 10"), ("knn-3", "knn, k = 3")):
         assert f"| fam/{member} | {title}" in text
-        assert f"| deep | {title}" in text
+        assert f"| deep | fam | {title}" in text
     assert (suite / "figures" / "families" / "deep.png").is_file()
     result = runner.invoke(cli, ["report", str(suite), "--measurement", "fam/knn-3"])
     assert result.exit_code == 0, result.output
@@ -181,6 +190,8 @@ def test_a_family_report_marks_what_a_family_cannot_tell_from_untrained(deep_run
         write_family_report(suite, [])
     text = write_family_report(suite, ["coarse"]).read_text()
     row = next(line for line in text.splitlines() if line.startswith("| coarse/binning-100"))
-    numbers = next(line for line in text.splitlines() if line.startswith("| deep | binning"))
+    numbers = next(
+        line for line in text.splitlines() if line.startswith("| deep | coarse | binning")
+    )
     assert "| 4.91 | 4.91 |" in numbers  # iteration 0 and the fresh level: log2 30
     assert row.count("✓") + row.count("✗") + row.count("·") + row.count("?") == 6

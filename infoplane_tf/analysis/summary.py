@@ -1,5 +1,5 @@
 """One summary row per run: the bottleneck's peak and final I(X;Z), the final errors, and the
-verdict at every kernel width of a width map."""
+verdict at every kernel width of a width map and under every member of a family set."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def summarize(run) -> dict:
         "train_error": final.get("train_reconstruction_error"),
         "test_error": final.get("test_reconstruction_error"),
         **({"widths": _per_width(run, layer)} if run.width_map else {}),
+        **({"families": _per_family(run, layer)} if run.families else {}),
     }
 
 
@@ -43,6 +44,17 @@ def _per_width(run, layer: str) -> list[dict]:
         | {key: verdict[key] for key in keys}
         for gamma, verdict in width_verdicts(run, layer).items()
     ]
+
+
+def _per_family(run, layer: str) -> list[dict]:
+    """The verdict under every member of a family set, plain values for JSON."""
+    keys = ("peak_bits", "final_bits", "drop_bits", "start_bits", "fresh_init_bits")
+    rows = []
+    for member, measured in run.families.items():
+        verdict = measurement_verdict(measured, layer)
+        rows.append({"member": member, "simplifying": verdict["has_simplifying_phase"]}
+                    | {key: verdict[key] for key in keys})  # fmt: skip
+    return rows
 
 
 def width_verdicts(run, layer: str) -> dict[float, dict]:

@@ -10,7 +10,8 @@ on whatever device holds the activations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -19,6 +20,7 @@ from infoplane_tf.catalog import BOUNDED_ACTIVATIONS
 from infoplane_tf.estimator import binning, kde, knn
 from infoplane_tf.estimator.kde import BOUNDS
 from infoplane_tf.families import family
+from infoplane_tf.validation import ParameterError
 
 #: The keys of a point's values, each (L,): as in a trajectory (``io.trajectory``).
 POINT_KEYS = ("i_xt", "i_t_out", "h_t", "sigma", "i_t_label")
@@ -33,6 +35,7 @@ def family_point(
     labels=None,
     activations: Mapping[str, str | None] | None = None,
     renyi: Mapping | None = None,
+    output_activation: str | None = None,
 ) -> dict:
     """The point of one forward pass under family ``name``.
 
@@ -46,13 +49,21 @@ def family_point(
         activations: layer name → activation name (``Readout.activations``): a bounded one
             fixes the bins' range.
         renyi: for ``renyi``: keyword arguments of ``InformationPlane`` (alpha, sigma, gamma).
+        output_activation: the output's activation (``Readout.output_activation``): a bounded
+            one fixes the range of the output's bins.
 
     Returns:
         ``{"i_xt", "i_t_out", "h_t", "sigma"}`` (L,) float64 arrays (and ``"i_t_label"`` with
         labels), in bits (``sigma`` in activation units); ``kde`` adds ``"lower"``, the same
-        keys from the lower bound; ``binning`` adds ``"range"``, layer → ``"activation"`` or
-        ``"observed"``. ``h_t`` is H(T) (binning), the entropy bound of T plus noise (kde), the
-        Kozachenko–Leonenko differential entropy (knn) or S_α(T) (renyi).
+        keys from the lower bound (``i_xt`` and ``h_t`` are lower bounds; ``i_t_out`` and
+        ``i_t_label`` the same differences taken on lower bounds, as Saxe et al. report them,
+        not bounds); ``binning`` adds ``"range"``, layer (and ``"output"``) →
+        ``"activation"`` or ``"observed"``. ``h_t`` is H(T) (binning), the entropy bound of T
+        plus noise (kde), the Kozachenko–Leonenko differential entropy (knn) or S_α(T)
+        (renyi).
+
+    Raises:
+        ValueError: an unknown family or a bad parameter (named; ``k`` must be below n).
     """
     entry = family(name)
     if entry.parameter is not None:
@@ -61,34 +72,37 @@ def family_point(
         labels = tf.convert_to_tensor(labels)
         labels = tf.argmax(labels, axis=1) if labels.shape.rank == 2 else labels
         labels = tf.cast(labels, tf.int64)
-    activations = activations or {}
-    if name == "renyi":
-        return _renyi(representations, output, x, labels, renyi or {})
-    measure = {"binning": _binning, "kde": _kde, "knn": _knn}[name]
-    # Each family computes what the layers share (the output's and the input's codes or
-    # distances) once per point.
-    rows = measure(representations, output, x, labels, parameter, activations)
-    point = {key: np.array([row[key] for row in rows]) for key in rows[0] if key not in _EXTRA}
-    if name == "kde":
-        point["lower"] = {
-            key: np.array([row["lower"][key] for row in rows]) for key in rows[0]["lower"]
-        }
-    if name == "binning":
-        point["range"] = {
-            layer: row["range"] for layer, row in zip(representations, rows, strict=True)
-        }
+    module, function = entry.point.split(":")
+    measure = getattr(importlib.import_module(module), function)
+    context = {"activations": activations or {}, "output_activation": output_activation,
+               "renyi": renyi or {}}  # fmt: skip
+    return measure(dict(representations), output, x, labels, parameter, context)
+
+
+def _collect(layers: Sequence[str], rows: list[dict]) -> dict:
+    """One point from per-layer rows: numbers → (L,) arrays, nested dicts → dicts of (L,)
+    arrays, strings → layer → string."""
+    point = {}
+    for key, first in rows[0].items():
+        values = [row[key] for row in rows]
+        if isinstance(first, dict):
+            point[key] = _collect(layers, values)
+        elif isinstance(first, str):
+            point[key] = dict(zip(layers, values, strict=True))
+        else:
+            point[key] = np.array(values, np.float64)
     return point
 
 
-_EXTRA = ("lower", "range")
-
-
-def _binning(layers, output, x, labels, bins, activations) -> list[dict]:
-    out, _ = binning.bin_codes(output, bins)
+def binning_point(layers, output, x, labels, bins, context) -> dict:
+    """``family_point`` of ``binning`` (``estimator.binning``); the layers share X's identity
+    and X''s codes."""
+    output_bounds = BOUNDED_ACTIVATIONS.get(context["output_activation"])
+    out, _ = binning.bin_codes(output, bins, *(output_bounds or (None, None)))
     identity = binning.sample_identity(x)
     rows = []
     for layer, t in layers.items():
-        bounds = BOUNDED_ACTIVATIONS.get(activations.get(layer))
+        bounds = BOUNDED_ACTIVATIONS.get(context["activations"].get(layer))
         codes, width = binning.bin_codes(t, bins, *(bounds or (None, None)))
         row = {
             "i_xt": binning.binned_information(identity, codes),
@@ -98,13 +112,16 @@ def _binning(layers, output, x, labels, bins, activations) -> list[dict]:
         }
         if labels is not None:
             row["i_t_label"] = binning.binned_information(codes, labels)
-        row = {key: float(value) for key, value in row.items()}
-        rows.append(row | {"range": "activation" if bounds else "observed"})
-    return rows
+        rows.append({key: float(value) for key, value in row.items()}
+                    | {"range": "activation" if bounds else "observed"})  # fmt: skip
+    point = _collect(list(layers), rows)
+    point["range"]["output"] = "activation" if output_bounds else "observed"
+    return point
 
 
-def _kde(layers, output, x, labels, variance, activations) -> list[dict]:
-    del x, activations  # H(T̃|X) is the noise's; the bounds need no range
+def kde_point(layers, output, x, labels, variance, context) -> dict:
+    """``family_point`` of ``kde`` (``estimator.kde``); the layers share X''s distances."""
+    del x, context  # H(T̃|X) is the noise's; the bounds need no range
     d2_out = kde.pairwise_distances(output)
     out_terms = {which: float(kde.pairwise_term(d2_out, variance, which)) for which in BOUNDS}
     rows = []
@@ -126,15 +143,17 @@ def _kde(layers, output, x, labels, variance, activations) -> list[dict]:
             return row
 
         rows.append(bound("upper") | {"lower": bound("lower")})
-    return rows
+    return _collect(list(layers), rows)
 
 
-def _knn(layers, output, x, labels, k, activations) -> list[dict]:
-    del activations
+def knn_point(layers, output, x, labels, k, context) -> dict:
+    """``family_point`` of ``knn`` (``estimator.knn``); the layers share X's and X''s
+    distances."""
+    del context
     d_x, d_out = knn.distances(x), knn.distances(output)
     n = int(d_x.shape[0])
     if not 1 <= k < n:
-        raise ValueError(f"k must be below the probe's {n} samples, got {k}")
+        raise ParameterError("k", f"must be below the probe's {n} samples, got {k}")
     rows = []
     for t in layers.values():
         d = knn.distances(t)
@@ -147,12 +166,15 @@ def _knn(layers, output, x, labels, k, activations) -> list[dict]:
         if labels is not None:
             row["i_t_label"] = float(knn.mixed_information(d, labels, k))
         rows.append(row)
-    return rows
+    return _collect(list(layers), rows)
 
 
-def _renyi(representations, output, x, labels, settings):
+def renyi_point(layers, output, x, labels, parameter, context) -> dict:
+    """``family_point`` of ``renyi``: ``InformationPlane`` (float64 unless told otherwise)
+    with the ``renyi`` settings of the context."""
     from infoplane_tf.estimator.plane import InformationPlane
 
-    plane = InformationPlane(x, labels, **{"dtype": "float64", **settings})
-    values = plane(dict(representations), output)
+    del parameter
+    plane = InformationPlane(x, labels, **{"dtype": "float64", **context["renyi"]})
+    values = plane(layers, output)
     return {key: np.asarray(values[key], np.float64) for key in POINT_KEYS if key in values}

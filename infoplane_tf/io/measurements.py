@@ -11,8 +11,10 @@ A measurement at one kernel width is a folder::
                                          and the fraction of saturated units (see
                                          ``infoplane_tf.estimator.diagnostics``)
 
-    lower-bound.csv.gz (+ .json)         a lower bound on the same points, for estimators that
-                                         give one (``kde``)
+    lower-bound.csv.gz (+ .json)         for estimators that give one (``kde``): the same points
+                                         from the lower bound (I(X;T) and S(T) are lower
+                                         bounds; I(T;X') and I(T;Y) the same differences
+                                         taken on lower bounds, not bounds)
 
 A width map is a folder of such measurements, one per width scale γ (``gamma-0.25/`` ...), and
 ``width-map.json``: ``{"format": "infoplane-tf/width-map", "gammas": [...], "members": [...]}``.
@@ -155,6 +157,8 @@ def write_measurement_folder(
     if isinstance(measurement, Measurement):
         _write_one(folder, measurement)
         return folder
+    if not measurement:
+        raise ParameterError("measurement", "holds no member to write")
     if all(isinstance(name, str) for name in measurement):
         for name, member in measurement.items():
             _write_one(folder / name, member)

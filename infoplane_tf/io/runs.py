@@ -286,10 +286,10 @@ class HistoryWriter:
 def write_measurement(
     run: Run | str | os.PathLike,
     label: str,
-    measured: Measurement | Mapping[float, Measurement] | Trajectory,
+    measured: Measurement | Mapping[float, Measurement] | Mapping[str, Measurement] | Trajectory,
     overwrite: bool = False,
 ) -> Path:
-    """Stores a measurement (or a width map, or a bare trajectory) as
+    """Stores a measurement (or a width map, a family set, or a bare trajectory) as
     ``RUN/measurements/<label>/`` (see ``infoplane_tf.io.measurements``); returns that folder.
 
     Raises:

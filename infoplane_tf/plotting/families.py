@@ -77,10 +77,10 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
         _draw_bottleneck(curve, member, bottleneck, palette[bottleneck])
         plane.set_title(describe_estimator(member), fontsize="small")
     handles = [Line2D([], [], color=palette[name], label=name) for name in names]
-    handles += [
-        Line2D([], [], color="0.3", ls=":", label="fresh init"),
-        Line2D([], [], color="0.3", ls="--", label="lower bound (kde)"),
-    ]
+    if any(member.controls for member in members):
+        handles.append(Line2D([], [], color="0.3", ls=":", label="fresh init"))
+    if any(member.measurement.lower is not None for member in members):
+        handles.append(Line2D([], [], color="0.3", ls="--", label="lower bound (kde)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize="small")
     fig.suptitle(f"{members[0].config.get('name') or members[0].path.name}: estimator families",
                  wrap=True)  # fmt: skip

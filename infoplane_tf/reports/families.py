@@ -50,8 +50,8 @@ def write_family_report(suite: str | Path, labels: Sequence[str]) -> Path:
     if not labels:
         raise ParameterError("labels", "needs at least one family-set measurement")
     columns = []  # (label, member name, experiment → runs measured by that member)
-    for label in labels:
-        found = collect(suite, label)
+    sets = {label: collect(suite, label) for label in labels}
+    for label, found in sets.items():
         if not found:
             raise ValueError(f"{suite}: no experiment runs found")
         for member in _members(found, label):
@@ -60,7 +60,7 @@ def write_family_report(suite: str | Path, labels: Sequence[str]) -> Path:
     lines = ["# Estimator families", "", _explanation(suite, columns), ""]
     lines += _findings_table(columns)
     lines += _numbers_table(columns)
-    lines += ["", "## Figures", ""] + _figures(suite, labels)
+    lines += ["", "## Figures", ""] + _figures(suite, sets)
     path = suite / FAMILY_REPORT_NAME
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -90,8 +90,11 @@ def _describe(runs: dict[str, list[Run]]) -> str:
 
 def _explanation(suite: Path, columns) -> str:
     first = next(iter(columns[0][2].values()))[0]
-    estimator = first.trajectory.settings.get("estimator", {})
     controls = (first.controls or {}).get("fresh-init", {}).get("seeds")
+    sizes = {}
+    for label, _, runs in columns:
+        estimator = next(iter(runs.values()))[0].trajectory.settings.get("estimator", {})
+        sizes.setdefault(label, estimator.get("n_probe"))
     widths = (
         f" The kernel-width table of the Rényi estimator is in [{WIDTH_REPORT_NAME}]"
         f"({WIDTH_REPORT_NAME})."
@@ -100,8 +103,9 @@ def _explanation(suite: Path, columns) -> str:
     )
     return (
         "Every run of the suite measured again from its checkpoints under each estimator "
-        "family, every family reading the same forward pass of the same probe "
-        f"(n = {estimator.get('n_probe')} test images)"
+        "family, every family reading the same forward pass of the same probe ("
+        + ", ".join(f"`{label}`: n = {n} test images" for label, n in sizes.items())
+        + ")"
         + (
             f", with {len(controls)} fresh initialisations as the untrained level"
             if controls
@@ -143,16 +147,17 @@ def _numbers_table(columns) -> list[str]:
         "I(X;Z) in bits: at iteration 0, peak, final, drop; 'fresh' is the median over freshly "
         "initialised networks (the untrained level); 'simplifying' counts seeds.",
         "",
-        "| experiment | estimator | iteration 0 | fresh | peak | final | drop | simplifying |",
-        "|---|---|---|---|---|---|---|---|",
+        "| experiment | measurement | estimator | iteration 0 | fresh | peak | final | drop "
+        "| simplifying |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for experiment in (e.name for e in EXPERIMENTS):
-        for _, _, runs in columns:
+        for label, _, runs in columns:
             if experiment not in runs:
                 continue
             at = [measurement_verdict(run.measurement, LAYER) for run in runs[experiment]]
             lines.append(
-                f"| {experiment} | {_describe(runs)} | {median_cell(at, 'start_bits')} | "
+                f"| {experiment} | {label} | {_describe(runs)} | {median_cell(at, 'start_bits')} | "
                 f"{median_cell(at, 'fresh_init_bits')} | {median_cell(at, 'peak_bits')} | "
                 f"{median_cell(at, 'final_bits')} | {median_cell(at, 'drop_bits')} | "
                 f"{sum(v['has_simplifying_phase'] for v in at)}/{len(at)} |"
@@ -160,13 +165,12 @@ def _numbers_table(columns) -> list[str]:
     return lines
 
 
-def _figures(suite: Path, labels: Sequence[str]) -> list[str]:
+def _figures(suite: Path, found: dict[str, dict[str, list[Run]]]) -> list[str]:
     from infoplane_tf import plotting  # matplotlib only when a report is written
 
     folder = suite / FIGURES / "families"
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
-    found = {label: collect(suite, label) for label in labels}
     for experiment in (e.name for e in EXPERIMENTS):
         runs = [f[experiment][0] for f in found.values() if experiment in f]
         if not runs:

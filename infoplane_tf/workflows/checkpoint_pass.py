@@ -193,3 +193,14 @@ def diagnostics_of(rows: list[dict | None], readout, iterations) -> Diagnostics:
     return Diagnostics(
         readout.names, np.asarray(iterations, np.int64), **values, activations=readout.activations
     )
+
+
+def fresh_loaders(fresh: list[dict[str, np.ndarray]]) -> list:
+    """(index, load) per fresh initialisation (see ``checkpoint_loaders``): index 0, epoch 0."""
+    return [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
+
+
+def stack_points(values: list[np.ndarray | None], n_layers: int) -> np.ndarray:
+    """(C, L) from C per-point (L,) values; a NaN row where a point is missing (None)."""
+    rows = [np.full(n_layers, np.nan) if v is None else v for v in values]
+    return np.array(rows, np.float64).reshape(len(values), n_layers)

@@ -24,7 +24,7 @@ from infoplane_tf.io.runs import Run
 from infoplane_tf.io.trajectory import recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.readout import Readout
-from infoplane_tf.validation import positive_int
+from infoplane_tf.validation import ParameterError, positive_int
 from infoplane_tf.workflows import checkpoint_pass as checkpoints
 
 Spec = tuple[EstimatorFamily, float | int | None]
@@ -64,6 +64,7 @@ def measure_families(
     iterations = checkpoints.checkpointed(run)
     sets = checkpoints.probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset,
                                   probes, bootstrap)  # fmt: skip
+    _check_neighbours(specs, len(sets[0][0]), bootstrap)
     readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
     seeds, fresh = checkpoints.fresh_weights(run, positive_int("controls", controls, minimum=0))
     total = len(sets) * (len(iterations) + len(fresh)) if shannon else 0
@@ -85,6 +86,22 @@ def measure_families(
         else:
             result[name] = _combined([p[name] for p in per_probe], entry.lower_bound, combine)
     return result
+
+
+def _check_neighbours(specs: list[Spec], n: int, bootstrap: int) -> None:
+    """ParameterError for a knn member that cannot be measured on probes of n samples: k ≥ n,
+    or resamples (a duplicated sample is an exact neighbour in every space)."""
+    for entry, value in specs:
+        if entry.name != "knn":
+            continue
+        if value >= n:
+            raise ParameterError("k", f"must be below the probe's {n} samples, got {value}")
+        if bootstrap:
+            raise ParameterError(
+                "bootstrap",
+                "cannot be combined with family 'knn': a resampled probe's duplicates are "
+                "exact neighbours of each other; use probes instead",
+            )
 
 
 def _combined(measured: list[dict], lower_bound: bool, combine: tuple) -> Measurement:
@@ -113,10 +130,10 @@ def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, tic
     key, epochs, controls (F, L), estimator settings, diagnostics (first probe only)."""
     loaders = checkpoints.checkpoint_loaders(run, iterations)
     rows = _points(run, readout, x, y, specs, loaders, ticker, diagnose)
-    fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
-    controls = _points(run, readout, x, y, specs, fresh_loaders, ticker, False)
+    controls = _points(run, readout, x, y, specs, checkpoints.fresh_loaders(fresh), ticker, False)
     n_layers = len(readout.names)
     keys = recorded_keys(True, True)
+    given = POINT_KEYS if y is not None else POINT_KEYS[:-1]
     epochs = np.array([np.nan if r is None else r["epoch"] for r in rows])
     diagnostics = checkpoints.diagnostics_of(rows, readout, iterations) if diagnose else None
     records = {}
@@ -127,13 +144,13 @@ def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, tic
         first = next((p for p in points if p is not None), {})
         estimator = {"family": entry.name, entry.parameter: value, "n_probe": int(len(x)),
                      "reference": entry.reference}  # fmt: skip
-        if entry.name == "binning":
-            estimator["range"] = first.get("range", {}) | {"output": "observed"}
+        if "range" in first:
+            estimator["range"] = first["range"]
         if entry.lower_bound:
             estimator["bound"] = "upper"
         record = {
-            "values": {key: _stack(points, key, n_layers) for key in keys},
-            "controls": {key: _stack(fresh_points, key, n_layers) for key in keys},
+            "values": {key: _stack(points, key, given, n_layers) for key in keys},
+            "controls": {key: _stack(fresh_points, key, given, n_layers) for key in keys},
             "epochs": epochs,
             "estimator": estimator,
             "diagnostics": diagnostics,
@@ -141,8 +158,10 @@ def _measure_probe(run, readout, x, y, specs: list[Spec], iterations, fresh, tic
         if entry.lower_bound:
             lower = [None if p is None else p["lower"] for p in points]
             lower_fresh = [None if p is None else p["lower"] for p in fresh_points]
-            record["lower"] = {key: _stack(lower, key, n_layers) for key in keys}
-            record["lower_controls"] = {key: _stack(lower_fresh, key, n_layers) for key in keys}
+            record["lower"] = {key: _stack(lower, key, given, n_layers) for key in keys}
+            record["lower_controls"] = {
+                key: _stack(lower_fresh, key, given, n_layers) for key in keys
+            }
         records[name] = record
     return records
 
@@ -167,8 +186,9 @@ def _points(run, readout, x, y, specs: list[Spec], loaders, ticker, diagnose) ->
         row = {"epoch": epoch}
         for entry, value in specs:
             row[entry.member(value)] = family_point(
-                entry.name, value, representations, output, x, y, activations
-            )
+                entry.name, value, representations, output, x, y, activations,
+                output_activation=readout.output_activation,
+            )  # fmt: skip
         if diagnose:
             row |= layer_diagnostics(representations, activations)
         rows.append(row)
@@ -176,10 +196,9 @@ def _points(run, readout, x, y, specs: list[Spec], loaders, ticker, diagnose) ->
     return rows
 
 
-def _stack(points: list[dict | None], key: str, n_layers: int) -> np.ndarray | None:
-    """(C, L) values of ``key``; NaN rows where a point is missing; None if no point has it."""
-    present = [p for p in points if p is not None]
-    if (present and key not in present[0]) or (not present and key not in POINT_KEYS[:4]):
+def _stack(points: list[dict | None], key: str, given, n_layers: int) -> np.ndarray | None:
+    """(C, L) values of ``key``, a NaN row where a point is missing; None for a key the family
+    does not give (``given``: those it does)."""
+    if key not in given:
         return None
-    rows = [np.full(n_layers, np.nan) if p is None else p[key] for p in points]
-    return np.array(rows).reshape(len(points), n_layers)
+    return checkpoints.stack_points([None if p is None else p[key] for p in points], n_layers)

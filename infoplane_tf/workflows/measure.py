@@ -58,10 +58,12 @@ from infoplane_tf.workflows.checkpoint_pass import (
     checkpointed,
     combine_probes,
     diagnostics_of,
+    fresh_loaders,
     fresh_weights,
     measurement_metadata,
     probe_sets,
     read_snapshots,
+    stack_points,
 )
 
 #: Points over which the 'alignment' rule's widths are averaged (Wickstrøm et al. smooth theirs).
@@ -173,6 +175,12 @@ def _families(run: Run, family, parameters: dict, renyi: dict, common: dict, pro
 
     if isinstance(renyi["gamma"], (list, tuple)):
         raise ParameterError("gamma", "must be one value when families are measured")
+    measured = [family] if isinstance(family, str) else list(family)
+    defaults = {"alpha": None, "sigma": None, "gamma": None, "dtype": "float32",
+                "estimator": "exact"}  # fmt: skip
+    changed = [name for name, value in defaults.items() if renyi[name] != value]
+    if changed and "renyi" not in measured:
+        raise ParameterError(changed[0], "is a setting of family 'renyi', not measured")
     rule = width_settings(run.config, renyi["sigma"], renyi["gamma"])[0]
     sets = common["bootstrap"] or common["probes"]
     points = sets * (passes(rule, checkpointed(run)) + common["controls"])
@@ -230,9 +238,8 @@ def _measure_probe(run, readout, x, y, rule, gammas, settings, iterations, fresh
     plane = InformationPlane(x, y, sigma=base, gamma=gammas, **settings)
     loaders = checkpoint_loaders(run, iterations)
     rows = _points(run, readout, plane, x, loaders, ticker, widths, diagnose)
-    fresh_loaders = [(0, lambda weights=weights: (weights, 0.0)) for weights in fresh]
     first_widths = None if widths is None else widths[:1].repeat(len(fresh), 0)
-    controls = _points(run, readout, plane, x, fresh_loaders, ticker, first_widths)
+    controls = _points(run, readout, plane, x, fresh_loaders(fresh), ticker, first_widths)
     keys = recorded_keys(True, True)  # those the plane does not give are None
     per_gamma = []
     for g in range(len(gammas)):
@@ -329,4 +336,4 @@ def _stack(rows: list[dict | None], key: str, g: int, n_layers: int) -> np.ndarr
     present = [row for row in rows if row is not None]
     if present and key not in present[0]:
         return None
-    return np.array([np.full(n_layers, np.nan) if r is None else r[key][g] for r in rows])
+    return stack_points([None if r is None else r[key][g] for r in rows], n_layers)
