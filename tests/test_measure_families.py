@@ -195,3 +195,16 @@ def test_a_family_report_marks_what_a_family_cannot_tell_from_untrained(deep_run
     )
     assert "| 4.91 | 4.91 |" in numbers  # iteration 0 and the fresh level: log2 30
     assert row.count("✓") + row.count("✗") + row.count("·") + row.count("?") == 6
+
+
+def test_a_readout_knows_its_outputs_activation():
+    from infoplane_tf.readout import Readout
+
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, activation="relu", name="h")(inputs)
+    functional = keras.Model(inputs, keras.layers.Dense(2, activation="tanh")(hidden))
+    assert Readout.for_model(functional).output_activation == "tanh"
+    zoo = ip.build_model("deep", output_activation="linear")
+    assert Readout.for_model(zoo, x_sample=np.zeros((2, 784), np.float32)).output_activation == (
+        "linear"
+    )

@@ -150,16 +150,17 @@ def knn_point(layers, output, x, labels, k, context) -> dict:
     """``family_point`` of ``knn`` (``estimator.knn``); the layers share X's and X''s
     distances."""
     del context
-    d_x, d_out = knn.distances(x), knn.distances(output)
+    d_x, d_out = knn.scaled(knn.distances(x)), knn.scaled(knn.distances(output))
     n = int(d_x.shape[0])
     if not 1 <= k < n:
         raise ParameterError("k", f"must be below the probe's {n} samples, got {k}")
     rows = []
     for t in layers.values():
         d = knn.distances(t)
+        d_scaled = knn.scaled(d)
         row = {
-            "i_xt": float(knn.ksg_information(d_x, d, k)),
-            "i_t_out": float(knn.ksg_information(d, d_out, k)),
+            "i_xt": float(knn.ksg_information(d_x, d_scaled, k, scale=False)),
+            "i_t_out": float(knn.ksg_information(d_scaled, d_out, k, scale=False)),
             "h_t": float(knn.kl_entropy(d, k, int(np.prod(t.shape[1:])))),
             "sigma": float(np.median(knn.kth_distance(d, k).numpy())),
         }

@@ -58,28 +58,54 @@ def kth_distance(d, k: int) -> tf.Tensor:
 
 
 def median_scale(d) -> tf.Tensor:
-    """The median of the off-diagonal distances of d (n, n); the largest one when that median
-    is 0 (mostly duplicated samples); 1 when every distance is 0."""
-    n = tf.shape(d)[0]
-    off = tf.boolean_mask(d, ~tf.eye(n, dtype=tf.bool))
-    middle = tf.sort(off)[tf.size(off) // 2]
-    largest = tf.reduce_max(off)
+    """The median of the off-diagonal distances of d (n, n) (the upper middle value for an even
+    count); the largest one when that median is 0 (mostly duplicated samples); 1 when every
+    distance is 0."""
+    d = tf.convert_to_tensor(d, tf.float64)
+    finite = tf.linalg.set_diag(d, tf.zeros([tf.shape(d)[0]], tf.float64))
+    middle = _off_diagonal_median(finite)
+    largest = tf.reduce_max(finite)
     return tf.where(middle > 0, middle, tf.where(largest > 0, largest, tf.ones_like(largest)))
 
 
-def ksg_information(d_a, d_b, k: int) -> tf.Tensor:
+@tf.function(autograph=True, reduce_retracing=True)
+def _off_diagonal_median(d):
+    """The value at sorted position n(n−1)/2 among the off-diagonal entries of d (n, n),
+    non-negative with a zero diagonal: an exact selection by bisection on the float64 bit
+    patterns (ordered like the values for non-negative floats), 64 counts instead of a sort of
+    n² values."""
+    n = tf.cast(tf.shape(d)[0], tf.int64)
+    bits = tf.bitcast(d, tf.int64)
+    target = n * (n - 1) // 2 + n  # the diagonal's n zeros come first
+    low, high = tf.constant(0, tf.int64), tf.reduce_max(bits)
+    while low < high:
+        middle = low + (high - low) // 2
+        if tf.reduce_sum(tf.cast(bits <= middle, tf.int64)) > target:
+            high = middle
+        else:
+            low = middle + 1
+    return tf.bitcast(low, tf.float64)
+
+
+def scaled(d) -> tf.Tensor:
+    """Distances d (n, n) in units of their ``median_scale``."""
+    return d / median_scale(d)
+
+
+def ksg_information(d_a, d_b, k: int, scale: bool = True) -> tf.Tensor:
     """KSG estimator 1 of I(A;B) from the two marginal distance matrices, in bits.
 
     Args:
         d_a, d_b: (n, n) distances (``distances``), +inf on the diagonal; each is divided by
-            its ``median_scale``.
+            its ``median_scale`` (``scale=False``: they already are, see ``scaled``).
         k: neighbours, 1 ≤ k < n.
 
     Returns:
         A float64 scalar (may be slightly negative for independent variables).
     """
     n = tf.cast(tf.shape(d_a)[0], tf.float64)
-    d_a, d_b = d_a / median_scale(d_a), d_b / median_scale(d_b)
+    if scale:
+        d_a, d_b = scaled(d_a), scaled(d_b)
     eps = kth_distance(tf.maximum(d_a, d_b), k)[:, None]
     n_a = tf.reduce_sum(tf.cast(d_a < eps, tf.float64), axis=1)
     n_b = tf.reduce_sum(tf.cast(d_b < eps, tf.float64), axis=1)
