@@ -24,7 +24,7 @@ from infoplane_tf.analysis.summary import measurement_verdict
 from infoplane_tf.catalog import EXPERIMENTS
 from infoplane_tf.families import describe
 from infoplane_tf.io.runs import Run
-from infoplane_tf.reports.marks import LEGEND, finding_marks, median_cell
+from infoplane_tf.reports.marks import LEGEND, finding_marks, verdict_cells
 from infoplane_tf.reports.suite import FIGURES, LAYER, collect, summarize
 from infoplane_tf.reports.widths import WIDTH_REPORT_NAME
 from infoplane_tf.validation import ParameterError
@@ -156,12 +156,7 @@ def _numbers_table(columns) -> list[str]:
             if experiment not in runs:
                 continue
             at = [measurement_verdict(run.measurement, LAYER) for run in runs[experiment]]
-            lines.append(
-                f"| {experiment} | {label} | {_describe(runs)} | {median_cell(at, 'start_bits')} | "
-                f"{median_cell(at, 'fresh_init_bits')} | {median_cell(at, 'peak_bits')} | "
-                f"{median_cell(at, 'final_bits')} | {median_cell(at, 'drop_bits')} | "
-                f"{sum(v['has_simplifying_phase'] for v in at)}/{len(at)} |"
-            )
+            lines.append(f"| {experiment} | {label} | {_describe(runs)} | {verdict_cells(at)} |")
     return lines
 
 

@@ -62,3 +62,12 @@ def median_cell(verdicts: list[dict], key: str) -> str:
     """The median of ``key`` over verdicts as a table cell (2 decimals), ``-`` when absent."""
     values = [v[key] for v in verdicts if v.get(key) is not None]
     return f"{statistics.median(values):.2f}" if values else "-"
+
+
+def verdict_cells(verdicts: list[dict]) -> str:
+    """The bottleneck-numbers cells of one row: iteration 0, fresh, peak, final, drop (medians
+    over seeds, bits) and the seeds with a simplifying phase."""
+    keys = ("start_bits", "fresh_init_bits", "peak_bits", "final_bits", "drop_bits")
+    simplifying = sum(v["has_simplifying_phase"] for v in verdicts)
+    return " | ".join([*(median_cell(verdicts, key) for key in keys),
+                       f"{simplifying}/{len(verdicts)}"])  # fmt: skip

@@ -21,7 +21,7 @@ from infoplane_tf.analysis.findings import check_findings
 from infoplane_tf.analysis.summary import width_verdicts
 from infoplane_tf.catalog import EXPERIMENTS
 from infoplane_tf.io.runs import Run
-from infoplane_tf.reports.marks import LEGEND, finding_marks, median_cell
+from infoplane_tf.reports.marks import LEGEND, finding_marks, verdict_cells
 from infoplane_tf.reports.suite import FIGURES, LAYER, collect, summarize
 from infoplane_tf.validation import ParameterError
 
@@ -135,12 +135,7 @@ def _numbers_table(maps: dict[str, dict[str, list[Run]]], verdicts: dict) -> lis
                 continue
             for gamma in _gammas(maps, label):
                 at = [v[gamma] for v in seeds if gamma in v]
-                lines.append(
-                    f"| {experiment} | {label} | {gamma:g} | {median_cell(at, 'start_bits')} | "
-                    f"{median_cell(at, 'fresh_init_bits')} | {median_cell(at, 'peak_bits')} | "
-                    f"{median_cell(at, 'final_bits')} | {median_cell(at, 'drop_bits')} | "
-                    f"{sum(v['has_simplifying_phase'] for v in at)}/{len(at)} |"
-                )
+                lines.append(f"| {experiment} | {label} | {gamma:g} | {verdict_cells(at)} |")
     return lines
 
 
