@@ -55,7 +55,8 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
             (or the last of ``layers`` when there is no Z).
 
     Returns:
-        The figure: one column per member, the plane above the bottleneck curve.
+        The figure: one column per member, the plane above the bottleneck curve; the members
+        of each measurement (family set) in a row pair of their own.
 
     Raises:
         ValueError: an unknown layer.
@@ -69,13 +70,21 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
             raise ValueError(f"no layer {unknown[0]!r} in {member.label}; layers: {listed}")
     bottleneck = "Z" if "Z" in names else names[-1]
     palette = {name: _RUN_COLORS[i % len(_RUN_COLORS)] for i, name in enumerate(names)}
-    fig = _new_figure((0.4 + 3.3 * len(members), 7.2))
-    axes = fig.subplots(2, len(members), squeeze=False)
-    for column, member in enumerate(members):
-        plane, curve = axes[:, column]
-        _draw_member_plane(plane, member, names, palette)
-        _draw_bottleneck(curve, member, bottleneck, palette[bottleneck])
-        plane.set_title(describe_estimator(member), fontsize="small")
+    sets = _by_set(members)
+    columns = max(len(group) for group in sets.values())
+    fig = _new_figure((0.4 + 2.5 * columns, 0.6 + 5.0 * len(sets)))
+    axes = fig.subplots(2 * len(sets), columns, squeeze=False)
+    for row, (label, group) in enumerate(sets.items()):
+        for column in range(columns):
+            plane, curve = axes[2 * row : 2 * row + 2, column]
+            if column >= len(group):
+                plane.set_axis_off()
+                curve.set_axis_off()
+                continue
+            _draw_member_plane(plane, group[column], names, palette)
+            _draw_bottleneck(curve, group[column], bottleneck, palette[bottleneck])
+            title = describe_estimator(group[column])
+            plane.set_title(f"{label}\n{title}" if len(sets) > 1 else title, fontsize="small")
     handles = [Line2D([], [], color=palette[name], label=name) for name in names]
     if any(member.controls for member in members):
         handles.append(Line2D([], [], color="0.3", ls=":", label="fresh init"))
@@ -85,6 +94,14 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
     fig.suptitle(f"{members[0].config.get('name') or members[0].path.name}: estimator families",
                  wrap=True)  # fmt: skip
     return fig
+
+
+def _by_set(members: list[Run]) -> dict[str, list[Run]]:
+    """Members grouped by the measurement they come from, in order (one row pair each)."""
+    sets: dict[str, list[Run]] = {}
+    for member in members:
+        sets.setdefault(member.measurement_label.split("/")[0], []).append(member)
+    return sets
 
 
 def _draw_member_plane(ax, member: Run, names, palette) -> None:
