@@ -13,7 +13,7 @@ import infoplane_tf as ip
 from infoplane_tf.estimator.families import family_point
 from infoplane_tf.io.runs import RunFormatError, load_run, write_measurement
 from infoplane_tf.models.restore import build_recorded_model
-from infoplane_tf.plotting import plot_runs
+from infoplane_tf.plotting import plot_families, plot_runs
 from infoplane_tf.validation import ParameterError
 from infoplane_tf_cli.main import cli
 
@@ -114,6 +114,21 @@ def test_a_family_set_round_trips_through_the_run_directory_and_plots(
     assert figure.read_bytes().startswith(b"\x89PNG")
     (plane,) = plot_runs(one, tmp_path / "knn.png", kind="ip")
     assert plane.read_bytes().startswith(b"\x89PNG")
+
+
+def test_several_family_sets_in_one_figure_get_a_row_pair_each(deep_run, family_set, tmp_path):
+    run_dir = tmp_path / "deep"
+    shutil.copytree(deep_run.path, run_dir, ignore=shutil.ignore_patterns("measurements"))
+    write_measurement(run_dir, "a", family_set)
+    write_measurement(run_dir, "b", {name: family_set[name] for name in ("knn-3", "renyi")})
+    figure = plot_families([load_run(run_dir, "a"), load_run(run_dir, "b")])
+    drawn = [ax for ax in figure.axes if ax.axison]
+    assert len(figure.axes) == 4 * len(MEMBERS) and len(drawn) == 2 * (len(MEMBERS) + 2)
+    titles = [ax.get_title() for ax in figure.axes[: len(MEMBERS)]]
+    assert titles[3] == "a\nknn, k = 3" and titles[0].startswith("a\nbinning, B = 10")
+    second = [ax.get_title() for ax in figure.axes[2 * len(MEMBERS) : 3 * len(MEMBERS)]]
+    assert second[:2] == ["b\nknn, k = 3", "b\nrenyi, α = 1.01, σ paper, γ = 2.0"]
+    assert not any(second[2:])
 
 
 @pytest.mark.parametrize(
