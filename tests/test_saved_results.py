@@ -24,7 +24,21 @@ def test_results_are_shipped():
     assert (SAVED / "fashion-mnist" / "REPORT.md").is_file()
 
 
-@pytest.mark.parametrize("path", RUNS, ids=[str(p.relative_to(SAVED)) for p in RUNS])
+def _suites_fast(paths):
+    """The two paper suites in the fast run; the other studies' runs (seeds, widths, inits)
+    are checked by the full suite."""
+    suites = ("fashion-mnist", "mnist")
+    return [
+        pytest.param(
+            p,
+            id=str(p.relative_to(SAVED)),
+            marks=() if p.parent.name in suites else pytest.mark.slow,
+        )  # fmt: skip
+        for p in paths
+    ]
+
+
+@pytest.mark.parametrize("path", _suites_fast(RUNS))
 def test_saved_run_is_complete_and_covers_the_whole_run(path):
     run = load_run(path)
     assert run.complete, f"{path}: summary says incomplete"
