@@ -33,7 +33,7 @@ def _suites_fast(paths):
             p,
             id=str(p.relative_to(SAVED)),
             marks=() if p.parent.name in suites else pytest.mark.slow,
-        )  # fmt: skip
+        )
         for p in paths
     ]
 
