@@ -4,9 +4,9 @@
 import click
 
 from infoplane_tf.catalog import (
+    ACTIVATIONS,
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
-    EXPERIMENT_NAMES,
     INITS,
     MODEL_NAMES,
     MODELS,
@@ -22,13 +22,14 @@ DEFAULTS = TrainConfig()
 
 
 def _units(ctx, param, value):
-    """``--hidden-units 256,128`` → (256, 128); ``""`` or ``none`` → () (a shallow model)."""
+    """``--hidden-units 256,128`` or ``--hidden 10-7-5-4-3`` → the widths; ``""`` or ``none`` →
+    () (a shallow model)."""
     if value is None:
         return None
     if value.strip().lower() in ("", "none"):
         return ()
     try:
-        units = tuple(int(part) for part in value.split(","))
+        units = tuple(int(part) for part in value.replace("-", ",").split(","))
     except ValueError:
         raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
     if any(unit <= 0 for unit in units):
@@ -122,16 +123,18 @@ gamma = click.option(
 )
 hidden_units = click.option(
     "--hidden-units",
+    "--hidden",
+    "hidden_units",
     callback=_units,
     default=None,
-    help="Encoder widths, e.g. 256,128 (default: the model's own; 'none' = shallow).",
+    help="Encoder widths of an autoencoder (256,128) or hidden widths of the mlp (10-7-5-4-3); "
+    "default: the model's own; 'none' = shallow.",
 )
 experiments = click.option(
     "--experiments",
     callback=_names,
-    default=",".join(EXPERIMENT_NAMES),
-    show_default=True,
-    help="Comma-separated subset of the experiments.",
+    default=None,
+    help="Comma-separated subset of the suite's experiments (default: all).",
 )
 kind = click.option(
     "--kind",
@@ -173,12 +176,18 @@ def number(name: str, help_text: str, kind=float):
 
 
 init = choice(
-    "--init", INITS, "Layer initialisation: Keras's, or PyTorch's nn.Linear (the authors' code)."
+    "--init",
+    INITS,
+    "Dense layer initialisation: Keras's, PyTorch's nn.Linear (the authors' code), or "
+    "N(0, 1/units) truncated (Saxe et al.'s classifiers).",
+)
+activation = choice(
+    "--activation", ACTIVATIONS, "A classifier's hidden activation (default: mlp tanh, cnn relu)."
 )
 optimizer = choice(
     "--optimizer",
     OPTIMIZERS,
-    "Keras's Adam, or PyTorch's Adam update with eps 1e-8 (the authors' code).",
+    "Keras's Adam, PyTorch's Adam update with eps 1e-8 (the authors' code), or plain SGD.",
 )
 estimator = choice(
     "--estimator",
@@ -214,8 +223,9 @@ _RUN_OPTIONS = (
     number("--epochs", "Training epochs.", int),
     dataset,
     number("--batch-size", "Batch size.", int),
-    number("--learning-rate", "Adam's learning rate."),
+    number("--learning-rate", "The optimizer's learning rate."),
     hidden_units,
+    activation,
     number("--code-units", "Bottleneck width (latent size of the VAE).", int),
     number("--sparsity-target", "Sparse AE: target activity rho."),
     number("--sparsity-weight", "Sparse AE: KL penalty weight beta."),

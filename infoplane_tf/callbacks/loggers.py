@@ -12,25 +12,42 @@ import tensorflow as tf
 from infoplane_tf.io.runs import HistoryWriter
 from infoplane_tf.progress import ProgressDisplay
 
+# Rows of the whole test set per compiled call of the per-epoch test loss.
+_TEST_CHUNK = 2000
+
 
 class LossRecorder(keras.callbacks.Callback):
     """Writes ``history.csv``: per-epoch train/test loss, and per-iteration when asked.
 
-    Per epoch: Keras's mean training objective and its ``val_loss`` on the whole test set.
-    Per iteration: that step's own objective (recovered exactly from Keras's running mean,
-    ``k·m_k − (k−1)·m_{k−1}``) and the objective on the given test images, computed without
-    touching the model's metric state.
+    Per epoch: Keras's mean training objective and the objective on the whole test set
+    (``epoch_test``, computed here and put into ``logs`` as ``val_loss``; without it, Keras's
+    own ``val_loss``). Per iteration: that step's own objective (recovered exactly from Keras's
+    running mean, ``k·m_k − (k−1)·m_{k−1}``) and the objective on the given test images. Both
+    are computed without touching the model's metric state.
 
     Args:
         path: the history file; x_test, y_test: the test subset of the per-iteration loss;
         per_iteration: whether to write a row per training iteration.
         append: continue the table (a resumed run) after the model's current iteration.
+        epoch_test: ``(x, y)``, the whole test set, for the per-epoch test loss: one compiled
+            call per chunk of rows, where ``fit(validation_data=...)`` makes a new dataset
+            iterator every epoch, which dominates the epochs of a small set.
     """
 
-    def __init__(self, path: Path, x_test, y_test, per_iteration: bool, append: bool = False):
+    def __init__(
+        self, path: Path, x_test, y_test, per_iteration: bool, append: bool = False,
+        epoch_test=None,
+    ):  # fmt: skip
         super().__init__()
         self.path = path
         self.x_test, self.y_test = tf.constant(x_test), tf.constant(y_test)
+        self.epoch_test = None
+        if epoch_test is not None:
+            x, y = epoch_test
+            self.epoch_test = [
+                (tf.constant(x[i : i + _TEST_CHUNK]), tf.constant(y[i : i + _TEST_CHUNK]))
+                for i in range(0, len(x), _TEST_CHUNK)
+            ]
         self.per_iteration = per_iteration
         self.append = append
         self.last_train = self.last_test = math.nan
@@ -64,7 +81,12 @@ class LossRecorder(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        logs = {} if logs is None else logs
+        if self.epoch_test is not None:
+            rows = sum(int(x.shape[0]) for x, _ in self.epoch_test)
+            total = sum(float(self.test_objective(x, y)) * int(x.shape[0])
+                        for x, y in self.epoch_test)  # fmt: skip
+            logs["val_loss"] = total / rows
         self.last_train = float(logs.get("loss", math.nan))
         self.last_test = float(logs.get("val_loss", math.nan))
         self.writer.append(self.iteration, epoch + 1, "epoch", self.last_train, self.last_test)

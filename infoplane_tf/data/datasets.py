@@ -1,6 +1,6 @@
-"""The image datasets of the experiments, as flat float32 arrays, found offline whenever possible.
+"""The datasets of the experiments, as flat float32 arrays, found offline whenever possible.
 
-Four datasets, all 28×28 grey-scale images flattened to 784 features in [0, 1]:
+Four image sets, 28×28 grey-scale images flattened to 784 features in [0, 1], and a 12-bit one:
 
 ``mnist``
     The full MNIST (60,000 train / 10,000 test digits) of Lee & Jo (2021). Looked for, in order,
@@ -26,6 +26,9 @@ Four datasets, all 28×28 grey-scale images flattened to 784 features in [0, 1]:
     transposed (the letter is mirrored and rotated 90°), so
     the images are transposed back to the MNIST orientation, and the labels 1..26 are shifted to
     0..25.
+``tishby12``
+    Shwartz-Ziv & Tishby's 4,096 12-bit patterns with a binary label, shipped with the package
+    (:mod:`infoplane_tf.data.tishby12`); 12 features in {0, 1}, split 3,277/819 by a fixed seed.
 
 A dataset that was asked for but cannot be found or downloaded raises
 :class:`DatasetUnavailableError`, whose message lists what was searched and which files to put
@@ -45,7 +48,6 @@ References:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import threading
@@ -53,7 +55,6 @@ import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -81,87 +82,14 @@ from infoplane_tf.data.local import (
     _unavailable,
 )
 from infoplane_tf.data.mnist_5k import _load_mnist_5k
+from infoplane_tf.data.records import Dataset, DatasetInfo, Probe  # noqa: F401 (re-exported)
+from infoplane_tf.data.tishby12 import load_tishby12
 from infoplane_tf.validation import ParameterError, fraction, one_of, positive_int
 
 # Keras downloads its datasets from here; the cheap reachability check connects to it.
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 _HOST_CHECK_TIMEOUT = 2.0
 _MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-
-# --------------------------------------------------------------------------------------------
-# Public records
-# --------------------------------------------------------------------------------------------
-
-
-class Probe(NamedTuple):
-    """The probe set on which information-plane points are measured.
-
-    Attributes:
-        x: Images, float32 of shape ``(probe_size, 784)`` in [0, 1].
-        y: Integer labels of shape ``(probe_size,)``.
-    """
-
-    x: np.ndarray
-    y: np.ndarray
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetInfo:
-    """Where a loaded dataset came from and what it holds.
-
-    Attributes:
-        name: One of ``DATASET_NAMES``.
-        source: The local file or folder read, or ``"download:keras"`` / ``"download:tfds"``.
-        n_train: Training images kept (after ``train_fraction``).
-        n_test: Test images.
-        n_classes: Number of classes of the dataset (not of the kept subset).
-        image_shape: Shape of one image before flattening, ``(28, 28)``.
-        downloaded: Whether this call downloaded the data.
-        train_fraction: The fraction of the training set kept (its first part).
-        probe_size: Number of test images in the probe set.
-    """
-
-    name: str
-    source: str
-    n_train: int
-    n_test: int
-    n_classes: int
-    image_shape: tuple[int, ...]
-    downloaded: bool
-    train_fraction: float
-    probe_size: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the record as JSON-ready plain types (``image_shape`` as a list)."""
-        record = dataclasses.asdict(self)
-        record["image_shape"] = list(self.image_shape)
-        return record
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Dataset:
-    """A loaded dataset: flat images in [0, 1] and integer labels.
-
-    Attributes:
-        x_train: float32 of shape ``(n_train, 784)``.
-        y_train: int64 of shape ``(n_train,)``, values in ``[0, n_classes)``.
-        x_test: float32 of shape ``(n_test, 784)``.
-        y_test: int64 of shape ``(n_test,)``.
-        info: A :class:`DatasetInfo`.
-    """
-
-    x_train: np.ndarray = dataclasses.field(repr=False)
-    y_train: np.ndarray = dataclasses.field(repr=False)
-    x_test: np.ndarray = dataclasses.field(repr=False)
-    y_test: np.ndarray = dataclasses.field(repr=False)
-    info: DatasetInfo
-
-    @property
-    def probe(self) -> Probe:
-        """The first ``info.probe_size`` test images and labels (views, not copies)."""
-        n = self.info.probe_size
-        return Probe(self.x_test[:n], self.y_test[:n])
-
 
 # --------------------------------------------------------------------------------------------
 # Public functions
@@ -210,6 +138,8 @@ def load_dataset(
 
     if name == "mnist-5k":
         arrays, source, downloaded = _load_mnist_5k()
+    elif name == "tishby12":
+        (arrays, source), downloaded = load_tishby12(), False
     else:
         arrays, source, downloaded = _load_full(name, data_dir, download)
     if probe_size > len(arrays[2]):
@@ -229,15 +159,16 @@ def _dataset(name, arrays, source, downloaded, train_fraction, probe_size) -> Da
         n_train=n_train,
         n_test=len(x_test),
         n_classes=_N_CLASSES[name],
-        image_shape=_IMAGE_SHAPE,
+        image_shape=x_test.shape[1:] if x_test.ndim == 2 else _IMAGE_SHAPE,
         downloaded=downloaded,
         train_fraction=train_fraction,
         probe_size=probe_size,
     )
+    features = _to_features if x_test.dtype == np.uint8 else np.asarray  # images, or features
     return Dataset(
-        x_train=_to_features(x_train[:n_train]),
+        x_train=features(x_train[:n_train]),
         y_train=y_train[:n_train].astype(np.int64),
-        x_test=_to_features(x_test),
+        x_test=features(x_test),
         y_test=y_test.astype(np.int64),
         info=info,
     )

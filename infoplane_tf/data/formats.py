@@ -15,7 +15,7 @@ import numpy as np
 
 from infoplane_tf.data.local import _Copy
 
-_N_CLASSES = {"mnist": 10, "mnist-5k": 10, "fashion-mnist": 10, "emnist-letters": 26}
+_N_CLASSES = {"mnist": 10, "mnist-5k": 10, "fashion-mnist": 10, "emnist-letters": 26, "tishby12": 2}
 
 # EMNIST letters are labelled 1..26 by NIST and TFDS; everything else starts at 0.
 _LABEL_OFFSET = {"emnist-letters": 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from infoplane_tf.catalog import (
+    ACTIVATIONS,
     CHECKPOINT_DTYPES,
     DATASET_NAMES,
     INITS,
@@ -16,6 +17,7 @@ from infoplane_tf.catalog import (
 from infoplane_tf.entropy_methods import ESTIMATORS
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import (
+    ParameterError,
     fraction,
     kernel_width,
     non_negative_float,
@@ -35,7 +37,9 @@ class TrainConfig:
     """Every option of a training run (the CLI's ``train`` options; defaults = the paper's).
 
     ``hidden_units=None`` keeps the model's own default (``deep``/``vae``/``label``: 256,128;
-    the others: none). ``dataset=None`` picks full MNIST when available, else ``mnist-5k``.
+    ``mlp``: 10,7,5,4,3; the others: none); ``activation=None`` a classifier's own (``mlp``:
+    tanh, ``cnn``: relu; the autoencoders refuse another). ``dataset=None`` picks full MNIST
+    when available, else ``mnist-5k``.
     ``record`` is a schedule of ``InfoPlaneCallback`` (``catalog.SCHEDULE_FORMS``);
     ``checkpoints`` one for the weight checkpoints (``"none"``: none; always with the first and
     last weights otherwise). The default, 64 log-spaced iterations, keeps the early changes
@@ -53,6 +57,7 @@ class TrainConfig:
     batch_size: int = PAPER.batch_size
     learning_rate: float = PAPER.learning_rate
     hidden_units: tuple[int, ...] | None = None
+    activation: str | None = None  # a classifier's hidden activation; None: the model's own
     code_units: int = PAPER.code_units
     sparsity_target: float = PAPER.sparsity_target
     sparsity_weight: float = PAPER.sparsity_weight
@@ -97,6 +102,13 @@ class TrainConfig:
             non_negative_float(field, getattr(self, field))
         if self.hidden_units is not None:
             positive_ints("hidden_units", self.hidden_units)
+        if self.activation is not None:
+            one_of("activation", self.activation, ACTIVATIONS)
+            if "activation" not in MODELS[self.model].hparams:
+                raise ParameterError(
+                    "activation",
+                    f"is a classifier's option; model {self.model!r} has its own activations",
+                )
         Schedule(self.record, parameter="record")
         if self.checkpoints != "none":
             Schedule(self.checkpoints, parameter="checkpoints")
@@ -106,16 +118,19 @@ class TrainConfig:
         one_of("optimizer", self.optimizer, OPTIMIZERS)
         kernel_width("sigma", self.sigma)
 
-    def model_hparams(self) -> dict:
-        """The constructor arguments of the chosen model that these options set."""
+    def model_hparams(self, n_classes: int | None = None) -> dict:
+        """The constructor arguments of the chosen model that these options set; a classifier
+        also takes the dataset's ``n_classes``."""
         hparams = {
             key: getattr(self, key)
             for key in MODELS[self.model].hparams
-            if not (key == "hidden_units" and self.hidden_units is None)
+            if getattr(self, key) is not None
         }
         hparams["init"] = self.init
         if self.model == "vae":
             hparams["seed"] = self.seed
+        if MODELS[self.model].classifier:
+            hparams["n_classes"] = positive_int("n_classes", n_classes, minimum=2)
         return hparams
 
 

@@ -54,7 +54,12 @@ class TorchLinear(keras.layers.Dense):
 
 
 def dense(init: str, units: int, activation=None, name: str | None = None):
-    """A fully connected layer initialised the ``init`` way (``INITS``)."""
+    """A fully connected layer initialised the ``init`` way (``catalog.INITS``):
+    ``"truncated-normal"`` draws weights from N(0, 1/units) truncated at two standard
+    deviations and zero biases, as Saxe et al.'s (2018) information-bottleneck networks did."""
+    if init == "truncated-normal":
+        weights = keras.initializers.TruncatedNormal(0.0, 1.0 / math.sqrt(units))
+        return keras.layers.Dense(units, activation, kernel_initializer=weights, name=name)
     layer = TorchLinear if init == "torch" else keras.layers.Dense
     return layer(units, activation=activation, name=name)
 

@@ -1,4 +1,4 @@
-"""Build the paper's autoencoders by name, compiled with the paper's training defaults."""
+"""Build the paper's autoencoders and the classic experiments' classifiers by name, compiled."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import inspect
 import keras
 
 from infoplane_tf.catalog import MODEL_NAMES, MODELS, OPTIMIZERS, PAPER
+from infoplane_tf.models.cnn import ConvClassifier
 from infoplane_tf.models.label import LabelAutoencoder
+from infoplane_tf.models.mlp import MLPClassifier
 from infoplane_tf.models.parity import TorchAdam
 from infoplane_tf.models.sparse import SparseAutoencoder
 from infoplane_tf.models.tied import TiedAutoencoder
@@ -27,8 +29,12 @@ _CLASSES = {
         TiedAutoencoder,
         VariationalAutoencoder,
         LabelAutoencoder,
+        MLPClassifier,
+        ConvClassifier,
     )
 }
+
+_OPTIMIZERS = {"adam": keras.optimizers.Adam, "torch-adam": TorchAdam, "sgd": keras.optimizers.SGD}
 
 
 def model_class(name: str) -> type[keras.Model]:
@@ -43,7 +49,7 @@ def build_model(
     optimizer: str = "adam",
     **hparams,
 ) -> keras.Model:
-    """Returns one of the paper's autoencoders, compiled with Adam and the paper's loss.
+    """Returns one of the paper's autoencoders or a classifier, compiled with its loss.
 
     ``"vanilla"`` (shallow 784-50-784), ``"deep"`` (256-128-50), ``"sparse"`` (KL sparsity,
     ρ = 0.05, β = 0.001), ``"tied"`` (decoder = encoder transposed), ``"vae"`` and ``"label"``
@@ -53,10 +59,10 @@ def build_model(
 
     Args:
         name: One of ``MODEL_NAMES``.
-        learning_rate: Adam's learning rate (> 0); 0.005 in the paper.
+        learning_rate: The optimizer's learning rate (> 0); 0.005 in the paper.
         input_width: If given, build the model for inputs of shape (batch, input_width).
-        optimizer: ``"adam"`` (Keras's) or ``"torch-adam"`` (PyTorch's update and ε = 1e-8,
-            ``parity.TorchAdam``, as the authors trained).
+        optimizer: ``"adam"`` (Keras's), ``"torch-adam"`` (PyTorch's update and ε = 1e-8,
+            ``parity.TorchAdam``, as the authors trained) or ``"sgd"`` (plain SGD).
         **hparams: Constructor arguments of the model's class (e.g. ``code_units=10``,
             ``hidden_units=(16, 8)``, ``sparsity_weight=0.01``, ``seed=0``, ``init="torch"``,
             ``name=...``).
@@ -74,7 +80,14 @@ def build_model(
     """
     cls = model_class(name)
     learning_rate = positive_float("learning_rate", learning_rate)
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+    accepted = (
+        {  # the constructor's own arguments and those it passes on to its bases
+            parameter
+            for base in cls.__mro__[: cls.__mro__.index(keras.Model)]
+            for parameter in inspect.signature(base.__init__).parameters
+        }
+        - {"self", "kwargs"}
+    )
     accepted |= {"name", "dtype", "init"}
     unknown = sorted(set(hparams) - accepted)
     if unknown:
@@ -84,9 +97,11 @@ def build_model(
             f"accepted: {', '.join(sorted(accepted))}",
         )
     model = cls(**{"name": name, **MODELS[name].defaults, **hparams})
-    torch = one_of("optimizer", optimizer, OPTIMIZERS) == "torch-adam"
-    adam = TorchAdam if torch else keras.optimizers.Adam
-    model.compile(optimizer=adam(learning_rate=learning_rate), loss=model.default_loss)
+    update = _OPTIMIZERS[one_of("optimizer", optimizer, OPTIMIZERS)]
+    metrics = ["accuracy"] if MODELS[name].classifier else None
+    model.compile(
+        optimizer=update(learning_rate=learning_rate), loss=model.default_loss, metrics=metrics
+    )
     if input_width is not None:
         model.build((None, positive_int("input_width", input_width)))
     return model

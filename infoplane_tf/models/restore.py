@@ -23,7 +23,8 @@ def build_recorded_model(options: Mapping) -> keras.Model:
         The model, built for inputs of shape (batch, prod(image_shape)).
     """
     config = config_from_json(dict(options))
-    model = build_model(config.model, **config.model_hparams())
+    n_classes = options.get("dataset_info", {}).get("n_classes")
+    model = build_model(config.model, **config.model_hparams(n_classes))
     model.build((None, int(np.prod(options.get("image_shape", (28, 28))))))
     return model
 

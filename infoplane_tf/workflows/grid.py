@@ -9,13 +9,14 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, PAPER, Experiment
+from infoplane_tf.catalog import ALL_EXPERIMENTS, PAPER, Experiment
 from infoplane_tf.io.options import RENAMED_OPTIONS, TrainConfig, config_from_json
 from infoplane_tf.io.run_dir import RunDirectory, RunFormatError
 from infoplane_tf.validation import ParameterError, positive_float, renamed
 from infoplane_tf.workflows.task import one_line
 
-#: The grid's name for one of the paper's experiments (sets model, train_fraction, epochs).
+#: The grid's name for a named experiment (sets model, train_fraction, epochs, and a classic
+#: experiment's dataset and training options).
 EXPERIMENT = "experiment"
 #: Options a sweep sets itself for every run.
 OWN_OPTIONS = ("out", "overwrite", "name")
@@ -168,10 +169,10 @@ def _number_or_text(text: str):
 def _check_value(option: str, value) -> None:
     """Checks one value of ``option`` alone, as ``TrainConfig`` would."""
     if option == EXPERIMENT:
-        if value not in EXPERIMENT_NAMES:
+        if value not in ALL_EXPERIMENTS:
             raise ParameterError(
                 "grid",
-                f"gives experiment = {value!r}; choose from {', '.join(EXPERIMENT_NAMES)}",
+                f"gives experiment = {value!r}; choose from {', '.join(ALL_EXPERIMENTS)}",
             )
         return
     try:
@@ -227,10 +228,13 @@ def _planned(values: dict, grid: dict, out: Path, fixed: dict, epochs_scale: flo
     """One run: its options (an experiment's own settings applied), folder and name."""
     settings = {**fixed, **values}
     chosen = settings.pop(EXPERIMENT, None)
-    experiment = next((e for e in EXPERIMENTS if e.name == chosen), None)
+    experiment = ALL_EXPERIMENTS.get(chosen)
     epochs = settings.pop("epochs", PAPER.epochs)
     if experiment is not None:
         settings.update(model=experiment.model, train_fraction=experiment.train_fraction)
+        settings.update(experiment.options)
+        if experiment.dataset is not None:
+            settings["dataset"] = experiment.dataset
         epochs = epochs * experiment.epochs // PAPER.epochs
     label = experiment.name if experiment else settings.get("model", TrainConfig.model)
     setting = [

@@ -1,4 +1,5 @@
-"""The paper's seven experiments as a resumable sweep of training runs.
+"""The named suites as resumable sweeps of training runs: the paper's seven autoencoder
+experiments, and the classic classifier experiments (``catalog.SUITES``).
 
 The grid is ``{"experiment": [...], "seed": [0, ..., seeds - 1]}`` (``infoplane_tf.workflows
 .sweep``): each experiment is a normal run directory ``DIR/<experiment>``
@@ -8,6 +9,10 @@ complete, with the same options) is skipped on a rerun; an unfinished one with a
 and the same options continues from its last finished epoch (``training.resume``); any other
 is started again. The runs go to an embedded Dask cluster, an existing one, or any
 ``concurrent.futures.Executor``.
+
+The classifier suite (``suite="classifiers"``) runs each experiment with its own seeds (5 for
+the 12-bit networks), dataset (``tishby12``, or the suite's image set: MNIST by default) and
+training options (``catalog.CLASSIFIER_EXPERIMENTS``), which win over the suite's options.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, Experiment
+from infoplane_tf.catalog import EXPERIMENT_NAMES, EXPERIMENTS, SUITES, Experiment
 from infoplane_tf.io.options import TrainConfig
-from infoplane_tf.validation import ParameterError, positive_int, renamed
+from infoplane_tf.validation import ParameterError, one_of, positive_int, renamed
 from infoplane_tf.workflows import sweep
 from infoplane_tf.workflows.sweep import PlannedRun, Progress, SweepFailedError
 
@@ -105,14 +110,59 @@ def _check_options(options: dict) -> None:
         raise ParameterError("options", f"must be among {', '.join(sorted(allowed))}, got {bad}")
 
 
-def reproduce(
-    dataset: str,
+def classifier_runs(
     out: str | Path,
     *,
+    dataset: str | None = None,
+    experiments: Sequence[str] | None = None,
+    seeds: int | None = None,
+    epochs_scale: float = 1.0,
+    **options,
+) -> tuple[list[PlannedRun], dict]:
+    """The runs of the classifier suite, in order, and its spec (for ``sweep.json``).
+
+    Args:
+        out: the suite folder; runs go to ``out/<experiment>[/seed-K]``.
+        dataset: the image set of the image experiments (default ``"mnist"``).
+        experiments: which (default: all of ``SUITES["classifiers"]``).
+        seeds: seeds per experiment (default: each experiment's own).
+        epochs_scale: multiplies every experiment's epochs.
+        **options: further ``TrainConfig`` fields (the experiments' own options win).
+
+    Raises:
+        ValueError (naming the parameter): an unknown experiment or option, or a bad value.
+    """
+    known = {e.name: e for e in SUITES["classifiers"]}
+    names = list(known) if experiments is None else list(experiments)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ParameterError(
+            "experiments", f"must be among {', '.join(known)}, got {', '.join(unknown)}"
+        )
+    _check_options(options)
+    fixed = {"dataset": dataset or "mnist", **options}
+    counts = {name: positive_int("seeds", seeds or known[name].seeds) for name in names}
+    runs = []
+    for name in names:
+        grid = {sweep.EXPERIMENT: [name], "seed": list(range(counts[name]))}
+        runs += sweep.expand(grid, out, epochs_scale=epochs_scale, **fixed)
+    spec = {
+        "grid": {sweep.EXPERIMENT: names, "seeds": [counts[name] for name in names]},
+        "options": fixed,
+        "epochs_scale": epochs_scale,
+    }
+    return runs, spec
+
+
+def reproduce(
+    dataset: str | None,
+    out: str | Path,
+    *,
+    suite: str = "autoencoders",
     epochs_scale: float = 1.0,
     epochs: int | None = None,
-    seeds: int = 1,
-    experiments: Sequence[str] = EXPERIMENT_NAMES,
+    seeds: int | None = None,
+    experiments: Sequence[str] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     overwrite: bool = False,
@@ -120,19 +170,39 @@ def reproduce(
     progress: Callable[[Progress], None] | None = None,
     **options,
 ) -> dict:
-    """Plans the suite (see ``plan``) and runs it as a sweep (see ``sweep.sweep``): ``workers``
-    runs at once on an embedded Dask cluster (default 1), or the workers of ``scheduler``.
-    ``jobs`` is the old name of ``workers`` (deprecated; it goes in 0.8).
+    """Plans a suite and runs it as a sweep (see ``sweep.sweep``): ``workers`` runs at once on
+    an embedded Dask cluster (default 1), or the workers of ``scheduler``. ``jobs`` is the old
+    name of ``workers`` (deprecated; it goes in 0.8).
+
+    ``suite="autoencoders"`` (default): the paper's experiments on ``dataset`` (required), see
+    ``plan`` (``seeds`` default 1, ``experiments`` default all). ``suite="classifiers"``: see
+    ``classifier_runs`` (``dataset``: the image set, default MNIST; ``epochs`` is refused:
+    scale with ``epochs_scale``).
 
     Returns:
         The record written to ``out/sweep.json``.
     """
     workers = renamed("reproduce", "jobs", "workers", options.pop("jobs", None), workers)
-    grid, fixed = _grid_and_options(dataset, epochs, seeds, experiments, options)
+    workers = workers if workers is not None or scheduler else 1
+    if one_of("suite", suite, SUITES) == "classifiers":
+        if epochs is not None:
+            raise ParameterError("epochs", "is set by each classifier experiment; use epochs_scale")
+        runs, spec = classifier_runs(
+            out, dataset=dataset, experiments=experiments, seeds=seeds,
+            epochs_scale=epochs_scale, **options,
+        )  # fmt: skip
+        return sweep.run_sweep(
+            runs, out, spec=spec, overwrite=overwrite, workers=workers, scheduler=scheduler,
+            log=log, progress=progress,
+        )  # fmt: skip
+    if dataset is None:
+        raise ParameterError("dataset", "must be given for the autoencoder suite")
+    experiments = EXPERIMENT_NAMES if experiments is None else experiments
+    grid, fixed = _grid_and_options(dataset, epochs, seeds or 1, experiments, options)
     return sweep.sweep(
         grid,
         out,
-        workers=workers if workers is not None or scheduler else 1,
+        workers=workers,
         scheduler=scheduler,
         overwrite=overwrite,
         epochs_scale=epochs_scale,

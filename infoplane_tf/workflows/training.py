@@ -27,6 +27,7 @@ from infoplane_tf.callbacks.checkpoints import CheckpointCallback
 from infoplane_tf.callbacks.info_plane import InfoPlaneCallback
 from infoplane_tf.callbacks.loggers import LossRecorder, ProgressLine
 from infoplane_tf.callbacks.resume import ResumeCallback, restore_state
+from infoplane_tf.catalog import MODELS
 from infoplane_tf.data.datasets import Dataset, load_dataset, load_default_dataset
 from infoplane_tf.data.order import steps_per_epoch, training_batches
 from infoplane_tf.errors import RunFinishedError, TrainingInterrupted
@@ -163,9 +164,9 @@ def _train(
         config.model,
         learning_rate=config.learning_rate,
         optimizer=config.optimizer,
-        **config.model_hparams(),
+        **config.model_hparams(dataset.info.n_classes),
     )
-    x_train, y_train, x_test, y_test = _fit_data(config, dataset)
+    x_train, y_train, _, y_test = _fit_data(config, dataset)
     first_epoch = 0
     if resuming:
         model.build((None, *x_train.shape[1:]))
@@ -182,8 +183,6 @@ def _train(
             epochs=config.epochs,
             initial_epoch=first_epoch,
             steps_per_epoch=steps,
-            validation_data=(x_test, y_test),
-            validation_batch_size=config.batch_size,
             shuffle=False,  # the order is training_batches' own
             verbose=0,
             callbacks=callbacks,
@@ -227,9 +226,10 @@ def _stop_on_signals(resume_callback: ResumeCallback):
 
 
 def _fit_data(config: TrainConfig, dataset: Dataset):
-    """``(x_train, y_train, x_test, y_test)``: targets are the labels for the label AE."""
+    """``(x_train, y_train, x_test, y_test)``: targets are the labels for the label AE and the
+    classifiers."""
     x_train, x_test = dataset.x_train, dataset.x_test
-    if config.model == "label":
+    if config.model == "label" or MODELS[config.model].classifier:
         return x_train, dataset.y_train, x_test, dataset.y_test
     return x_train, x_train, x_test, x_test
 
@@ -257,6 +257,7 @@ def _callbacks(
             y_test[:ITERATION_TEST_SIZE],
             per_iteration=schedule.every_iteration,
             append=resuming,
+            epoch_test=(dataset.x_test, y_test),
         ),
     ]
     if progress:
@@ -296,10 +297,11 @@ def _finish(directory: RunDirectory, model, dataset: Dataset, started: float) ->
     """Saves the model, examples and compressed tables; marks the run complete with its
     summary, which it returns."""
     train_seconds = time.time() - started
-    x_train, x_test = dataset.x_train, dataset.x_test
-    save_trained_model(model, directory.model, x_test[:1])
-    examples = x_test[:EXAMPLE_COUNT]
-    directory.write_examples(examples, np.asarray(model(examples, training=False)))
+    save_trained_model(model, directory.model, dataset.x_test[:1])
+    classifier = hasattr(model, "predict_labels")
+    if not classifier:  # a classifier's output is no picture
+        examples = dataset.x_test[:EXAMPLE_COUNT]
+        directory.write_examples(examples, np.asarray(model(examples, training=False)))
     history = read_history(directory.history)
     directory.compress_tables()
     trajectory = load_trajectory(directory.path)  # the whole run, also when it was resumed
@@ -310,8 +312,7 @@ def _finish(directory: RunDirectory, model, dataset: Dataset, started: float) ->
         "iterations": int(trajectory.iterations[-1]),
         "points": len(trajectory),
         "final": {
-            "train_reconstruction_error": reconstruction_error(model, x_train),
-            "test_reconstruction_error": reconstruction_error(model, x_test),
+            **_final_errors(model, dataset, classifier),
             "train_loss": float(history.train_loss[-1]),
             "test_loss": float(history.test_loss[-1]),
         },
@@ -319,6 +320,34 @@ def _finish(directory: RunDirectory, model, dataset: Dataset, started: float) ->
     }
     directory.mark_complete(summary)
     return summary
+
+
+def _final_errors(model, dataset: Dataset, classifier: bool) -> dict:
+    """A classifier's train and test accuracy, or an autoencoder's reconstruction errors."""
+    if classifier:
+        return {
+            f"{part}_accuracy": accuracy(model, getattr(dataset, f"x_{part}"),
+                                         getattr(dataset, f"y_{part}"))
+            for part in ("train", "test")
+        }  # fmt: skip
+    return {
+        f"{part}_reconstruction_error": reconstruction_error(model, getattr(dataset, f"x_{part}"))
+        for part in ("train", "test")
+    }
+
+
+def accuracy(model, x, labels, batch_size: int = 1000) -> float:
+    """The share of ``x`` (n, features) whose predicted class is its label (n,)."""
+    hits = sum(
+        int(
+            np.sum(
+                np.asarray(model.predict_labels(x[i : i + batch_size]))
+                == labels[i : i + batch_size]
+            )
+        )
+        for i in range(0, len(x), batch_size)
+    )
+    return hits / len(x)
 
 
 def default_out(config: TrainConfig, dataset: str) -> Path:
