@@ -108,9 +108,10 @@ def test_cli_choices_are_the_library_registries():
     assert set(datasets._N_CLASSES) == set(catalog.DATASET_NAMES)  # every listed set loads
     assert tuple(cli_choices("plot", "kind").type.choices) == tuple(catalog.PLOT_KINDS)
     assert set(_KIND_FIGURES) | {"all"} == set(catalog.PLOT_KINDS)  # every kind is drawn
-    experiments = cli_choices("reproduce", "experiments").default
-    assert tuple(experiments.split(",")) == catalog.EXPERIMENT_NAMES
-    assert {e.model for e in catalog.EXPERIMENTS} <= set(catalog.MODEL_NAMES)
+    assert tuple(cli_choices("reproduce", "suite").type.choices) == tuple(catalog.SUITES)
+    experiments = [e for suite in catalog.SUITES.values() for e in suite]
+    assert {e.model for e in experiments} <= set(catalog.MODEL_NAMES)
+    assert len(catalog.ALL_EXPERIMENTS) == len(experiments)  # no name in two suites
 
 
 def test_cli_defaults_are_the_papers():

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from infoplane_tf.catalog import MODELS
 from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.models import (
-    MODEL_NAMES,
     Autoencoder,
     LabelAutoencoder,
     SparseAutoencoder,
@@ -50,6 +50,8 @@ EXPECTED_CLASSES = {
     "vae": VariationalAutoencoder,
     "label": LabelAutoencoder,
 }
+# The autoencoders of the zoo (the classifiers have their own tests: test_classifiers.py).
+MODEL_NAMES = tuple(name for name, spec in MODELS.items() if not spec.classifier)
 UNSUPERVISED = tuple(name for name in MODEL_NAMES if name != "label")
 
 

@@ -58,7 +58,13 @@ def read_var_u(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
     try:
         content = scipy.io.loadmat(str(path))
-    except (OSError, ValueError, TypeError, NotImplementedError) as exc:
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        NotImplementedError,
+        scipy.io.matlab.MatReadError,
+    ) as exc:
         raise DatasetFormatError(f"{path}: not a readable MAT file ({exc})") from exc
     if "F" not in content or "y" not in content:
         raise DatasetFormatError(f"{path}: expected variables F and y, got {sorted(content)}")

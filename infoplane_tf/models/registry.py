@@ -53,7 +53,9 @@ def build_model(
 
     ``"vanilla"`` (shallow 784-50-784), ``"deep"`` (256-128-50), ``"sparse"`` (KL sparsity,
     ρ = 0.05, β = 0.001), ``"tied"`` (decoder = encoder transposed), ``"vae"`` and ``"label"``
-    (softmax bottleneck, λ = 0.01): ``catalog.MODELS`` lists them. The loss is the model's
+    (softmax bottleneck, λ = 0.01), and the classifiers ``"mlp"`` (``MLPClassifier``) and
+    ``"cnn"`` (``ConvClassifier``), compiled with cross-entropy on integer labels and an
+    accuracy metric: ``catalog.MODELS`` lists them. The loss is the model's
     ``default_loss`` plus its own terms; recompile freely. The input width is taken from the
     data when the model is first called, unless ``input_width`` builds it now.
 
@@ -80,22 +82,7 @@ def build_model(
     """
     cls = model_class(name)
     learning_rate = positive_float("learning_rate", learning_rate)
-    accepted = (
-        {  # the constructor's own arguments and those it passes on to its bases
-            parameter
-            for base in cls.__mro__[: cls.__mro__.index(keras.Model)]
-            for parameter in inspect.signature(base.__init__).parameters
-        }
-        - {"self", "kwargs"}
-    )
-    accepted |= {"name", "dtype", "init"}
-    unknown = sorted(set(hparams) - accepted)
-    if unknown:
-        raise ParameterError(
-            "hparams",
-            f"has unknown hyperparameter(s) {', '.join(unknown)} for model {name!r}; "
-            f"accepted: {', '.join(sorted(accepted))}",
-        )
+    _check_hparams(cls, name, hparams)
     model = cls(**{"name": name, **MODELS[name].defaults, **hparams})
     update = _OPTIMIZERS[one_of("optimizer", optimizer, OPTIMIZERS)]
     metrics = ["accuracy"] if MODELS[name].classifier else None
@@ -105,3 +92,20 @@ def build_model(
     if input_width is not None:
         model.build((None, positive_int("input_width", input_width)))
     return model
+
+
+def _check_hparams(cls: type, name: str, hparams: dict) -> None:
+    """ParameterError for a keyword that no constructor of ``cls`` (or its bases) takes."""
+    accepted = {  # the constructor's own arguments and those it passes on to its bases
+        parameter
+        for base in cls.__mro__[: cls.__mro__.index(keras.Model)]
+        for parameter in inspect.signature(base.__init__).parameters
+    }
+    accepted = (accepted - {"self", "kwargs"}) | {"name", "dtype", "init"}
+    unknown = sorted(set(hparams) - accepted)
+    if unknown:
+        raise ParameterError(
+            "hparams",
+            f"has unknown hyperparameter(s) {', '.join(unknown)} for model {name!r}; "
+            f"accepted: {', '.join(sorted(accepted))}",
+        )
