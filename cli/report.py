@@ -1,5 +1,7 @@
 """``infoplane-tf report``: REPORT.md and figures for a reproduction suite."""
 
+from pathlib import Path
+
 import click
 
 from infoplane_tf_cli.errors import user_errors
@@ -25,7 +27,8 @@ from infoplane_tf_cli.errors import user_errors
     default=None,
     help="Family sets to compare, e.g. families,families-n1000 (labels from `measure "
     "--family F1,F2,...`): writes REPORT-families.md, findings x estimator family, and "
-    "figures/families/.",
+    "figures/families/; for a classifier suite (reproduce --suite classifiers) one label "
+    "gives REPORT.md, the claims x estimator tables, and figures/.",
 )
 def report(suite_dir, measurement, widths, families):
     """Write SUITE_DIR/REPORT.md: results next to the paper's findings, with figures."""
@@ -33,9 +36,13 @@ def report(suite_dir, measurement, widths, families):
         raise click.UsageError("give --widths or --families, not both")
     with user_errors(aliases={"labels": "widths" if widths is not None else "families"}):
         if families is not None:
-            from infoplane_tf.reports import write_family_report
+            from infoplane_tf.reports import write_classifier_report, write_family_report
+            from infoplane_tf.reports.classifiers import classifier_runs
 
             labels = [label.strip() for label in families.split(",") if label.strip()]
+            if len(labels) == 1 and classifier_runs(Path(suite_dir), labels[0]):
+                click.echo(str(write_classifier_report(suite_dir, labels[0])))
+                return
             click.echo(str(write_family_report(suite_dir, labels)))
             return
         if widths is not None:

@@ -224,7 +224,7 @@ def tishby_run(tmp_path_factory):
     config = TrainConfig(
         model="mlp", dataset="tishby12", activation="tanh", epochs=3, batch_size=256,
         learning_rate=0.01, record="log:6", checkpoints="log:3", probe_size=64,
-        init="truncated-normal", out=str(tmp_path_factory.mktemp("runs") / "tanh"),
+        init="truncated-normal", out=str(tmp_path_factory.mktemp("suite") / "tishby12-tanh"),
     )  # fmt: skip
     return ip.load_run(train(config))
 
@@ -258,6 +258,29 @@ def test_a_classifier_checkpoint_restores_and_is_measured_by_every_family(tishby
         assert trajectory.layers == ("H1", "H2", "H3", "H4", "H5", "softmax"), member
     # Binning counts distinct codes: I(X;T) = H(T) ≤ log2 of the 64 probe patterns.
     assert np.all(families["binning-30"].trajectory.i_xt <= 6.0 + 1e-9)
+
+
+def test_the_report_judges_every_claim_under_every_member_with_figures(tishby_run):
+    runner = CliRunner()
+    measure = ["measure", str(tishby_run.path), "--name", "fam", "--family", "renyi,binning",
+               "--bins", "30", "--controls", "1", "-q"]  # fmt: skip
+    result = runner.invoke(cli, measure)
+    assert result.exit_code == 0, result.output
+    suite = tishby_run.path.parent
+    result = runner.invoke(cli, ["report", str(suite), "--families", "fam"])
+    assert result.exit_code == 0, result.output
+    text = (suite / "REPORT.md").read_text()
+    assert "## mlp on tishby12 (tishby12-tanh × 1; last hidden layers H4, H5)" in text
+    table = [line for line in text.splitlines() if line.startswith("| Fitting")][0]
+    assert len(table.split(" | ")) == 3  # the claim, then one cell per member
+    assert "tanh: " in table and "ΔI(T;Y)" in table
+    for figure in ("mlp-on-tishby12-seeds", "tishby12-tanh-planes", "tishby12-tanh-saturation"):
+        assert (suite / "figures" / f"{figure}.png").stat().st_size > 10_000
+        assert f"figures/{figure}.png" in text
+    from infoplane_tf.plotting import plot_families
+
+    figure = plot_families(ip.load_run(tishby_run.path, "fam"))
+    assert figure.axes[0].get_ylabel() == "$I(T;Y)$ (bits)"
 
 
 def test_train_from_the_command_line_as_the_readme_shows(tmp_path):

@@ -38,7 +38,7 @@ from infoplane_tf.workflows.training import run
         ({"checkpoints": "often"}, "checkpoints"),
         ({"checkpoint_dtype": "int8"}, "checkpoint_dtype"),
         ({"init": "he"}, "init"),
-        ({"optimizer": "sgd"}, "optimizer"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
     ],
 )
 def test_each_bad_option_is_named(fields, parameter):

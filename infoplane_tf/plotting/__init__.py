@@ -19,7 +19,12 @@ from infoplane_tf.catalog import PLOT_KINDS
 from infoplane_tf.io.runs import Run
 from infoplane_tf.plotting.canvas import FIGURE_FORMATS, _figure_format, save_figure
 from infoplane_tf.plotting.diagnostics import plot_diagnostics
-from infoplane_tf.plotting.families import describe_estimator, family_members, plot_families
+from infoplane_tf.plotting.families import (
+    describe_estimator,
+    family_members,
+    plot_families,
+    plot_seed_curves,
+)
 from infoplane_tf.plotting.figures import (
     plot_all,
     plot_dpi,
@@ -52,6 +57,7 @@ __all__ = [
     "plot_reconstructions",
     "plot_runs",
     "plot_seed_bands",
+    "plot_seed_curves",
     "plot_sensitivity",
     "save_figure",
     "width_verdicts",

@@ -2,8 +2,9 @@
 estimator's?
 
 ``plot_families`` draws, for each member of a family set (``measure --family ...``), a column
-of two panels: the information plane I(X;T) against I(T;X') of every layer, and the bottleneck
-curve I(X;Z) over iteration (symlog) with its untrained level (fresh initialisations, dotted),
+of two panels: the information plane I(X;T) against I(T;X') of every layer (a classifier's:
+the supervised plane, against I(T;Y)), and the bottleneck curve I(X;Z) (a classifier's: its
+last hidden layer) over iteration (symlog) with its untrained level (fresh initialisations, dotted),
 the estimator band (shaded) and, for ``kde``, the lower bound (dashed). Each column's title
 says the family and its parameters.
 """
@@ -18,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from infoplane_tf.catalog import MODELS
 from infoplane_tf.families import describe
 from infoplane_tf.io.runs import Run
 from infoplane_tf.plotting.canvas import _RUN_COLORS, _format_iteration, _math_name, _new_figure
@@ -52,7 +54,7 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
         runs: runs loaded from a family set (``load_run(path, LABEL)``), or several runs each
             loaded from one family's measurement.
         layers: the layers of the planes; None means every layer. The bottleneck curve is Z's
-            (or the last of ``layers`` when there is no Z).
+            (or the last of ``layers`` but the softmax when there is no Z).
 
     Returns:
         The figure: one column per member, the plane above the bottleneck curve; the members
@@ -68,7 +70,9 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
         if unknown:
             listed = ", ".join(member.trajectory.layers)
             raise ValueError(f"no layer {unknown[0]!r} in {member.label}; layers: {listed}")
-    bottleneck = "Z" if "Z" in names else names[-1]
+    hidden = [name for name in names if name != "softmax"] or names
+    bottleneck = "Z" if "Z" in names else hidden[-1]
+    key = "i_t_label" if _is_classifier(members[0]) else "i_t_out"
     palette = {name: _RUN_COLORS[i % len(_RUN_COLORS)] for i, name in enumerate(names)}
     sets = _by_set(members)
     columns = max(len(group) for group in sets.values())
@@ -81,7 +85,7 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
                 plane.set_axis_off()
                 curve.set_axis_off()
                 continue
-            _draw_member_plane(plane, group[column], names, palette)
+            _draw_member_plane(plane, group[column], names, palette, key)
             _draw_bottleneck(curve, group[column], bottleneck, palette[bottleneck])
             title = describe_estimator(group[column])
             plane.set_title(f"{label}\n{title}" if len(sets) > 1 else title, fontsize="small")
@@ -104,11 +108,17 @@ def _by_set(members: list[Run]) -> dict[str, list[Run]]:
     return sets
 
 
-def _draw_member_plane(ax, member: Run, names, palette) -> None:
-    """Every layer's I(X;T) against I(T;X'): a line from start (hollow) to end (filled)."""
+def _is_classifier(run: Run) -> bool:
+    spec = MODELS.get(run.config.get("model"))
+    return bool(spec and spec.classifier)
+
+
+def _draw_member_plane(ax, member: Run, names, palette, key: str) -> None:
+    """Every layer's I(X;T) against I(T;X') (or, ``key="i_t_label"``, I(T;Y)): a line from
+    start (hollow) to end (filled)."""
     high = 0.0
     for name in names:
-        series = _plane_series(member, name, "i_t_out")
+        series = _plane_series(member, name, key)
         if series is None or not len(series[0]):
             continue
         x, y, _ = series
@@ -117,9 +127,10 @@ def _draw_member_plane(ax, member: Run, names, palette) -> None:
         ax.plot(x[:1], y[:1], "o", mfc="none", mec=color, ms=5)
         ax.plot(x[-1:], y[-1:], "o", color=color, mec="black", mew=0.5, ms=5)
         high = max(high, float(np.nanmax(x)), float(np.nanmax(y)))
-    ax.plot([0, high], [0, high], ls="--", color="0.6", lw=0.8, zorder=0)
+    if key == "i_t_out":
+        ax.plot([0, high], [0, high], ls="--", color="0.6", lw=0.8, zorder=0)
     ax.set_xlabel("$I(X;T)$ (bits)")
-    ax.set_ylabel("$I(T;X')$ (bits)")
+    ax.set_ylabel("$I(T;Y)$ (bits)" if key == "i_t_label" else "$I(T;X')$ (bits)")
     ax.grid(True, alpha=0.25, lw=0.6)
 
 
@@ -140,3 +151,50 @@ def _draw_bottleneck(ax, member: Run, name: str, color) -> None:
     ax.set_xlabel("iteration")
     ax.set_ylabel(f"$I(X;{_math_name(name)})$ (bits)")
     ax.grid(True, alpha=0.25, lw=0.6)
+
+
+def plot_seed_curves(experiments: dict[str, Sequence[Run]], layer: str) -> Figure:
+    """Per family member (rows) and experiment (columns), one layer's I(X;T) over iteration,
+    one line per seed, with the untrained level (fresh initialisations, dotted): where the
+    claims of the classic experiments are decided.
+
+    Args:
+        experiments: experiment name → its runs (seeds), each loaded from a family set with
+            the same members (``load_run(path, LABEL)``).
+        layer: the layer to draw (e.g. the last hidden layer, ``"H5"``).
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no runs, or a run without the layer (named).
+    """
+    columns = {name: [family_members(run) for run in runs] for name, runs in experiments.items()}
+    if not columns or not all(columns.values()):
+        raise ValueError("plot_seed_curves needs at least one run per experiment")
+    first = next(iter(columns.values()))[0]
+    fig = _new_figure((0.6 + 3.2 * len(columns), 0.6 + 2.3 * len(first)))
+    axes = fig.subplots(len(first), len(columns), squeeze=False, sharex=True)
+    for column, (name, seeds) in enumerate(columns.items()):
+        for row in range(len(first)):
+            ax = axes[row, column]
+            for k, members in enumerate(seeds):
+                member = members[row]
+                if _layer_index(member, layer) is None:
+                    raise ValueError(f"no layer {layer!r} in {member.label}")
+                color = _RUN_COLORS[k % len(_RUN_COLORS)]
+                ax.plot(*_time_series(member, layer, "i_xt"), color=color, lw=0.9)
+                _draw_references(ax, member, layer, "i_xt", color)
+            ax.set_xscale("symlog", linthresh=1.0)
+            ax.xaxis.set_major_formatter(FuncFormatter(_format_iteration))
+            ax.grid(True, alpha=0.25, lw=0.6)
+            ax.set_title(f"{name}: {describe_estimator(seeds[0][row])}", fontsize="small")
+            if column == 0:
+                ax.set_ylabel(f"$I(X;{_math_name(layer)})$ (bits)")
+        axes[-1, column].set_xlabel("iteration")
+    handles = [Line2D([], [], color=_RUN_COLORS[k], label=f"seed {k}")
+               for k in range(max(len(seeds) for seeds in columns.values()))]  # fmt: skip
+    handles.append(Line2D([], [], color="0.3", ls=":", label="fresh init"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize="small")
+    fig.suptitle(f"I(X;{layer}) over training, every seed, under each estimator", wrap=True)
+    return fig
