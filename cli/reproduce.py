@@ -59,7 +59,8 @@ from infoplane_tf_cli.progress import SweepDisplay
     "--workers",
     type=int,
     default=None,
-    help="Runs at once, on an embedded Dask cluster of this many workers (default 1).",
+    help="Runs at once, on an embedded Dask cluster of this many workers (default: one per "
+    "core, at most one per 2 GiB of memory).",
 )
 @click.option("--jobs", type=int, default=None, hidden=True, help="Old name of --workers.")
 @options.scheduler

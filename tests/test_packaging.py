@@ -47,6 +47,12 @@ def test_the_wheel_holds_every_package_directory(wheel):
     }
     assert cli_modules == shipped_cli
     assert not any(n.startswith(("cli/", "tests/", "benchmarks/")) for n in shipped_names)
+    # Package data: the 12-bit dataset and its licence, byte for byte.
+    for data in ("var_u.mat", "LICENSE-ibsgd"):
+        name = f"infoplane_tf/data/files/{data}"
+        assert name in shipped_names, f"the wheel lacks {name}"
+        with zipfile.ZipFile(wheel) as archive:
+            assert archive.read(name) == (ROOT / name).read_bytes()
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import infoplane_tf as ip
-from infoplane_tf.catalog import EXPERIMENT_NAMES
+from infoplane_tf.catalog import CLASSIFIER_EXPERIMENTS, EXPERIMENT_NAMES, MODELS
 from infoplane_tf.io.checkpoints import read_checkpoint
 from infoplane_tf.io.run_dir import RunDirectory
 from infoplane_tf.io.runs import is_run_dir, load_run
@@ -56,7 +56,8 @@ def test_saved_run_is_complete_and_covers_the_whole_run(path):
     summary = json.loads((path / "summary.json").read_text())
     assert summary["iterations"] == total
     assert set(summary["phases"]) == set(trajectory.layers)
-    assert run.examples is not None
+    classifier = MODELS[config["model"]].classifier
+    assert (run.examples is None) == classifier  # a classifier's output is no picture
     if path.parent.parent.parent.name == "seeds":
         # The MNIST seed study left its final weights out for the budget, and says so.
         readme = (SAVED / "README.md").read_text()
@@ -148,3 +149,46 @@ def test_the_saved_sparse_run_measures_from_the_command_line(tmp_path):
     assert measured.settings["estimator"]["gamma"] == 1.0
     np.testing.assert_array_equal(measured.iterations, load_run(run).checkpoints)
     assert np.isfinite(measured.i_xt).all()
+
+
+CLASSIFIERS = SAVED / "classifiers"
+CLASSIFIER_RUNS = sorted(p for p in RUNS if CLASSIFIERS in p.parents)
+FAMILY_MEMBERS = ["renyi", "binning-10", "binning-30", "binning-100", "kde-0.001", "kde-0.01",
+                  "kde-0.1", "knn-3"]  # fmt: skip
+
+
+def test_the_classifier_study_holds_every_experiment_and_fits_its_budget():
+    made = {p.relative_to(CLASSIFIERS).parts[0] for p in CLASSIFIER_RUNS}
+    assert made == {e.name for e in CLASSIFIER_EXPERIMENTS}
+    seeds = {
+        e.name: sum(1 for p in CLASSIFIER_RUNS if e.name in p.parts) for e in CLASSIFIER_EXPERIMENTS
+    }
+    assert seeds == {e.name: e.seeds for e in CLASSIFIER_EXPERIMENTS}
+    total = sum(f.stat().st_size for f in CLASSIFIERS.rglob("*") if f.is_file())
+    assert 0 < total <= 40e6
+
+
+@pytest.mark.parametrize("path", CLASSIFIER_RUNS, ids=lambda p: str(p.relative_to(CLASSIFIERS)))
+def test_each_classifier_run_has_its_experiments_settings_and_four_families(path):
+    run = load_run(path, "families")
+    name = path.relative_to(CLASSIFIERS).parts[0]
+    (experiment,) = [e for e in CLASSIFIER_EXPERIMENTS if e.name == name]
+    for option, value in experiment.options.items():
+        assert run.config[option] == (list(value) if isinstance(value, tuple) else value), option
+    assert run.config["dataset"] == (experiment.dataset or "mnist")
+    assert list(run.families) == FAMILY_MEMBERS
+    for member, measured in run.families.items():
+        np.testing.assert_array_equal(measured.trajectory.iterations, run.checkpoints)
+        assert len(measured.controls["fresh-init"]["seeds"]) == 3, member
+        assert measured.diagnostics is not None, member
+    assert run.summary["final"]["test_accuracy"] > 0.5
+
+
+def test_the_classifier_report_judges_every_claim_for_every_network():
+    text = (CLASSIFIERS / "REPORT.md").read_text()
+    for heading in ("## mlp on tishby12 (tishby12-tanh × 5, tishby12-relu × 5;",
+                    "## mlp on mnist (mnist-mlp-tanh × 1, mnist-mlp-relu × 1;",
+                    "## cnn on mnist (mnist-cnn × 1;"):  # fmt: skip
+        assert heading in text, heading
+    rows = [line for line in text.splitlines() if line.startswith("| Fitting")]
+    assert len(rows) == 3 and all(len(row.split(" | ")) == 1 + len(FAMILY_MEMBERS) for row in rows)

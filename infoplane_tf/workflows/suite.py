@@ -171,7 +171,8 @@ def reproduce(
     **options,
 ) -> dict:
     """Plans a suite and runs it as a sweep (see ``sweep.sweep``): ``workers`` runs at once on
-    an embedded Dask cluster (default 1), or the workers of ``scheduler``. ``jobs`` is the old
+    an embedded Dask cluster (default: one per core, at most one per 2 GiB of memory, as
+    ``sweep``), or the workers of ``scheduler``. ``jobs`` is the old
     name of ``workers`` (deprecated; it goes in 0.8).
 
     ``suite="autoencoders"`` (default): the paper's experiments on ``dataset`` (required), see
@@ -183,7 +184,6 @@ def reproduce(
         The record written to ``out/sweep.json``.
     """
     workers = renamed("reproduce", "jobs", "workers", options.pop("jobs", None), workers)
-    workers = workers if workers is not None or scheduler else 1
     if one_of("suite", suite, SUITES) == "classifiers":
         if epochs is not None:
             raise ParameterError("epochs", "is set by each classifier experiment; use epochs_scale")
