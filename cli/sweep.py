@@ -16,8 +16,9 @@ from infoplane_tf_cli.progress import SweepDisplay
     multiple=True,
     metavar="OPTION=V1,V2,...",
     help="A train option and its values, e.g. seed=0,1,2 or model=deep,tied (widths as "
-    "256-128); experiment=shallow,deep,sparse takes the paper's experiments. Repeat it: "
-    "every combination is one run.",
+    "256-128); experiment=shallow,deep,sparse takes the paper's experiments, "
+    "experiment=tishby12-tanh,tishby12-relu the classic classifier ones (with their own data "
+    "and settings). Repeat it: every combination is one run.",
 )
 @click.option(
     "--grid",

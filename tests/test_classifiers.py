@@ -330,6 +330,18 @@ def test_the_classifier_suite_runs_each_experiment_with_its_own_settings(tmp_pat
     ]
 
 
+def test_a_sweep_takes_a_classic_experiment_with_its_own_dataset(tmp_path):
+    from infoplane_tf.workflows.grid import expand
+
+    runs = expand({"experiment": ["tishby12-relu"], "seed": [0, 1]}, tmp_path, epochs_scale=0.01)
+    assert [(r.key, r.config.dataset, r.config.epochs) for r in runs] == [
+        ("tishby12-relu/seed-0", "tishby12", 100),
+        ("tishby12-relu/seed-1", "tishby12", 100),
+    ]
+    with pytest.raises(ParameterError, match="dataset must be given"):
+        expand({"experiment": ["tishby12-relu", "mnist-cnn"]}, tmp_path)
+
+
 @pytest.mark.parametrize(
     "kwargs, parameter",
     [

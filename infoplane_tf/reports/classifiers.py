@@ -223,10 +223,14 @@ def _figures(suite: Path, found: dict[str, list[Run]]) -> list[str]:
         save_figure(plot_seed_curves(experiments, layer), path)
         lines.append(f"![{group}: I(X;{layer}) over training, every seed]"
                      f"({path.relative_to(suite).as_posix()})")  # fmt: skip
+    lines += ["", "Each experiment (its first seed): the supervised plane under each estimator, "
+              "and beside it the saturation diagnostic.", ""]  # fmt: skip
     for name, runs in found.items():
+        images = []
         for kind, draw in (("planes", plot_families), ("saturation", plot_diagnostics)):
             path = folder / f"{name}-{kind}.png"
             save_figure(draw(runs[0]), path)
-            lines.append(f"![{name} ({runs[0].path.name}): {kind}]"
-                         f"({path.relative_to(suite).as_posix()})")  # fmt: skip
+            images.append(f"![{name} ({runs[0].path.name}): {kind}]"
+                          f"({path.relative_to(suite).as_posix()})")  # fmt: skip
+        lines.append(" ".join(images))
     return lines
