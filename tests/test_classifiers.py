@@ -242,6 +242,11 @@ def test_a_classifier_run_records_the_supervised_plane_and_its_accuracy(tishby_r
     history = tishby_run.history
     assert len(history.test_loss) == 3 and np.all(np.isfinite(history.test_loss))
     assert tishby_run.directory.read_examples() is None  # no pictures of a classifier
+    from infoplane_tf.analysis.summary import summarize
+
+    row = summarize(tishby_run)
+    assert row["layer"] == "H5"  # the last hidden layer, not the softmax
+    assert row["test_error"] == pytest.approx(1 - summary["final"]["test_accuracy"])
 
 
 def test_a_classifier_checkpoint_restores_and_is_measured_by_every_family(tishby_run):

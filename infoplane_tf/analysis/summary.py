@@ -9,9 +9,12 @@ from infoplane_tf.analysis.phases import analyze_trajectory
 
 
 def summarize(run) -> dict:
-    """The summary row of a loaded run (bottleneck Z, or the last layer of other models)."""
+    """The summary row of a loaded run: the bottleneck Z (the last layer of other models, the
+    last hidden layer of a classifier); the errors are reconstruction errors (mean squared)
+    or a classifier's (1 − accuracy)."""
     trajectory = run.trajectory
-    layer = "Z" if "Z" in trajectory.layers else trajectory.layers[-1]
+    hidden = [name for name in trajectory.layers if name != "softmax"] or trajectory.layers
+    layer = "Z" if "Z" in trajectory.layers else hidden[-1]
     phases = None if run.remeasured else run.summary.get("phases", {}).get(layer)
     if phases is None:  # a measurement, or an incomplete run: analyze what is there
         phases = analyze_trajectory(trajectory, [layer])[layer].to_dict()
@@ -29,11 +32,17 @@ def summarize(run) -> dict:
         "final_i_xt": phases["final_bits"],
         "drop_bits": phases["drop_bits"],
         "simplifying": phases["has_simplifying_phase"],
-        "train_error": final.get("train_reconstruction_error"),
-        "test_error": final.get("test_reconstruction_error"),
+        "train_error": _error(final, "train"),
+        "test_error": _error(final, "test"),
         **({"widths": _per_width(run, layer)} if run.width_map else {}),
         **({"families": _per_family(run, layer)} if run.families else {}),
     }
+
+
+def _error(final: dict, part: str) -> float | None:
+    if f"{part}_accuracy" in final:
+        return 1.0 - final[f"{part}_accuracy"]
+    return final.get(f"{part}_reconstruction_error")
 
 
 def _per_width(run, layer: str) -> list[dict]:
