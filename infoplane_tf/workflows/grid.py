@@ -219,8 +219,8 @@ def _check_fixed(grid: dict, fixed: dict) -> None:
     for option in sorted({"model", "train_fraction"} & set(fixed)):
         if EXPERIMENT in grid:
             raise ParameterError(option, "is set by each experiment the grid varies")
-    own = [ALL_EXPERIMENTS[name].dataset for name in grid.get(EXPERIMENT, [None])]
-    if "dataset" not in grid and fixed.get("dataset") is None and None in own:
+    own = [ALL_EXPERIMENTS[name].dataset for name in grid.get(EXPERIMENT, ())]
+    if "dataset" not in grid and fixed.get("dataset") is None and (not own or None in own):
         raise ParameterError("dataset", "must be given for a sweep (workers would each choose)")
     dataclasses.replace(TrainConfig(), **fixed).validate()  # before an experiment scales epochs
 
