@@ -126,17 +126,18 @@ def _embedded(workers: int) -> Iterator[DaskPool]:
     """A ``LocalCluster`` of ``workers`` one-thread worker processes."""
     from distributed import Client, LocalCluster
 
-    dashboard = ":0" if importlib.util.find_spec("bokeh") else None  # it needs bokeh
+    # The scheduler's web server (the dashboard with bokeh, metrics without) on a free port:
+    # the default, 8787, is taken while another cluster runs on the machine.
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=dashboard,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     with cluster, Client(cluster) as client:
         client.wait_for_workers(workers)
-        yield DaskPool(client, "embedded", dashboard=dashboard is not None)
+        yield DaskPool(client, "embedded", dashboard=bool(importlib.util.find_spec("bokeh")))
 
 
 @contextlib.contextmanager
