@@ -288,6 +288,40 @@ def test_the_report_judges_every_claim_under_every_member_with_figures(tishby_ru
     assert figure.axes[0].get_ylabel() == "$I(T;Y)$ (bits)"
 
 
+def test_a_stopped_classifier_run_resumes_to_the_same_weights_and_points(tmp_path, monkeypatch):
+    from infoplane_tf.callbacks.resume import ResumeCallback
+    from infoplane_tf.errors import TrainingInterrupted
+    from infoplane_tf.io.checkpoints import list_checkpoints, read_checkpoint
+    from infoplane_tf.workflows import training
+
+    def config(out):
+        return TrainConfig(model="mlp", dataset="tishby12", activation="relu", epochs=3,
+                           batch_size=512, learning_rate=0.01, record="every:3",
+                           checkpoints="every:5", probe_size=40, out=str(out))  # fmt: skip
+
+    reference = training.run(config(tmp_path / "whole"))
+    original = ResumeCallback.on_train_begin
+
+    def stop_after_the_first_epoch(self, logs=None):
+        original(self, logs)
+        self.stop_reason = "test"
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ResumeCallback, "on_train_begin", stop_after_the_first_epoch)
+        with pytest.raises(TrainingInterrupted):
+            training.run(config(tmp_path / "stopped"))
+    resumed = training.resume(tmp_path / "stopped")
+    ours, theirs = ip.load_run(resumed), ip.load_run(reference)
+    np.testing.assert_array_equal(ours.trajectory.i_xt, theirs.trajectory.i_xt)
+    np.testing.assert_array_equal(ours.history.test_loss, theirs.history.test_loss)
+    iterations = list_checkpoints(reference / "checkpoints")
+    assert list_checkpoints(resumed / "checkpoints") == iterations and len(iterations) > 2
+    for iteration in iterations:
+        mine, _ = read_checkpoint(resumed / "checkpoints", iteration)
+        other, _ = read_checkpoint(reference / "checkpoints", iteration)
+        assert all(mine[key].tobytes() == other[key].tobytes() for key in other), iteration
+
+
 def test_train_from_the_command_line_as_the_readme_shows(tmp_path):
     out = tmp_path / "relu"
     result = CliRunner().invoke(cli, [

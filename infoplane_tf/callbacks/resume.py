@@ -58,7 +58,7 @@ def save_state(model: keras.Model, path: str | os.PathLike, epochs: int) -> None
     """Writes the variables of ``model`` and its optimizer after ``epochs`` finished epochs."""
     values = {_MODEL + v.path: keras.ops.convert_to_numpy(v) for v in model.variables}
     for variable in model.optimizer.variables:
-        values[_OPTIMIZER + variable.path] = keras.ops.convert_to_numpy(variable)
+        values[_optimizer_key(variable.path)] = keras.ops.convert_to_numpy(variable)
     iteration = int(model.optimizer.iterations.numpy())
     write_arrays(path, __iteration__=iteration, __epochs__=int(epochs), **values)
 
@@ -74,12 +74,20 @@ def restore_state(model: keras.Model, path: str | os.PathLike) -> tuple[int, int
             message names the file and the variables it lacks).
     """
     values = read_arrays(path, "no resume state (it is written at the end of every epoch)")
+    values = {_optimizer_key(k[len(_OPTIMIZER):]) if k.startswith(_OPTIMIZER) else k: v
+              for k, v in values.items()}  # fmt: skip
     model.optimizer.build(model.trainable_variables)
     pairs = [(v, _MODEL + v.path) for v in model.variables]
-    pairs += [(v, _OPTIMIZER + v.path) for v in model.optimizer.variables]
+    pairs += [(v, _optimizer_key(v.path)) for v in model.optimizer.variables]
     missing = [key for _, key in pairs if key not in values]
     if missing or "__epochs__" not in values:
         raise CheckpointFormatError(f"{path}: not a state of this model; lacks {missing[:3]}")
     for variable, key in pairs:
         variable.assign(values[key])
     return int(values["__iteration__"]), int(values["__epochs__"])
+
+
+def _optimizer_key(path: str) -> str:
+    """An optimizer variable's key without the optimizer's own name (``adam/...`` in one
+    process, ``adam_3/...`` after three others were made): a state resumes in any process."""
+    return _OPTIMIZER + path.split("/", 1)[-1]

@@ -175,7 +175,7 @@ def _train(
     callbacks = _callbacks(config, dataset, directory, y_test, resuming, progress)
     directory.mark_training()
     steps = steps_per_epoch(len(x_train), config.batch_size)
-    with _stop_on_signals(callbacks[-1]), _noting_interruption(directory):
+    with _stop_on_signals(callbacks[-1]), _noting_interruption(directory), _ending(callbacks):
         model.fit(
             training_batches(
                 x_train, y_train, config.batch_size, config.seed, first_epoch, config.epochs
@@ -190,6 +190,21 @@ def _train(
     summary = _finish(directory, model, dataset, started)
     log(f"run written to {directory.path} ({summary['wall_time_s']:.0f} s)")
     return directory.path
+
+
+@contextlib.contextmanager
+def _ending(callbacks):
+    """Ends the recording callbacks (points finished, files and display closed) when ``fit``
+    raises: Keras calls ``on_train_end`` only when it returns. The checkpoints are left as
+    they are (their ``on_train_end`` would add the stopped weights as the run's last)."""
+    try:
+        yield
+    except BaseException:
+        for callback in callbacks:
+            if isinstance(callback, InfoPlaneCallback | LossRecorder | ProgressLine):
+                with contextlib.suppress(Exception):
+                    callback.on_train_end()
+        raise
 
 
 @contextlib.contextmanager
