@@ -114,6 +114,7 @@ def _family_parameter(name: str, kind):
     + "; ".join(f"{f.name}: {f.description}" for f in FAMILIES.values()),
 )
 @_family_parameter("bins", int)
+@_family_parameter("bin_width", float)
 @_family_parameter("noise_variance", float)
 @_family_parameter("k", int)
 @click.option("--overwrite", is_flag=True, help="Replace an existing measurement LABEL.")

@@ -27,8 +27,8 @@ from infoplane_tf_cli.errors import user_errors
     default=None,
     help="Family sets to compare, e.g. families,families-n1000 (labels from `measure "
     "--family F1,F2,...`): writes REPORT-families.md, findings x estimator family, and "
-    "figures/families/; for a classifier suite (reproduce --suite classifiers) one label "
-    "gives REPORT.md, the claims x estimator tables, and figures/.",
+    "figures/families/; for a classifier suite (reproduce --suite classifiers) they give "
+    "REPORT.md, the claims x estimator tables, and figures/.",
 )
 def report(suite_dir, measurement, widths, families):
     """Write SUITE_DIR/REPORT.md: results next to the paper's findings, with figures."""
@@ -40,8 +40,8 @@ def report(suite_dir, measurement, widths, families):
             from infoplane_tf.reports.classifiers import classifier_runs
 
             labels = [label.strip() for label in families.split(",") if label.strip()]
-            if len(labels) == 1 and classifier_runs(Path(suite_dir), labels[0]):
-                click.echo(str(write_classifier_report(suite_dir, labels[0])))
+            if labels and classifier_runs(Path(suite_dir), labels[0]):
+                click.echo(str(write_classifier_report(suite_dir, labels)))
                 return
             click.echo(str(write_family_report(suite_dir, labels)))
             return

@@ -7,6 +7,8 @@ same probe, in bits; they differ in what they assume and in what they can see:
 - ``renyi``: matrix-based Rényi α-entropies of Gaussian Gram matrices (the package's own
   estimator; α, σ and γ as for ``InformationPlane``);
 - ``binning``: units in B equal bins, plug-in entropies of the codes (``estimator.binning``);
+- ``binwidth``: units in bins of a fixed width Δ with no range (Saxe et al.'s code), the same
+  plug-in entropies;
 - ``kde``: T plus Gaussian noise of variance s², the pairwise-distance bounds on its entropy
   (``estimator.kde``; the upper bound is the point, the lower bound is kept beside it);
 - ``knn``: Kraskov–Stögbauer–Grassberger with k neighbours, Ross's variant for labels
@@ -77,6 +79,12 @@ _ENTRIES = (
     EstimatorFamily(
         "binning", "each unit in B equal bins, plug-in entropies of the codes", "bins", 30, "B",
         integer=True, reference="Shwartz-Ziv & Tishby 2017", point=_POINTS + "binning_point",
+    ),
+    EstimatorFamily(
+        "binwidth", "each unit in bins of a fixed width, no range (a growing layer fills more "
+        "bins), plug-in entropies", "bin_width", 0.07, "Δ",
+        reference="Saxe et al. 2018 (their code, artemyk/ibsgd: bins of 0.07)",
+        point=_POINTS + "binwidth_point",
     ),
     EstimatorFamily(
         "kde", "T plus Gaussian noise of variance s^2, pairwise-distance bounds on its entropy",

@@ -461,6 +461,28 @@ def test_binning_range_follows_the_activation():
     assert ref_plugin(codes) != pytest.approx(ref_plugin(ref_bin_codes(s, 10)[0]))
 
 
+def test_fixed_width_bins_equal_a_floor_reference_and_grow_with_the_scale():
+    x, labels, layers, output = probe(n=200, seed=8)
+    relu = {name: np.maximum(t, 0.0) for name, t in layers.items()}
+    p = point("binwidth", 0.07, relu, output, x, labels)
+    out_codes = np.floor(output.reshape(len(output), -1) / 0.07).astype(np.int64)
+    for i, t in enumerate(relu.values()):
+        codes = np.floor(t.reshape(len(t), -1) / 0.07).astype(np.int64)  # Saxe et al.'s code
+        assert p["h_t"][i] == pytest.approx(ref_plugin(codes), abs=1e-12)
+        assert p["i_xt"][i] == pytest.approx(p["h_t"][i], abs=1e-12)
+        assert p["i_t_out"][i] == pytest.approx(ref_binned_mi(codes, out_codes), abs=1e-12)
+        assert p["i_t_label"][i] == pytest.approx(ref_binned_mi(codes, labels), abs=1e-12)
+        assert p["sigma"][i] == pytest.approx(0.07)
+    assert set(p["range"].values()) == {"unbounded"}
+    # Unlike B bins over the observed range, a layer that shrinks falls into fewer bins.
+    small = {"T": 0.05 * relu["code"]}
+    assert point("binwidth", 0.07, small, output, x)["h_t"][0] < p["h_t"][-1] - 1.0
+    ranged = point("binning", 30, small, output, x)["h_t"][0]
+    assert ranged == pytest.approx(point("binning", 30, {"T": relu["code"]}, output, x)["h_t"][0])
+    with pytest.raises(ValueError, match="bin_width"):
+        point("binwidth", -0.1, relu, output, x)
+
+
 # --------------------------------------------------------------------------------------------
 # Matrix-Rényi through family_point
 # --------------------------------------------------------------------------------------------

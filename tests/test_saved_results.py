@@ -58,10 +58,13 @@ def test_saved_run_is_complete_and_covers_the_whole_run(path):
     assert set(summary["phases"]) == set(trajectory.layers)
     classifier = MODELS[config["model"]].classifier
     assert (run.examples is None) == classifier  # a classifier's output is no picture
+    readme = (SAVED / "README.md").read_text()
     if path.parent.parent.parent.name == "seeds":
         # The MNIST seed study left its final weights out for the budget, and says so.
-        readme = (SAVED / "README.md").read_text()
         assert "their `model.keras` files (1.9 MB each) were removed" in readme
+    elif path.name.startswith("mnist-mlp-"):  # so did the classifier study's MNIST MLPs
+        assert "MNIST MLP runs' `model.keras` (3.2 MB each, float32) were removed" in readme
+        assert run.checkpoints[-1] == total
     else:
         assert (path / "model.keras").is_file()
 
@@ -182,6 +185,9 @@ def test_each_classifier_run_has_its_experiments_settings_and_four_families(path
         assert len(measured.controls["fresh-init"]["seeds"]) == 3, member
         assert measured.diagnostics is not None, member
     assert run.summary["final"]["test_accuracy"] > 0.5
+    fixed = load_run(path, "binwidth")  # Saxe et al.'s fixed-width bins, beside
+    assert list(fixed.families) == ["binwidth-0.07"]
+    np.testing.assert_array_equal(fixed.trajectory.iterations, run.checkpoints)
 
 
 def test_the_classifier_report_judges_every_claim_for_every_network():
@@ -191,4 +197,5 @@ def test_the_classifier_report_judges_every_claim_for_every_network():
                     "## cnn on mnist (mnist-cnn × 1;"):  # fmt: skip
         assert heading in text, heading
     rows = [line for line in text.splitlines() if line.startswith("| Fitting")]
-    assert len(rows) == 3 and all(len(row.split(" | ")) == 1 + len(FAMILY_MEMBERS) for row in rows)
+    columns = 1 + len(FAMILY_MEMBERS) + 1  # the claim, the family set, the fixed-width bins
+    assert len(rows) == 3 and all(len(row.split(" | ")) == columns for row in rows)

@@ -7,7 +7,9 @@ more units than the probe has samples nearly every sample is its own code (H(T) 
 whatever the training did). The bins span a bounded activation's range (a sigmoid's (0, 1))
 or, for unbounded activations, the layer's observed range at that point. Binning is not
 scale-invariant: scaling an unbounded layer changes nothing (the observed range scales with
-it), while scaling a bounded one within its fixed range moves samples between bins.
+it), while scaling a bounded one within its fixed range moves samples between bins. With bins of
+a fixed width (``width_codes``, Saxe et al.'s code) instead, an unbounded layer that grows
+spreads over more bins: the two readings disagree exactly where a ReLU layer's scale moves.
 
 References:
     R. Shwartz-Ziv, N. Tishby, "Opening the Black Box of Deep Neural Networks via
@@ -42,6 +44,17 @@ def bin_codes(t, bins: int, low=None, high=None) -> tuple[tf.Tensor, tf.Tensor]:
     scaled = tf.math.divide_no_nan(t - low, width)
     codes = tf.clip_by_value(tf.floor(scaled), 0.0, bins - 1.0)
     return tf.cast(codes, tf.int64), width
+
+
+def width_codes(t, width: float) -> tf.Tensor:
+    """The index ⌊t / width⌋ of every value of t (n, ...) in bins of a fixed ``width`` with no
+    range: an unbounded layer that grows fills more bins (Saxe et al.'s code, bins of 0.07).
+
+    Returns:
+        int64 (n, d), t flattened to (n, d).
+    """
+    t = flatten_samples(tf.cast(tf.convert_to_tensor(t), tf.float64))
+    return tf.cast(tf.floor(t / width), tf.int64)
 
 
 def plugin_entropy(*codes) -> tf.Tensor:

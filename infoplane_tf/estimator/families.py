@@ -3,9 +3,9 @@ activations of one forward pass of the probe.
 
 ``family_point("knn", 3, representations, output, x, labels)`` gives, per layer T, I(X;T),
 I(T;X'), I(T;Y) and an entropy of T in bits, and the family's scale per layer (``sigma``: the
-kernel width for ``renyi``, the bin width for ``binning``, the noise's standard deviation for
-``kde``, the median k-th-neighbour distance for ``knn``). Array work runs in TensorFlow (float64)
-on whatever device holds the activations.
+kernel width for ``renyi``, the bin width for ``binning`` and ``binwidth``, the noise's standard
+deviation for ``kde``, the median k-th-neighbour distance for ``knn``). Array work runs in
+TensorFlow (float64) on whatever device holds the activations.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def family_point(
 
     Args:
         name: a family of ``infoplane_tf.families.FAMILIES``; parameter: its parameter's value
-            (bins B, noise variance s², neighbours k; None for ``renyi``).
+            (bins B, bin width Δ, noise variance s², neighbours k; None for ``renyi``).
         representations: layer name → activations (n, ...), in order.
         output: the network's output X' (n, ...).
         x: the probe's inputs (n, ...).
@@ -57,10 +57,10 @@ def family_point(
         labels), in bits (``sigma`` in activation units); ``kde`` adds ``"lower"``, the same
         keys from the lower bound (``i_xt`` and ``h_t`` are lower bounds; ``i_t_out`` and
         ``i_t_label`` the same differences taken on lower bounds, as Saxe et al. report them,
-        not bounds); ``binning`` adds ``"range"``, layer (and ``"output"``) →
-        ``"activation"`` or ``"observed"``. ``h_t`` is H(T) (binning), the entropy bound of T
-        plus noise (kde), the Kozachenko–Leonenko differential entropy (knn) or S_α(T)
-        (renyi).
+        not bounds); ``binning`` and ``binwidth`` add ``"range"``, layer (and ``"output"``)
+        → ``"activation"``, ``"observed"`` or ``"unbounded"``. ``h_t`` is H(T) (binning), the
+        entropy bound of T plus noise (kde), the Kozachenko–Leonenko differential entropy
+        (knn) or S_α(T) (renyi).
 
     Raises:
         ValueError: an unknown family or a bad parameter (named; ``k`` must be below n).
@@ -95,15 +95,36 @@ def _collect(layers: Sequence[str], rows: list[dict]) -> dict:
 
 
 def binning_point(layers, output, x, labels, bins, context) -> dict:
-    """``family_point`` of ``binning`` (``estimator.binning``); the layers share X's identity
-    and X''s codes."""
-    output_bounds = BOUNDED_ACTIVATIONS.get(context["output_activation"])
-    out, _ = binning.bin_codes(output, bins, *(output_bounds or (None, None)))
+    """``family_point`` of ``binning`` (``estimator.binning``): B bins over a bounded
+    activation's range, else over the layer's observed range."""
+
+    def code(t, activation):
+        bounds = BOUNDED_ACTIVATIONS.get(activation)
+        codes, width = binning.bin_codes(t, bins, *(bounds or (None, None)))
+        return codes, width, "activation" if bounds else "observed"
+
+    return _binned_point(layers, output, x, labels, code, context)
+
+
+def binwidth_point(layers, output, x, labels, width, context) -> dict:
+    """``family_point`` of ``binwidth``: bins of a fixed width, unbounded
+    (``binning.width_codes``)."""
+
+    def code(t, activation):
+        del activation  # the same bins for every layer
+        return binning.width_codes(t, width), width, "unbounded"
+
+    return _binned_point(layers, output, x, labels, code, context)
+
+
+def _binned_point(layers, output, x, labels, code, context) -> dict:
+    """A point of plug-in entropies of codes; the layers share X's identity and X''s codes.
+    ``code(t, activation)`` gives a layer's ``(codes, bin width, range label)``."""
+    out, _, out_range = code(output, context["output_activation"])
     identity = binning.sample_identity(x)
     rows = []
     for layer, t in layers.items():
-        bounds = BOUNDED_ACTIVATIONS.get(context["activations"].get(layer))
-        codes, width = binning.bin_codes(t, bins, *(bounds or (None, None)))
+        codes, width, where = code(t, context["activations"].get(layer))
         row = {
             "i_xt": binning.binned_information(identity, codes),
             "i_t_out": binning.binned_information(codes, out),
@@ -112,10 +133,9 @@ def binning_point(layers, output, x, labels, bins, context) -> dict:
         }
         if labels is not None:
             row["i_t_label"] = binning.binned_information(codes, labels)
-        rows.append({key: float(value) for key, value in row.items()}
-                    | {"range": "activation" if bounds else "observed"})  # fmt: skip
+        rows.append({key: float(value) for key, value in row.items()} | {"range": where})
     point = _collect(list(layers), rows)
-    point["range"]["output"] = "activation" if output_bounds else "observed"
+    point["range"]["output"] = out_range
     return point
 
 

@@ -75,31 +75,35 @@ def network_groups(found: dict[str, list[Run]]) -> dict[str, dict[str, list[Run]
     return groups
 
 
-def write_classifier_report(suite: str | Path, label: str = "families") -> Path:
+def write_classifier_report(suite: str | Path, labels: str | Sequence[str] = "families") -> Path:
     """Writes ``SUITE/REPORT.md`` and ``SUITE/figures/`` for a measured classifier suite.
 
     Args:
         suite: the suite folder (``reproduce --suite classifiers``).
-        label: the family set every run was measured into.
+        labels: the family set (or sets, their members side by side) every run was measured
+            into.
 
     Returns:
         The report's path.
 
     Raises:
-        ValueError: no classifier runs in ``suite``, or a run without ``label`` (named), or
+        ValueError: no classifier runs in ``suite``, or a run without a label (named), or
             members that differ between runs.
     """
     suite = Path(suite)
-    found = classifier_runs(suite, label)
+    labels = [labels] if isinstance(labels, str) else list(labels)
+    sets = {label: classifier_runs(suite, label) for label in labels}
+    found = sets[labels[0]]
     if not found:
         names = ", ".join(e.name for e in CLASSIFIER_EXPERIMENTS)
         raise ValueError(f"{suite}: no classifier runs found (expected folders {names})")
-    members = _members(found, label)
+    columns = [(label, member) for label in labels for member in _members(sets[label], label)]
     lines = ["# The classic information-plane experiments under every estimator", ""]
-    lines += _introduction(label, members)
-    for group, experiments in network_groups(found).items():
-        lines += _claims_table(group, experiments, members)
-    lines += _papers_table() + _runs_table(found) + _figures(suite, found)
+    lines += _introduction(labels, [member for _, member in columns])
+    for group in network_groups(found):
+        lines += _claims_table(group, sets, columns)
+    lines += _papers_table() + _runs_table(found)
+    lines += _figures(suite, {label: network_groups(runs) for label, runs in sets.items()})
     path = suite / REPORT_NAME
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -112,9 +116,10 @@ def _members(found: dict[str, list[Run]], label: str) -> list[str]:
     return list(names.pop())
 
 
-def _introduction(label: str, members: Sequence[str]) -> list[str]:
+def _introduction(labels: Sequence[str], members: Sequence[str]) -> list[str]:
+    sets = ", ".join(f"`{label}`" for label in labels)
     return [
-        f"Every run was measured from its checkpoints as the family set `{label}` "
+        f"Every run was measured from its checkpoints as the family set(s) {sets} "
         f"(members: {', '.join(members)}), on the run's probe of test samples. Each claim is "
         "judged by an explicit rule (`infoplane_tf.analysis.claims`) on the *last hidden "
         "layers* (the last two before the softmax), per seed:",
@@ -135,22 +140,24 @@ def _introduction(label: str, members: Sequence[str]) -> list[str]:
     ]
 
 
-def _claims_table(group: str, experiments: dict[str, list[Run]], members) -> list[str]:
-    evidence = {member: [] for member in members}
-    for runs in experiments.values():
-        for run in runs:
-            for member in members:
-                evidence[member].append(_evidence(run, member))
-    layers = last_hidden(next(iter(experiments.values()))[0].families[members[0]]
-                         .trajectory.layers)  # fmt: skip
+def _claims_table(group: str, sets: dict, columns: list[tuple[str, str]]) -> list[str]:
+    """The claims × estimator table of one network (``group``), its experiments side by side."""
+    evidence = {column: [] for column in columns}
+    for label, member in columns:
+        for runs in network_groups(sets[label])[group].values():
+            evidence[label, member] += [_evidence(run, member) for run in runs]
+    experiments = network_groups(next(iter(sets.values())))[group]
+    first = next(iter(experiments.values()))[0]
+    layers = last_hidden(first.trajectory.layers)
     seeds = ", ".join(f"{name} × {len(runs)}" for name, runs in experiments.items())
+    titles = [_member_title(network_groups(sets[label])[group], member)
+              for label, member in columns]  # fmt: skip
     lines = [f"## {group} ({seeds}; last hidden layers {', '.join(layers)})", ""]
-    lines += ["| claim | " + " | ".join(_member_title(experiments, m) for m in members) + " |"]
-    lines += ["|---" * (len(members) + 1) + "|"]
+    lines += ["| claim | " + " | ".join(titles) + " |", "|---" * (len(columns) + 1) + "|"]
     for claim, title in CLAIMS.items():
         cells = []
-        for member in members:
-            verdict = judge(claim, evidence[member])
+        for column in columns:
+            verdict = judge(claim, evidence[column])
             cells.append(f"{_MARK[verdict.holds]} " + "; ".join(verdict.details))
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return lines + [""]
@@ -210,27 +217,32 @@ def _spread(values: Sequence[float], form: str = "{:.3f}") -> str:
     return text if len(values) == 1 else f"{text} ({form.format(low)} to {form.format(high)})"
 
 
-def _figures(suite: Path, found: dict[str, list[Run]]) -> list[str]:
+def _figures(suite: Path, groups_by_label: dict[str, dict]) -> list[str]:
+    """The seeds' curves of every network under every label's members, then each
+    experiment's planes (the first label's members) beside its saturation diagnostic."""
     from infoplane_tf.plotting import plot_diagnostics, plot_families, plot_seed_curves
     from infoplane_tf.plotting.canvas import save_figure
 
-    folder = suite / FIGURES
+    folder, first = suite / FIGURES, next(iter(groups_by_label))
     lines = ["## Figures", ""]
-    for group, experiments in network_groups(found).items():
-        runs = next(iter(experiments.values()))
-        layer = last_hidden(runs[0].trajectory.layers)[-1]
-        path = folder / f"{group.replace(' ', '-')}-seeds.png"
-        save_figure(plot_seed_curves(experiments, layer), path)
-        lines.append(f"![{group}: I(X;{layer}) over training, every seed]"
-                     f"({path.relative_to(suite).as_posix()})")  # fmt: skip
+    for label, groups in groups_by_label.items():
+        for group, experiments in groups.items():
+            runs = next(iter(experiments.values()))
+            layer = last_hidden(runs[0].trajectory.layers)[-1]
+            suffix = "" if label == first else f"-{label}"
+            path = folder / f"{group.replace(' ', '-')}-seeds{suffix}.png"
+            save_figure(plot_seed_curves(experiments, layer), path)
+            lines.append(f"![{group} ({label}): I(X;{layer}) over training, every seed]"
+                         f"({path.relative_to(suite).as_posix()})")  # fmt: skip
     lines += ["", "Each experiment (its first seed): the supervised plane under each estimator, "
               "and beside it the saturation diagnostic.", ""]  # fmt: skip
-    for name, runs in found.items():
-        images = []
-        for kind, draw in (("planes", plot_families), ("saturation", plot_diagnostics)):
-            path = folder / f"{name}-{kind}.png"
-            save_figure(draw(runs[0]), path)
-            images.append(f"![{name} ({runs[0].path.name}): {kind}]"
-                          f"({path.relative_to(suite).as_posix()})")  # fmt: skip
-        lines.append(" ".join(images))
+    for experiments in groups_by_label[first].values():
+        for name, runs in experiments.items():
+            images = []
+            for kind, draw in (("planes", plot_families), ("saturation", plot_diagnostics)):
+                path = folder / f"{name}-{kind}.png"
+                save_figure(draw(runs[0]), path)
+                images.append(f"![{name} ({runs[0].path.name}): {kind}]"
+                              f"({path.relative_to(suite).as_posix()})")  # fmt: skip
+            lines.append(" ".join(images))
     return lines

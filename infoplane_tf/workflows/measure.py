@@ -96,6 +96,7 @@ def measure(
     sigma_rule: str | float | None = None,
     family: str | Sequence[str] = "renyi",
     bins: int | Sequence[int] | None = None,
+    bin_width: float | Sequence[float] | None = None,
     noise_variance: float | Sequence[float] | None = None,
     k: int | Sequence[int] | None = None,
 ) -> Measurement | dict[float, Measurement] | dict[str, Measurement]:
@@ -117,8 +118,9 @@ def measure(
         family: an estimator family of ``infoplane_tf.families`` or a sequence of them:
             anything but ``"renyi"`` alone measures a family set in one pass
             (``workflows.families``).
-        bins, noise_variance, k: the parameters of ``binning``, ``kde`` and ``knn``: a value
-            or a sequence (a member each); None: the family's default.
+        bins, bin_width, noise_variance, k: the parameters of ``binning``, ``binwidth``,
+            ``kde`` and ``knn``: a value or a sequence (a member each); None: the family's
+            default.
 
     Returns:
         A ``Measurement`` (a dict γ → ``Measurement`` for a sequence of γ; a dict member name
@@ -134,7 +136,7 @@ def measure(
              "estimator": estimator}  # fmt: skip
     common = {"probe_size": probe_size, "probe_offset": probe_offset, "probes": probes,
               "bootstrap": bootstrap, "controls": controls, "layers": layers}  # fmt: skip
-    parameters = {"bins": bins, "noise_variance": noise_variance, "k": k}
+    parameters = {"bins": bins, "bin_width": bin_width, "noise_variance": noise_variance, "k": k}
     if family != "renyi" or any(value is not None for value in parameters.values()):
         return _families(run, family, parameters, renyi, common, progress)
     return _renyi(run, progress=progress, **renyi, **common)
