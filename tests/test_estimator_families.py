@@ -169,8 +169,9 @@ def assert_points_equal(a, b, atol, keys=POINT_KEYS):
 # --------------------------------------------------------------------------------------------
 
 
-def test_registry_lists_the_four_families_with_their_parameters():
-    assert list(FAMILIES) == ["renyi", "binning", "kde", "knn"]
+def test_registry_lists_the_five_families_with_their_parameters():
+    assert list(FAMILIES) == ["renyi", "binning", "binwidth", "kde", "knn"]
+    assert FAMILIES["binwidth"].parameter == "bin_width" and FAMILIES["binwidth"].default == 0.07
     specs = family_specs(("binning", "knn", "renyi"), {"bins": (10, 30, 10), "k": None})
     assert [(f.name, v) for f, v in specs] == [
         ("binning", 10),

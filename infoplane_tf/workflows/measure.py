@@ -119,8 +119,7 @@ def measure(
             anything but ``"renyi"`` alone measures a family set in one pass
             (``workflows.families``).
         bins, bin_width, noise_variance, k: the parameters of ``binning``, ``binwidth``,
-            ``kde`` and ``knn``: a value or a sequence (a member each); None: the family's
-            default.
+            ``kde``, ``knn``: a value or a sequence (a member each); None: the default.
 
     Returns:
         A ``Measurement`` (a dict γ → ``Measurement`` for a sequence of γ; a dict member name
@@ -132,8 +131,7 @@ def measure(
     """
     run = run if isinstance(run, Run) else load_run(run)
     sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma)
-    renyi = {"alpha": alpha, "sigma": sigma, "gamma": gamma, "dtype": dtype,
-             "estimator": estimator}  # fmt: skip
+    renyi = dict(alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype, estimator=estimator)
     common = {"probe_size": probe_size, "probe_offset": probe_offset, "probes": probes,
               "bootstrap": bootstrap, "controls": controls, "layers": layers}  # fmt: skip
     parameters = {"bins": bins, "bin_width": bin_width, "noise_variance": noise_variance, "k": k}
