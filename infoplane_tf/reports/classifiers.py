@@ -164,8 +164,17 @@ def _claims_table(group: str, sets: dict, columns: list[tuple[str, str]]) -> lis
 
 
 def _member_title(experiments, member: str) -> str:
-    run = next(iter(experiments.values()))[0]
-    return describe(run.families[member].trajectory.settings.get("estimator") or {})
+    """The member's estimator in a few words, its bins' ranges over every experiment (tanh's
+    activation range beside ReLU's observed one)."""
+    settings = [runs[0].families[member].trajectory.settings.get("estimator") or {}
+                for runs in experiments.values()]  # fmt: skip
+    ranges = {
+        f"{i}/{layer}": kind
+        for i, estimator in enumerate(settings)
+        for layer, kind in (estimator.get("range") or {}).items()
+        if layer != "output"
+    }
+    return describe({**settings[0], "range": ranges} if ranges else settings[0])
 
 
 def _evidence(run: Run, member: str):
