@@ -196,6 +196,7 @@ def test_the_classifier_report_judges_every_claim_for_every_network():
                     "## mlp on mnist (mnist-mlp-tanh × 1, mnist-mlp-relu × 1;",
                     "## cnn on mnist (mnist-cnn × 1;"):  # fmt: skip
         assert heading in text, heading
-    rows = [line for line in text.splitlines() if line.startswith("| Fitting")]
+    claims = text.split("## What the papers state")[0]
+    rows = [line for line in claims.splitlines() if line.startswith("| Fitting")]
     columns = 1 + len(FAMILY_MEMBERS) + 1  # the claim, the family set, the fixed-width bins
     assert len(rows) == 3 and all(len(row.split(" | ")) == columns for row in rows)
