@@ -137,7 +137,7 @@ def test_several_family_sets_in_one_figure_get_a_row_pair_each(deep_run, family_
         (
             {"family": "nope"},
             "family must be one of renyi, binning, binwidth, kde, knn, got 'nope'",
-        ),  # fmt: skip
+        ),
         ({"family": ("knn", "knn")}, "family names a family twice"),
         ({"bins": 30}, "bins is a parameter of family 'binning', not measured"),
         ({"family": "binning", "bins": 0}, "bins must be a positive integer, got 0"),
