@@ -131,11 +131,11 @@ def measure(run_dirs, label, overwrite, quiet, **settings):
           --bins 10,30,100 --noise-variance 0.01,0.1,1 --controls 3
     """
     with user_errors(tensorflow=True):
-        from infoplane_tf.io.runs import load_run
+        from infoplane_tf.io.runs import open_run
         from infoplane_tf.workflows.measure import measure as measure_run
         from infoplane_tf.workflows.measure import write_measurement
 
-        for run in [load_run(path) for path in run_dirs]:
+        for run in [open_run(path) for path in run_dirs]:  # all checked before the first
             with ProgressDisplay(str(run.path), quiet=quiet) as display:
                 display.update(0)  # the clock starts before the model is built and compiled
                 measured = measure_run(run, progress=display.update, **settings)

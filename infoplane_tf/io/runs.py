@@ -57,7 +57,49 @@ class History:
 
 
 @dataclass
-class Run:
+class RunFiles:
+    """A run's folder and options, without its points: what measuring it again needs (its
+    config, checkpoints and probe). ``open_run`` reads one in milliseconds; a ``Run`` is one
+    with everything loaded.
+
+    Attributes:
+        path: The folder.
+        config: ``config.json`` as a dict.
+    """
+
+    path: Path
+    config: dict
+
+    @property
+    def directory(self) -> RunDirectory:
+        """The run's files."""
+        return RunDirectory(self.path)
+
+    @property
+    def checkpoints(self) -> list[int]:
+        """The iterations that have a weight checkpoint (``checkpoints/``), ascending."""
+        return list_checkpoints(self.directory.checkpoints)
+
+    def model_at(self, iteration: int):
+        """The run's model, built, with the weights of its checkpoint at ``iteration`` (see
+        ``infoplane_tf.models.restore.model_at``; imports TensorFlow)."""
+        from infoplane_tf.models.restore import model_at  # TensorFlow only when asked
+
+        return model_at(self, iteration)
+
+
+def open_run(path: str | os.PathLike) -> RunFiles:
+    """A run's folder and options, checked, without reading its trajectory or history.
+
+    Raises:
+        RunFormatError: the folder is not a run directory, or its config is unreadable.
+    """
+    directory = RunDirectory(path).require()
+    return RunFiles(directory.path, directory.read_config())
+
+
+@dataclass
+class Run(RunFiles):
     """A loaded run directory (see ``infoplane_tf.io.run_dir`` for the files).
 
     Attributes:
@@ -78,8 +120,6 @@ class Run:
     ``trajectory``, ``band``, ``controls`` and ``diagnostics`` are the measurement's.
     """
 
-    path: Path
-    config: dict
     measurement: Measurement
     history: History
     summary: dict
@@ -87,11 +127,6 @@ class Run:
     measurement_label: str = RECORDED
     width_map: dict[float, Measurement] | None = None
     families: dict[str, Measurement] | None = None
-
-    @property
-    def directory(self) -> RunDirectory:
-        """The run's files."""
-        return RunDirectory(self.path)
 
     @property
     def trajectory(self) -> Trajectory:
@@ -122,18 +157,6 @@ class Run:
     def complete(self) -> bool:
         """Whether training finished and the summary was written."""
         return bool(self.summary.get("complete"))
-
-    @property
-    def checkpoints(self) -> list[int]:
-        """The iterations that have a weight checkpoint (``checkpoints/``), ascending."""
-        return list_checkpoints(self.directory.checkpoints)
-
-    def model_at(self, iteration: int):
-        """The run's model, built, with the weights of its checkpoint at ``iteration`` (see
-        ``infoplane_tf.models.restore.model_at``; imports TensorFlow)."""
-        from infoplane_tf.models.restore import model_at  # TensorFlow only when asked
-
-        return model_at(self, iteration)
 
     @property
     def label(self) -> str:
@@ -284,7 +307,7 @@ class HistoryWriter:
 
 
 def write_measurement(
-    run: Run | str | os.PathLike,
+    run: RunFiles | str | os.PathLike,
     label: str,
     measured: Measurement | Mapping[float, Measurement] | Mapping[str, Measurement] | Trajectory,
     overwrite: bool = False,
@@ -296,7 +319,7 @@ def write_measurement(
         ValueError: a label that is not a plain folder name, or one that exists without
             ``overwrite``.
     """
-    run = run if isinstance(run, Run) else load_run(run)
+    run = run if isinstance(run, RunFiles) else open_run(run)
     if not label or Path(label).name != label or label.startswith(".") or label == RECORDED:
         raise ParameterError(
             "label", f"must be a plain folder name other than {RECORDED!r}, got {label!r}"

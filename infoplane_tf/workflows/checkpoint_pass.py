@@ -20,7 +20,7 @@ from infoplane_tf.data.datasets import load_dataset
 from infoplane_tf.estimator.diagnostics import DIAGNOSTICS
 from infoplane_tf.io.checkpoints import CheckpointFormatError, read_checkpoint
 from infoplane_tf.io.measurements import Diagnostics, Measurement
-from infoplane_tf.io.runs import Run
+from infoplane_tf.io.runs import RunFiles
 from infoplane_tf.io.trajectory import Trajectory, recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.readout import Readout
@@ -28,7 +28,7 @@ from infoplane_tf.validation import ParameterError, positive_int
 
 
 def measurement_metadata(
-    run: Run, probe_offset: int, seeds, sets: int, probes: int, bootstrap: int
+    run: RunFiles, probe_offset: int, seeds, sets: int, probes: int, bootstrap: int
 ):
     """What a measurement records besides the estimator: probe, run, controls and band."""
     metadata = {"probe_offset": probe_offset, "run": str(run.path)}
@@ -38,7 +38,7 @@ def measurement_metadata(
     return metadata
 
 
-def checkpointed(run: Run) -> list[int]:
+def checkpointed(run: RunFiles) -> list[int]:
     """The run's checkpoint iterations; ParameterError if it has none."""
     if not run.checkpoints:
         raise ParameterError(
@@ -59,7 +59,7 @@ class PointTicker:
             self.progress(min(self.done, self.total), self.total)
 
 
-def probe_sets(run: Run, probe_size, probe_offset: int, probes, bootstrap):
+def probe_sets(run: RunFiles, probe_size, probe_offset: int, probes, bootstrap):
     """The (x, y) probe sets: K disjoint windows of the test set, or B resamples of one."""
     probes = positive_int("probes", probes)
     bootstrap = positive_int("bootstrap", bootstrap, minimum=0)
@@ -75,7 +75,7 @@ def probe_sets(run: Run, probe_size, probe_offset: int, probes, bootstrap):
     return [(x[rows], y[rows]) for rows in draws]
 
 
-def fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.ndarray]]]:
+def fresh_weights(run: RunFiles, count: int) -> tuple[list[int], list[dict[str, np.ndarray]]]:
     """The seeds (after the run's) and variable values (path → array) of ``count`` fresh
     initialisations; it sets Keras's global seed (``keras.utils.set_random_seed``)."""
     first = int(run.config.get("seed", 0)) + 1
@@ -88,7 +88,7 @@ def fresh_weights(run: Run, count: int) -> tuple[list[int], list[dict[str, np.nd
     return seeds, weights
 
 
-def checkpoint_loaders(run: Run, iterations: Sequence[int]) -> list:
+def checkpoint_loaders(run: RunFiles, iterations: Sequence[int]) -> list:
     """(index, load) per checkpoint: ``load()`` returns its variable values and its epoch."""
     return [(it, functools.partial(read_checkpoint, _checkpoints(run), it)) for it in iterations]
 
@@ -144,11 +144,11 @@ def combine_probes(per_probe: list[dict], layers, iterations, metadata, bootstra
     return Measurement(median, band, controls, per_probe[0]["diagnostics"])
 
 
-def _checkpoints(run: Run) -> Path:
+def _checkpoints(run: RunFiles) -> Path:
     return run.directory.checkpoints
 
 
-def _probe(run: Run, probe_size, probe_offset: int):
+def _probe(run: RunFiles, probe_size, probe_offset: int):
     """The probe images and labels: test images ``probe_offset`` .. ``+ probe_size``, from the
     probe the run keeps when it holds them (no dataset needed), else from the dataset."""
     probe_size = positive_int("probe_size", probe_size, minimum=2)

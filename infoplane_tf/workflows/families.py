@@ -20,7 +20,7 @@ from infoplane_tf.estimator.diagnostics import layer_diagnostics
 from infoplane_tf.estimator.families import POINT_KEYS, family_point
 from infoplane_tf.families import EstimatorFamily, family_specs
 from infoplane_tf.io.measurements import Measurement
-from infoplane_tf.io.runs import Run
+from infoplane_tf.io.runs import RunFiles
 from infoplane_tf.io.trajectory import recorded_keys
 from infoplane_tf.models import restore
 from infoplane_tf.readout import Readout
@@ -31,7 +31,7 @@ Spec = tuple[EstimatorFamily, float | int | None]
 
 
 def measure_families(
-    run: Run,
+    run: RunFiles,
     family,
     parameters: dict,
     renyi: tuple[Callable, int],

@@ -44,7 +44,9 @@ from infoplane_tf.estimator.diagnostics import probe_diagnostics
 from infoplane_tf.io.measurements import Measurement
 from infoplane_tf.io.runs import (  # noqa: F401 (write_measurement: re-exported)
     Run,
+    RunFiles,
     load_run,
+    open_run,
     write_measurement,
 )
 from infoplane_tf.io.trajectory import recorded_keys
@@ -72,14 +74,14 @@ ALIGNMENT_SMOOTHING = 5
 POINTS_PER_CALL = 4
 
 
-def model_at(run: Run | str | os.PathLike, iteration: int) -> keras.Model:
+def model_at(run: RunFiles | str | os.PathLike, iteration: int) -> keras.Model:
     """The run's model, built, with the weights of its checkpoint at ``iteration``
     (``infoplane_tf.models.restore.model_at`` on a ``Run`` or its folder)."""
-    return restore.model_at(run if isinstance(run, Run) else load_run(run), iteration)
+    return restore.model_at(run if isinstance(run, RunFiles) else open_run(run), iteration)
 
 
 def measure(
-    run: Run | str | os.PathLike,
+    run: RunFiles | str | os.PathLike,
     *,
     alpha: float | None = None,
     sigma: str | float | None = None,
@@ -103,7 +105,7 @@ def measure(
     """The information plane of ``run`` at every checkpoint, measured with these settings.
 
     Args:
-        run: a ``Run`` or its folder.
+        run: a ``Run`` (or ``RunFiles``, ``open_run``) or its folder.
         alpha, sigma, probe_size: the estimator's settings (None: the run's); ``sigma`` is a
             rule of ``width_rules.RULES`` or a width (``sigma_rule=``: its old name).
         gamma: the width scale γ, or a sequence of them for a width map. None: the run's γ
@@ -129,7 +131,7 @@ def measure(
     Raises:
         ValueError: no checkpoints, a probe beyond the test set, or a bad setting (named).
     """
-    run = run if isinstance(run, Run) else load_run(run)
+    run = run if isinstance(run, RunFiles) else open_run(run)
     sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma)
     renyi = dict(alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype, estimator=estimator)
     common = {"probe_size": probe_size, "probe_offset": probe_offset, "probes": probes,
@@ -140,7 +142,7 @@ def measure(
     return _renyi(run, progress=progress, **renyi, **common)
 
 
-def _renyi(run: Run, *, alpha, sigma, gamma, probe_size, probe_offset, probes, bootstrap,
+def _renyi(run: RunFiles, *, alpha, sigma, gamma, probe_size, probe_offset, probes, bootstrap,
            controls, layers, dtype, estimator, progress):  # fmt: skip
     """``measure`` with the matrix-based Rényi estimator: a ``Measurement``, or a width map."""
     iterations = checkpointed(run)
@@ -168,7 +170,7 @@ def _renyi(run: Run, *, alpha, sigma, gamma, probe_size, probe_offset, probes, b
     return result if grid else result[gammas[0]]
 
 
-def _families(run: Run, family, parameters: dict, renyi: dict, common: dict, progress):
+def _families(run: RunFiles, family, parameters: dict, renyi: dict, common: dict, progress):
     """A family set (``workflows.families``); its ``renyi`` member is this module's
     measurement with the ``renyi`` settings."""
     from infoplane_tf.workflows.families import measure_families
