@@ -1,7 +1,5 @@
 """``infoplane-tf report``: REPORT.md and figures for a reproduction suite."""
 
-from pathlib import Path
-
 import click
 
 from infoplane_tf_cli.errors import user_errors
@@ -37,10 +35,10 @@ def report(suite_dir, measurement, widths, families):
     with user_errors(aliases={"labels": "widths" if widths is not None else "families"}):
         if families is not None:
             from infoplane_tf.reports import write_classifier_report, write_family_report
-            from infoplane_tf.reports.classifiers import classifier_runs
+            from infoplane_tf.reports.classifiers import is_classifier_suite
 
             labels = [label.strip() for label in families.split(",") if label.strip()]
-            if labels and classifier_runs(Path(suite_dir), labels[0]):
+            if labels and is_classifier_suite(suite_dir):
                 click.echo(str(write_classifier_report(suite_dir, labels)))
                 return
             click.echo(str(write_family_report(suite_dir, labels)))

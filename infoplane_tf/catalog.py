@@ -223,6 +223,9 @@ CHECKPOINT_DTYPES = ("float32", "float16")
 #: authors' code), or N(0, 1/units) truncated (Saxe et al.'s information-bottleneck networks).
 INITS = ("keras", "torch", "truncated-normal")
 
+#: The representation name of a classifier's output, its class distribution.
+CLASSIFIER_OUTPUT = "softmax"
+
 #: The hidden activations a classifier may use (``--activation``).
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from infoplane_tf.analysis.phases import TAIL, analyze_phases
+from infoplane_tf.catalog import CLASSIFIER_OUTPUT
 
 #: The smallest rise of I(T;Y) of the last hidden layer that counts as fitting, in bits.
 FIT_BITS = 0.1
@@ -95,10 +96,14 @@ class RunEvidence:
         return self.test_accuracy >= (1 + self.chance) / 2
 
 
+def hidden_layers(layers: Sequence[str]) -> list[str]:
+    """The measured layers but a classifier's output (``catalog.CLASSIFIER_OUTPUT``)."""
+    return [name for name in layers if name != CLASSIFIER_OUTPUT]
+
+
 def last_hidden(layers: Sequence[str]) -> list[str]:
     """The last two hidden layers (one if there is one), the softmax left out."""
-    hidden = [name for name in layers if name != "softmax"]
-    return hidden[-2:]
+    return hidden_layers(layers)[-2:]
 
 
 def run_evidence(
@@ -123,7 +128,7 @@ def run_evidence(
         n_classes: the number of classes (for the accuracy of guessing).
     """
     names = list(layers)
-    hidden = [name for name in names if name != "softmax"]
+    hidden = hidden_layers(names)
     phases = {name: analyze_phases(iterations, i_xt[:, names.index(name)]) for name in hidden}
     last = last_hidden(names)
     worst = max(last, key=lambda name: _finite(phases[name].drop_bits))

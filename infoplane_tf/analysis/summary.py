@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from infoplane_tf.analysis.claims import hidden_layers
 from infoplane_tf.analysis.phases import analyze_trajectory
 
 
@@ -13,7 +14,7 @@ def summarize(run) -> dict:
     last hidden layer of a classifier); the errors are reconstruction errors (mean squared)
     or a classifier's (1 − accuracy)."""
     trajectory = run.trajectory
-    hidden = [name for name in trajectory.layers if name != "softmax"] or trajectory.layers
+    hidden = hidden_layers(trajectory.layers) or trajectory.layers
     layer = "Z" if "Z" in trajectory.layers else hidden[-1]
     phases = None if run.remeasured else run.summary.get("phases", {}).get(layer)
     if phases is None:  # a measurement, or an incomplete run: analyze what is there

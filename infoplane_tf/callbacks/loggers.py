@@ -41,9 +41,10 @@ class LossRecorder(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.x_test, self.y_test = tf.constant(x_test), tf.constant(y_test)
-        self.epoch_test = None
+        self.epoch_test, self.epoch_test_rows = None, 0
         if epoch_test is not None:
             x, y = epoch_test
+            self.epoch_test_rows = len(x)
             self.epoch_test = [
                 (tf.constant(x[i : i + _TEST_CHUNK]), tf.constant(y[i : i + _TEST_CHUNK]))
                 for i in range(0, len(x), _TEST_CHUNK)
@@ -83,10 +84,9 @@ class LossRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = {} if logs is None else logs
         if self.epoch_test is not None:
-            rows = sum(int(x.shape[0]) for x, _ in self.epoch_test)
             total = sum(float(self.test_objective(x, y)) * int(x.shape[0])
                         for x, y in self.epoch_test)  # fmt: skip
-            logs["val_loss"] = total / rows
+            logs["val_loss"] = total / self.epoch_test_rows
         self.last_train = float(logs.get("loss", math.nan))
         self.last_test = float(logs.get("val_loss", math.nan))
         self.writer.append(self.iteration, epoch + 1, "epoch", self.last_train, self.last_test)

@@ -13,12 +13,11 @@ from collections import OrderedDict
 import keras
 from keras import ops
 
-from infoplane_tf.catalog import ACTIVATIONS, INITS
+from infoplane_tf.catalog import ACTIVATIONS, CLASSIFIER_OUTPUT, INITS
 from infoplane_tf.models.base import serialize_activation
 from infoplane_tf.validation import one_of, positive_int
 
-#: The representation name of the class distribution (the output layer).
-SOFTMAX = "softmax"
+SOFTMAX = CLASSIFIER_OUTPUT
 
 
 @keras.saving.register_keras_serializable(package="infoplane_tf")

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from infoplane_tf.analysis.claims import hidden_layers
 from infoplane_tf.catalog import MODELS
 from infoplane_tf.families import describe
 from infoplane_tf.io.runs import Run
@@ -70,7 +71,7 @@ def plot_families(runs: Run | Sequence[Run], layers: Sequence[str] | None = None
         if unknown:
             listed = ", ".join(member.trajectory.layers)
             raise ValueError(f"no layer {unknown[0]!r} in {member.label}; layers: {listed}")
-    hidden = [name for name in names if name != "softmax"] or names
+    hidden = hidden_layers(names) or names
     bottleneck = "Z" if "Z" in names else hidden[-1]
     key = "i_t_label" if _is_classifier(members[0]) else "i_t_out"
     palette = {name: _RUN_COLORS[i % len(_RUN_COLORS)] for i, name in enumerate(names)}

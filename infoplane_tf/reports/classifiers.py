@@ -28,8 +28,9 @@ from infoplane_tf.analysis.claims import (
 )
 from infoplane_tf.catalog import CLASSIFIER_EXPERIMENTS
 from infoplane_tf.families import describe
-from infoplane_tf.io.runs import Run, is_run_dir, load_run
-from infoplane_tf.reports.suite import FIGURES, REPORT_NAME
+from infoplane_tf.io.runs import Run
+from infoplane_tf.reports.families import set_members
+from infoplane_tf.reports.suite import FIGURES, REPORT_NAME, collect
 
 #: What the two papers state about each claim (for the tanh / ReLU networks they trained).
 PAPERS = {
@@ -50,18 +51,13 @@ PAPERS = {
 _MARK = {True: "✓", False: "✗", None: "–"}
 
 
-def classifier_runs(suite: Path, label: str) -> dict[str, list[Run]]:
-    """Experiment name → its runs (one, or one per seed) in ``suite``, loaded from ``label``."""
-    found = {}
-    for experiment in CLASSIFIER_EXPERIMENTS:
-        folder = suite / experiment.name
-        if is_run_dir(folder):
-            found[experiment.name] = [load_run(folder, label)]
-        elif folder.is_dir():
-            seeds = sorted(p for p in folder.glob("seed-*") if is_run_dir(p))
-            if seeds:
-                found[experiment.name] = [load_run(p, label) for p in seeds]
-    return found
+#: The run folders of a classifier suite.
+EXPERIMENT_FOLDERS = tuple(experiment.name for experiment in CLASSIFIER_EXPERIMENTS)
+
+
+def is_classifier_suite(suite: str | Path) -> bool:
+    """Whether ``suite`` holds a folder of a classic classifier experiment (nothing is read)."""
+    return any((Path(suite) / name).is_dir() for name in EXPERIMENT_FOLDERS)
 
 
 def network_groups(found: dict[str, list[Run]]) -> dict[str, dict[str, list[Run]]]:
@@ -92,28 +88,28 @@ def write_classifier_report(suite: str | Path, labels: str | Sequence[str] = "fa
     """
     suite = Path(suite)
     labels = [labels] if isinstance(labels, str) else list(labels)
-    sets = {label: classifier_runs(suite, label) for label in labels}
+    sets = {label: collect(suite, label, EXPERIMENT_FOLDERS) for label in labels}
     found = sets[labels[0]]
     if not found:
-        names = ", ".join(e.name for e in CLASSIFIER_EXPERIMENTS)
+        names = ", ".join(EXPERIMENT_FOLDERS)
         raise ValueError(f"{suite}: no classifier runs found (expected folders {names})")
     columns = [(label, member) for label in labels for member in _members(sets[label], label)]
+    groups = {label: network_groups(runs) for label, runs in sets.items()}
     lines = ["# The classic information-plane experiments under every estimator", ""]
     lines += _introduction(labels, [member for _, member in columns])
-    for group in network_groups(found):
-        lines += _claims_table(group, sets, columns)
-    lines += _papers_table() + _runs_table(found)
-    lines += _figures(suite, {label: network_groups(runs) for label, runs in sets.items()})
+    for group in groups[labels[0]]:
+        lines += _claims_table(group, groups, columns)
+    lines += _papers_table() + _runs_table(found) + _figures(suite, groups)
     path = suite / REPORT_NAME
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def _members(found: dict[str, list[Run]], label: str) -> list[str]:
-    names = {tuple(run.families or ()) for runs in found.values() for run in runs}
-    if len(names) != 1 or not next(iter(names)):
-        raise ValueError(f"measurement {label!r} must be the same family set in every run")
-    return list(names.pop())
+    members = set_members(found, label)
+    if members == [None]:
+        raise ValueError(f"measurement {label!r} must be a family set (several families)")
+    return members
 
 
 def _introduction(labels: Sequence[str], members: Sequence[str]) -> list[str]:
@@ -140,18 +136,18 @@ def _introduction(labels: Sequence[str], members: Sequence[str]) -> list[str]:
     ]
 
 
-def _claims_table(group: str, sets: dict, columns: list[tuple[str, str]]) -> list[str]:
-    """The claims × estimator table of one network (``group``), its experiments side by side."""
+def _claims_table(group: str, groups: dict, columns: list[tuple[str, str]]) -> list[str]:
+    """The claims × estimator table of one network (``group``), its experiments side by side;
+    ``groups``: label → ``network_groups`` of the runs loaded from that label."""
     evidence = {column: [] for column in columns}
     for label, member in columns:
-        for runs in network_groups(sets[label])[group].values():
+        for runs in groups[label][group].values():
             evidence[label, member] += [_evidence(run, member) for run in runs]
-    experiments = network_groups(next(iter(sets.values())))[group]
+    experiments = next(iter(groups.values()))[group]
     first = next(iter(experiments.values()))[0]
     layers = last_hidden(first.trajectory.layers)
     seeds = ", ".join(f"{name} × {len(runs)}" for name, runs in experiments.items())
-    titles = [_member_title(network_groups(sets[label])[group], member)
-              for label, member in columns]  # fmt: skip
+    titles = [_member_title(groups[label][group], member) for label, member in columns]
     lines = [f"## {group} ({seeds}; last hidden layers {', '.join(layers)})", ""]
     lines += ["| claim | " + " | ".join(titles) + " |", "|---" * (len(columns) + 1) + "|"]
     for claim, title in CLAIMS.items():

@@ -54,7 +54,7 @@ def write_family_report(suite: str | Path, labels: Sequence[str]) -> Path:
     for label, found in sets.items():
         if not found:
             raise ValueError(f"{suite}: no experiment runs found")
-        for member in _members(found, label):
+        for member in set_members(found, label):
             columns.append((label, member, {n: [_at(r, member) for r in runs]
                                             for n, runs in found.items()}))  # fmt: skip
     lines = ["# Estimator families", "", _explanation(suite, columns), ""]
@@ -66,7 +66,7 @@ def write_family_report(suite: str | Path, labels: Sequence[str]) -> Path:
     return path
 
 
-def _members(found: dict[str, list[Run]], label: str) -> list[str | None]:
+def set_members(found: dict[str, list[Run]], label: str) -> list[str | None]:
     """The member names of ``label`` (the same in every run), or [None] for a plain one."""
     names = {tuple(run.families or ()) for runs in found.values() for run in runs}
     if len(names) != 1:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,15 @@ LAYER = "Z"
 RUN_NAMES = EXPERIMENT_NAMES + tuple(m for m in MODEL_NAMES if m not in EXPERIMENT_NAMES)
 
 
-def collect(suite: Path, measurement: str | None = None) -> dict[str, list[Run]]:
+def collect(
+    suite: Path, measurement: str | None = None, names: Sequence[str] = RUN_NAMES
+) -> dict[str, list[Run]]:
     """Experiment (or model) name → its runs (one, or one per seed) found in the suite folder,
     each with the trajectory of ``measurement`` (None or "recorded": the one recorded in
-    training)."""
+    training); ``names``: the run folders to look for (default: the paper's experiments, then
+    the models)."""
     found = {}
-    for name in RUN_NAMES:
+    for name in names:
         folder = suite / name
         if is_run_dir(folder):
             found[name] = [load_run(folder, measurement)]
