@@ -34,11 +34,14 @@ import numpy as np
 import tensorflow as tf
 
 import infoplane_tf as ip
+from infoplane_tf.entropy_methods import METHODS as METHOD_NAMES
+from infoplane_tf.entropy_methods import matrix_tolerance
 from infoplane_tf.estimator.approximate import (
     identity_entropy,
     nystrom_entropy,
     slq_entropy,
 )
+from infoplane_tf.estimator.entropies import estimate_entropies
 from infoplane_tf.estimator.kernels import gaussian_grams, normalize_kernels
 from infoplane_tf.estimator.plane import PointLayout
 from infoplane_tf.estimator.spectra import spectral_entropy
@@ -140,11 +143,10 @@ def one_case(source: str, which: str, n: int, rule: str) -> None:
 
 
 def error_bound(error: np.ndarray, n_layers: int) -> np.ndarray:
-    """The error estimates of I(X;T) and I(T;X') (2L,): the sums of their entropies' errors."""
-    e_t, e_out = error[:n_layers], error[n_layers]
-    return np.concatenate(
-        [e_t + error[n_layers + 1 : 2 * n_layers + 1], e_t + e_out + error[2 * n_layers + 1 :]]
-    )
+    """The error estimates of I(X;T) and I(T;X') (2L,): their entropies' independent errors
+    added in quadrature, as ``PointLayout.values`` does."""
+    s_t, s_out, joint = error[:n_layers] ** 2, error[n_layers] ** 2, error[n_layers + 1 :] ** 2
+    return np.sqrt(np.concatenate([s_t + joint[:n_layers], s_t + s_out + joint[n_layers:]]))
 
 
 def exact_paths(sizes, matrices: int = 4) -> None:
@@ -222,6 +224,78 @@ def slq_settings(n: int, rule: str, which: str = "end") -> None:
               f"est {estimate:.3f}", flush=True)  # fmt: skip
 
 
+def whole_points(sizes, rules, tolerances) -> None:
+    """Whole points as users get them: ``InformationPlane(x, estimator=..., tolerance=...)``
+    on the deep AE's end-of-training activations, the second call of each plane in this
+    process (the first pays the compilation and the first touch of its memory). Beside each,
+    the same entropies alone: the method on the point's 16 prebuilt matrices (n ≤ 4,096).
+
+    Error: the largest |I − I_ref| over the point's I(X;T) and I(T;X') against the float64
+    exact plane (at n = 8,192, where float64 on a whole point would take 23 minutes: I(X;Z)
+    only, against float64 on its three matrices, and exact float32 timed on one matrix and
+    scaled to 16). Estimate: the largest error estimate of those values.
+    """
+    for n in sizes:
+        x, layers, output, iteration = deep_point_activations(n, "end")
+        for rule in rules:
+            sigma = {"sigma": rule, "gamma": 2.0 if rule == "paper" else 1.0}
+            reference, t_exact = _whole_reference(n, x, layers, output, rule, sigma)
+            print(f"whole points, deep end it={iteration} n={n} {rule}: exact float32 "
+                  f"{t_exact:.2f}s", flush=True)  # fmt: skip
+            matrices = point_matrices(x, layers, output, rule)[0] if n <= 4096 else None
+            for estimator, tolerance in [("slq", None)] + [
+                (e, t) for t in tolerances for e in ("slq", "auto")
+            ]:
+                plane = ip.InformationPlane(x, estimator=estimator, tolerance=tolerance, **sigma)
+                plane(layers, output)
+                start = time.perf_counter()
+                point = {k: v.numpy() for k, v in plane(layers, output).items()}
+                seconds = time.perf_counter() - start
+                error, estimate = _whole_error(point, reference)
+                alone = _entropies_alone(matrices, plane) if matrices is not None else ""
+                methods = ",".join(sorted({METHOD_NAMES[int(c)]
+                                           for c in np.ravel(point["method"])}))  # fmt: skip
+                print(f"  {estimator:4s} tol {tolerance!s:5s} {seconds:6.2f}s "
+                      f"({t_exact / seconds:5.1f}x) err {error:.4f} est {estimate:.4f} "
+                      f"[{methods}]{alone}", flush=True)  # fmt: skip
+
+
+def _whole_reference(n, x, layers, output, rule, sigma):
+    """The float64 reference (the whole point's I values, or I(X;Z) at n > 4,096) and the
+    exact float32 plane's seconds per point."""
+    if n > 4096:
+        k_x, factors = point_factors(x, layers, output, rule)
+        z, n_layers = 2, len(layers)
+        three = [normalize_kernels(k_x), joint(factors[z]), joint(factors[n_layers + 1 + z])]
+        h_x, h_z, h_xz = spectral_entropy(tf.cast(tf.stack(three), tf.float64), ALPHA).numpy()
+        _, _, t_one = timed(METHODS["exact-f32"], three[1][None])
+        return {"i_xz": h_x + h_z - h_xz}, 16 * t_one
+    exact = ip.InformationPlane(x, dtype="float64", **sigma)(layers, output)
+    plane = ip.InformationPlane(x, **sigma)
+    start = time.perf_counter()
+    plane(layers, output)["i_xt"].numpy()
+    seconds = time.perf_counter() - start
+    return {k: exact[k].numpy() for k in ("i_xt", "i_t_out")}, seconds
+
+
+def _whole_error(point: dict, reference: dict) -> tuple[float, float]:
+    if "i_xz" in reference:  # the bottleneck, layer 2
+        return abs(point["i_xt"][2] - reference["i_xz"]), point["i_xt_error"][2]
+    keys = ("i_xt", "i_t_out")
+    error = max(np.max(np.abs(point[k] - reference[k])) for k in keys)
+    return error, max(np.max(point[f"{k}_error"]) for k in keys)
+
+
+def _entropies_alone(matrices, plane) -> str:
+    """The plane's method on the prebuilt matrices (second call), seconds."""
+    tolerance = None if plane.tolerance is None else matrix_tolerance(plane.tolerance)
+    for _ in range(2):
+        start = time.perf_counter()
+        h = estimate_entropies(matrices, plane.estimator, ALPHA, tolerance=tolerance)[0]
+        h.numpy()
+    return f" | entropies alone {time.perf_counter() - start:.2f}s"
+
+
 def memory_child(n: int, estimator: str) -> None:
     """One method through the library (``InformationPlane``, streamed at this size) in this
     process: seconds for the plane (S(X)) and for one deep-AE point, peak RSS."""
@@ -278,12 +352,22 @@ def main() -> None:
     parser.add_argument("--slq-settings", type=int, default=0, help="slq's probes and "
                         "deflation against float64 at this n (rules: --rules)")  # fmt: skip
     parser.add_argument("--memory", type=int, default=0, help="peak RSS per method at this n")
+    parser.add_argument(
+        "--whole",
+        default="",
+        help="sizes for whole points through "
+        "InformationPlane at each --tolerances, e.g. 1000,2000,4096,8192",
+    )
+    parser.add_argument("--tolerances", default="0.1,0.05,0.02")
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(int(args.memory_child[0]), args.memory_child[1])
     if args.memory:
         return memory(args.memory)
+    if args.whole:
+        tolerances = [float(t) for t in args.tolerances.split(",")]
+        whole_points([int(v) for v in args.whole.split(",")], args.rules.split(","), tolerances)
     if args.slq_settings:
         for rule in args.rules.split(","):
             slq_settings(args.slq_settings, rule)
@@ -292,7 +376,7 @@ def main() -> None:
             reference_on_bottleneck(n, rule)
     if args.exact:
         exact_paths([int(v) for v in args.exact.split(",")])
-    for n in [int(v) for v in args.sizes.split(",") if v]:
+    for n in [int(v) for v in args.sizes.split(",") if v and not args.whole]:
         for rule in args.rules.split(","):
             for which in [c for c in args.checkpoints.split(",") if c]:
                 one_case("deep", which, n, rule)

@@ -105,6 +105,7 @@ def _family_parameter(name: str, kind):
 )
 @options.layers
 @options.estimator
+@options.tolerance
 @click.option(
     "--family",
     callback=_families,

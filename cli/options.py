@@ -195,6 +195,13 @@ estimator = choice(
     "How entropies are computed: exact eigvalsh, or an approximation with an error estimate "
     "per point (for large probes; auto: exact up to 1024 samples).",
 )
+tolerance = click.option(
+    "--tolerance",
+    type=float,
+    default=None,
+    help="For --estimator slq or auto: the error estimate in bits every information value "
+    "should reach; the work per matrix grows until it does (auto: 0.05 by default).",
+)
 checkpoint_dtype = choice(
     "--checkpoint-dtype",
     CHECKPOINT_DTYPES,
@@ -244,6 +251,7 @@ _RUN_OPTIONS = (
     train_sigma,
     gamma,
     estimator,
+    tolerance,
     number("--seed", "Seed of weights, data order and sampled codes.", int),
 )
 

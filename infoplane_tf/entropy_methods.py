@@ -3,19 +3,23 @@
 An entry holds the method's name (``InformationPlane(estimator=...)``, ``--estimator``), a line
 for help texts, its code in the trajectory's ``method`` column, and the function computing the
 entropies of a batch of unit-trace matrices with an error estimate. ``"auto"`` is an entry
-too: it is exact up to ``exact_up_to`` samples and otherwise lets each point take the candidate
-whose largest error estimate is smallest. The command line's choices and help come from here.
+too: it is exact up to ``exact_up_to`` samples; above, each matrix takes the first of its
+``candidates`` (cheapest first) whose error estimate is within the tolerance
+(``estimator.entropies``). The command line's choices and help come from here.
 
 A new method is one entry in ``_ENTRIES`` and its function in this file (TensorFlow imported
 inside the function, so listing the methods does not import it). A method function takes
-``(a, alpha, seed, eigvalsh)``: a (P, ..., n, n) unit-trace matrices, the Rényi order, an int
-seed for random probes, and the exact path's eigenvalue routine; it returns (entropy, error),
-both (P, ...) in bits, the error a 95% half-width or bound (0 for exact).
+``(a, alpha, seed, eigvalsh, tolerance)``: a (P, ..., n, n) unit-trace matrices, the Rényi
+order, an int seed for random probes, the exact path's eigenvalue routine, and None or the
+error in bits each matrix's entropy should reach (a method that cannot spend more work to
+reach it ignores it); it returns (entropy, error), both (P, ...) in bits, the error a 95%
+half-width or bound (0 for exact).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from types import MappingProxyType
 
@@ -28,11 +32,15 @@ class EntropyMethod:
         name: What users pass.
         description: One line for help texts.
         code: The method's number in the trajectory's ``method`` column (never reused).
-        entropy: ``(a, alpha, seed, eigvalsh) -> (entropy, error)`` (see the module
-            docstring); None for ``"auto"``, which picks among ``candidates``.
-        candidates: For ``"auto"``: the methods it chooses among above ``exact_up_to``.
+        entropy: ``(a, alpha, seed, eigvalsh, tolerance) -> (entropy, error)`` (see the
+            module docstring); None for ``"auto"``, which tries ``candidates``.
+        candidates: For ``"auto"``: the methods it tries in turn above ``exact_up_to``, the
+            cheapest first.
         exact_up_to: For ``"auto"``: exact up to this many samples (a measured crossover,
             ``benchmarks/large_probe.py``).
+        tolerance: For ``"auto"``: the error in bits of every information value it aims
+            at when none is given.
+        adaptive: Whether the method spends more work to reach a given tolerance.
         reference: Where the method comes from.
     """
 
@@ -42,6 +50,8 @@ class EntropyMethod:
     entropy: Callable | None = None
     candidates: tuple[str, ...] = ()
     exact_up_to: int = 0
+    tolerance: float | None = None
+    adaptive: bool = False
     reference: str = ""
 
     @property
@@ -50,7 +60,7 @@ class EntropyMethod:
         return self.name != "exact"
 
 
-def _exact(a, alpha, seed, eigvalsh):
+def _exact(a, alpha, seed, eigvalsh, tolerance):
     import tensorflow as tf
 
     from infoplane_tf.estimator.spectra import spectral_entropy
@@ -59,19 +69,19 @@ def _exact(a, alpha, seed, eigvalsh):
     return h, tf.zeros_like(h)
 
 
-def _slq(a, alpha, seed, eigvalsh):
-    from infoplane_tf.estimator.approximate import slq_entropy
+def _slq(a, alpha, seed, eigvalsh, tolerance):
+    from infoplane_tf.estimator.slq import slq_entropy
 
-    return slq_entropy(a, alpha, seed=seed)
+    return slq_entropy(a, alpha, seed=seed, tolerance=tolerance)
 
 
-def _nystrom(a, alpha, seed, eigvalsh):
+def _nystrom(a, alpha, seed, eigvalsh, tolerance):
     from infoplane_tf.estimator.approximate import nystrom_entropy
 
     return nystrom_entropy(a, alpha, seed=seed)
 
 
-def _identity(a, alpha, seed, eigvalsh):
+def _identity(a, alpha, seed, eigvalsh, tolerance):
     from infoplane_tf.estimator.approximate import identity_entropy
 
     return identity_entropy(a, alpha, seed=seed)
@@ -79,6 +89,8 @@ def _identity(a, alpha, seed, eigvalsh):
 
 #: "auto" is exact up to this many samples (the crossover measured by benchmarks/large_probe.py).
 _AUTO_EXACT_UP_TO = 1024
+#: "auto"'s default error of every information value, in bits.
+_AUTO_TOLERANCE = 0.05
 
 _ENTRIES = (
     EntropyMethod(
@@ -87,13 +99,14 @@ _ENTRIES = (
     ),
     EntropyMethod(
         "auto",
-        f"exact up to {_AUTO_EXACT_UP_TO} samples, else the approximation with the smallest "
-        "error estimate", -1, candidates=("slq", "nystrom", "identity"),
-        exact_up_to=_AUTO_EXACT_UP_TO,
+        f"exact up to {_AUTO_EXACT_UP_TO} samples, else per matrix the identity series where "
+        f"it is within the tolerance (default {_AUTO_TOLERANCE} bit), slq otherwise", -1,
+        candidates=("identity", "slq"), exact_up_to=_AUTO_EXACT_UP_TO, tolerance=_AUTO_TOLERANCE,
+        adaptive=True,
     ),
     EntropyMethod(
-        "slq", "stochastic Lanczos quadrature, top of the spectrum deflated (any spectrum)", 1,
-        _slq, reference="Ubaru, Chen & Saad 2017",
+        "slq", "stochastic Lanczos quadrature, deflated, with control variates (any spectrum)", 1,
+        _slq, adaptive=True, reference="Ubaru, Chen & Saad 2017",
     ),
     EntropyMethod(
         "nystrom", "Nystrom landmarks, a guaranteed interval (decaying spectra)", 2, _nystrom,
@@ -104,6 +117,33 @@ _ENTRIES = (
         reference="the binomial series of (I + E)^alpha",
     ),
 )  # fmt: skip
+
+
+def check_tolerance(tolerance: float | None, estimator: str) -> float | None:
+    """The error in bits every information value should reach: ``tolerance`` if it is a
+    number > 0 and ``estimator`` can spend work to reach it; for None, the method's default
+    (None but for "auto"). ParameterError otherwise."""
+    from infoplane_tf.validation import ParameterError, positive_float
+
+    method = ENTROPY_METHODS[estimator]
+    if tolerance is None:
+        return method.tolerance
+    if not method.adaptive:
+        adaptive = ", ".join(repr(m.name) for m in _ENTRIES if m.adaptive)
+        raise ParameterError(
+            "tolerance",
+            f"applies to the estimators that adapt their work ({adaptive}), "
+            f"got estimator={estimator!r} with tolerance={tolerance!r}",
+        )
+    return positive_float("tolerance", tolerance)
+
+
+def matrix_tolerance(tolerance: float) -> float:
+    """The error in bits each entropy must reach for every information value of a point to
+    reach ``tolerance``: a value combines at most three estimated entropies (I(T;X') =
+    S(T) + S(X') − S(T,X')), whose independent errors add in quadrature."""
+    return tolerance / math.sqrt(3.0)
+
 
 #: Every method, by name.
 ENTROPY_METHODS = MappingProxyType({method.name: method for method in _ENTRIES})

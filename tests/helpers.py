@@ -34,3 +34,15 @@ def small_point(n=120, seed=0):
     h1 = np.tanh(x @ rng.normal(size=(12, 8)))
     h2 = np.tanh(h1 @ rng.normal(size=(8, 3)))
     return x, rng.integers(0, 4, n), [h1, h2], h2 @ rng.normal(size=(3, 12))
+
+
+def small_auto(monkeypatch):
+    """'auto' tries its candidates from 11 samples on (1024 in use)."""
+    import dataclasses
+
+    from infoplane_tf import entropy_methods
+    from infoplane_tf.estimator import entropies
+
+    auto = dataclasses.replace(entropy_methods.ENTROPY_METHODS["auto"], exact_up_to=10)
+    methods = {**entropy_methods.ENTROPY_METHODS, "auto": auto}
+    monkeypatch.setattr(entropies, "ENTROPY_METHODS", methods)

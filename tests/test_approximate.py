@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from infoplane_tf import entropy_methods
 from infoplane_tf.estimator import entropies
 from infoplane_tf.estimator.approximate import (
     identity_entropy,
     nystrom_entropy,
     slq_entropy,
 )
-from tests.helpers import small_point
+from tests.helpers import small_auto, small_point
 
 METHODS = {
     "slq": lambda a, alpha, seed: slq_entropy(a, alpha, seed=seed),
@@ -170,21 +169,75 @@ def test_the_plane_reports_errors_that_cover_the_exact_point():
     np.testing.assert_array_equal(auto["i_xt_error"], 0.0)
 
 
-def test_auto_takes_the_smallest_error_above_the_crossover(monkeypatch):
-
+def test_auto_takes_the_cheapest_method_within_the_tolerance(monkeypatch):
     small_auto(monkeypatch)
+    calls = []
+    methods = dict(entropies.ENTROPY_METHODS)
+    for name in ("slq", "nystrom", "identity"):
+
+        def counting(a, *args, name=name, entry=methods[name]):
+            calls.append((name, int(tf.shape(a)[0])))
+            return entry.entropy(a, *args)
+
+        methods[name] = dataclasses.replace(methods[name], entropy=counting)
+    monkeypatch.setattr(entropies, "ENTROPY_METHODS", methods)
     x = correlated_gaussians(100, 4)
-    points = np.stack([np.eye(100) / 100, gaussian_gram(x, median_width(x))])[:, None]
-    h, error, method = entropies.estimate_entropies(tf.constant(points), "auto", 1.01)
-    by_method = {
-        name: entropies.estimate_entropies(tf.constant(points), name, 1.01)
-        for name in ("slq", "nystrom", "identity")
-    }
+    near_identity = gaussian_gram(x * 5.0, 1.0)  # the series applies
+    points = np.stack([near_identity, gaussian_gram(x, median_width(x))])[:, None]
+    h, error, method = entropies.estimate_entropies(tf.constant(points), "auto", 1.01,
+                                                    tolerance=0.01)  # fmt: skip
+    assert calls == [("identity", 2), ("slq", 1)]  # nothing computed that was not needed
+    np.testing.assert_array_equal(method, [3, 1])  # identity, slq
+    calls.clear()
+    by_identity = entropies.estimate_entropies(tf.constant(points[:1]), "identity", 1.01)
+    by_slq = entropies.estimate_entropies(tf.constant(points[1:]), "slq", 1.01, tolerance=0.01)
+    assert float(h[0, 0]) == pytest.approx(float(by_identity[0][0, 0]), abs=1e-12)
+    assert float(h[1, 0]) == pytest.approx(float(by_slq[0][0, 0]), abs=1e-12)
+    assert np.all(error.numpy() <= 0.01)
     for p in range(2):
-        name = entropy_methods.METHODS[int(method[p])]
-        worst = {k: float(v[1][p].numpy().max()) for k, v in by_method.items()}
-        assert worst[name] == min(worst.values())
-        assert float(h[p, 0]) == pytest.approx(float(by_method[name][0][p, 0]))
+        assert abs(float(h[p, 0]) - exact_entropy(points[p, 0], 1.01)) <= float(error[p, 0])
+
+
+def test_a_plane_tolerance_bounds_every_information_error():
+    import infoplane_tf as ip
+    from infoplane_tf.estimator.plane import PointLayout, ProbeKernels
+
+    x, y, layers, output = small_point()
+    exact = ip.InformationPlane(x, y, sigma="median", dtype="float64")(layers, output)
+    plane = ip.InformationPlane(x, y, sigma="median", estimator="slq", tolerance=0.01)
+    point = plane(layers, output)
+    assert plane.settings()["tolerance"] == 0.01
+    for key in ("i_xt", "i_t_out", "i_t_label"):
+        assert np.all(point[f"{key}_error"].numpy() <= 0.01), key
+        gap = np.abs(point[key].numpy() - exact[key].numpy())
+        assert np.all(gap <= point[f"{key}_error"].numpy() + 1e-5), key
+    # The entropies' independent errors add in quadrature.
+    layout = PointLayout(1, labels=True)
+    errors = tf.constant([[[0.3, 0.0, 0.4, 0.0, 1.2]]], tf.float64)  # T, X', (X,T), (T,X'), (T,Y)
+    probe = ProbeKernels(None, tf.zeros([1], tf.float64), None, tf.zeros([], tf.float64))
+    values = layout.values(tf.zeros_like(errors), tf.zeros([1, 1, 2], tf.float64),
+                           tf.constant([True]), probe, (errors, tf.constant([1])))  # fmt: skip
+    assert float(values["i_xt_error"][0, 0, 0]) == pytest.approx(0.5)
+    assert float(values["i_t_out_error"][0, 0, 0]) == pytest.approx(0.3)
+    assert float(values["i_t_label_error"][0, 0, 0]) == pytest.approx(math.hypot(0.3, 1.2))
+
+
+@pytest.mark.parametrize(
+    ("estimator", "tolerance", "message"),
+    [
+        ("exact", 0.05, "tolerance applies to the estimators that adapt their work"),
+        ("nystrom", 0.05, "got estimator='nystrom' with tolerance=0.05"),
+        ("slq", -0.1, "tolerance must be a finite number > 0, got -0.1"),
+        ("auto", "tight", "tolerance"),
+    ],
+)
+def test_a_bad_tolerance_is_named(estimator, tolerance, message):
+    import infoplane_tf as ip
+    from infoplane_tf.validation import ParameterError
+
+    x, _, _, _ = small_point()
+    with pytest.raises(ParameterError, match=message):
+        ip.InformationPlane(x, estimator=estimator, tolerance=tolerance)
 
 
 def test_a_bad_estimator_is_named():
@@ -232,10 +285,3 @@ def test_a_point_of_several_probes_records_the_first_probes_method(tmp_path, mon
     np.testing.assert_array_equal(banded.trajectory.method, first.method)
     for edge in banded.band:
         np.testing.assert_array_equal(edge.method, first.method)
-
-
-def small_auto(monkeypatch):
-    """'auto' chooses among the approximations from 11 samples on (1024 in use)."""
-    auto = dataclasses.replace(entropy_methods.ENTROPY_METHODS["auto"], exact_up_to=10)
-    methods = {**entropy_methods.ENTROPY_METHODS, "auto": auto}
-    monkeypatch.setattr(entropies, "ENTROPY_METHODS", methods)

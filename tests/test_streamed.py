@@ -1,6 +1,5 @@
 """A point measured one matrix at a time (large probes) equals the batched point."""
 
-import dataclasses
 import math
 
 import numpy as np
@@ -8,12 +7,11 @@ import pytest
 import tensorflow as tf
 
 import infoplane_tf as ip
-from infoplane_tf import entropy_methods
-from infoplane_tf.estimator import entropies, plane
-from infoplane_tf.estimator.entropies import every_method
+from infoplane_tf.estimator import plane
+from infoplane_tf.estimator.entropies import matrix_entropies
 from infoplane_tf.estimator.plane import finite_points
 from infoplane_tf.estimator.streamed import streamed_entropies
-from tests.helpers import small_point
+from tests.helpers import small_auto, small_point
 
 
 @pytest.fixture
@@ -72,8 +70,8 @@ def test_a_non_finite_point_gets_the_identity_and_no_nan():
     finite = finite_points(tensors)
     np.testing.assert_array_equal(finite, [True, False])
 
-    def exact(a):
-        return every_method(a, "exact", 1.01)
+    def exact(a, seed):
+        return matrix_entropies(a, "exact", 1.01, seed=seed)
 
     h, error, method, widths = streamed_entropies(tensors, probe, "median", (1.0,), finite, exact)
     assert h.shape == (2, 1, 7) and widths.shape == (2, 1, 3)
@@ -95,10 +93,3 @@ def test_measure_streams_large_points_and_matches(tmp_path, monkeypatch, tiny_ru
     streamed = ip.measure(run).trajectory
     for key in ("i_xt", "i_t_out", "h_t", "sigma", "i_t_label"):
         np.testing.assert_allclose(getattr(streamed, key), getattr(batched, key), atol=1e-4)
-
-
-def small_auto(monkeypatch):
-    """'auto' chooses among the approximations from 11 samples on (1024 in use)."""
-    auto = dataclasses.replace(entropy_methods.ENTROPY_METHODS["auto"], exact_up_to=10)
-    methods = {**entropy_methods.ENTROPY_METHODS, "auto": auto}
-    monkeypatch.setattr(entropies, "ENTROPY_METHODS", methods)

@@ -58,7 +58,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             ``"every:K"``, ``"iteration"`` (the paper's resolution) or ``"log:N"``; always
             plus one point before the first update (``every=``: its old name, deprecated).
         layers: names of the layers to measure (default: see ``infoplane_tf.readout``).
-        alpha, sigma, gamma, dtype, estimator: estimator settings, see ``InformationPlane``.
+        alpha, sigma, gamma, dtype, estimator, tolerance: see ``InformationPlane``.
         filepath: where to stream the trajectory table (``.csv`` plus a ``.json`` sidecar),
             or None to keep it in memory only.
         log_layer: layer whose I(X;T) and I(T;X') are copied into Keras ``logs`` at every
@@ -100,6 +100,7 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         gamma: float | None = None,
         dtype: str = "float32",
         estimator: str = "exact",
+        tolerance: float | None = None,
         filepath: str | os.PathLike | None = None,
         log_layer: str | None = "auto",
         tensorboard_dir: str | os.PathLike | None = None,
@@ -115,10 +116,9 @@ class InfoPlaneCallback(keras.callbacks.Callback):
         if points_per_call is None:
             points_per_call = 1 if self.schedule.kind == "epoch" else 4
         self.points_per_call = positive_int("points_per_call", points_per_call)
-        self._estimator_options = {
-            "alpha": alpha, "sigma": sigma, "dtype": dtype, "estimator": estimator,
-            "gamma": None if gamma is None else check_gamma(gamma),  # one width: no width map
-        }  # fmt: skip
+        gamma = None if gamma is None else check_gamma(gamma)  # one width: no width map
+        self._estimator_options = dict(alpha=alpha, sigma=sigma, dtype=dtype, estimator=estimator,
+                                       tolerance=tolerance, gamma=gamma)  # fmt: skip
         if x_probe is None:
             if y_probe is not None:
                 raise ValueError("y_probe was given without x_probe; pass both or neither")

@@ -19,7 +19,7 @@ from typing import NamedTuple, Protocol
 import tensorflow as tf
 
 from infoplane_tf.catalog import MATRIX_BUDGET_BYTES, PAPER
-from infoplane_tf.entropy_methods import ENTROPY_METHODS
+from infoplane_tf.entropy_methods import ENTROPY_METHODS, check_tolerance, matrix_tolerance
 from infoplane_tf.estimator.checks import (
     as_samples,
     check_alpha,
@@ -30,7 +30,7 @@ from infoplane_tf.estimator.checks import (
     check_samples_shape,
     check_sigma,
 )
-from infoplane_tf.estimator.entropies import estimate_entropies, every_method
+from infoplane_tf.estimator.entropies import estimate_entropies, matrix_entropies
 from infoplane_tf.estimator.kernels import (
     flatten_samples,
     gaussian_grams,
@@ -77,9 +77,9 @@ class PointLayout:
         Returns ``i_xt``, ``i_t_out``, ``h_t``, ``sigma`` (P, G, L), ``i_t_label`` (P, G, L)
         with labels, ``h_output`` and ``sigma_output`` (P, G), and the bool ``finite`` (P,).
         With ``errors`` = (error (P, G, M) of h, method (P,)) of an approximate estimator, also
-        ``i_xt_error``, ``i_t_out_error`` [, ``i_t_label_error``]: the sums of the errors of
-        the entropies each difference takes (S(X) and S(Y) are exact), and ``method``, all
-        (P, G, L).
+        ``i_xt_error``, ``i_t_out_error`` [, ``i_t_label_error``]: the errors of the entropies
+        each value combines added in quadrature (their probes are independent; S(X) and S(Y)
+        are exact), and ``method``, all (P, G, L).
         """
         n = self.n_layers
         h_t, h_out = h[..., :n], h[..., n]
@@ -96,13 +96,14 @@ class PointLayout:
             result["i_t_label"] = h_t + probe.h_y - h[..., 3 * n + 1 :]
         if errors is not None:
             error, method = errors
-            e_t, e_out = error[..., :n], error[..., n]
-            result["i_xt_error"] = e_t + error[..., n + 1 : 2 * n + 1]
-            result["i_t_out_error"] = e_t + e_out[..., None] + error[..., 2 * n + 1 : 3 * n + 1]
+            s_t, s_out = tf.square(error[..., :n]), tf.square(error[..., n])
+            joint = tf.square(error[..., n + 1 :])
+            result["i_xt_error"] = tf.sqrt(s_t + joint[..., :n])
+            result["i_t_out_error"] = tf.sqrt(s_t + s_out[..., None] + joint[..., n : 2 * n])
             if self.labels:
-                result["i_t_label_error"] = e_t + error[..., 3 * n + 1 :]
+                result["i_t_label_error"] = tf.sqrt(s_t + joint[..., 2 * n :])
             method = tf.cast(method, h.dtype)[:, None, None]
-            result["method"] = tf.broadcast_to(method, tf.shape(e_t))
+            result["method"] = tf.broadcast_to(method, tf.shape(s_t))
         return result
 
 
@@ -203,9 +204,11 @@ class PointFunction:
         plane = self.plane
         eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
 
-        def estimate(a, entropies=estimate_entropies):
+        tolerance = None if plane.tolerance is None else matrix_tolerance(plane.tolerance)
+
+        def estimate(a, entropies=estimate_entropies, seed=0):
             a = tf.cast(a, tf.float64) if spectra_in_float64 else a
-            return entropies(a, plane.estimator, plane.alpha, eigvalsh)
+            return entropies(a, plane.estimator, plane.alpha, eigvalsh, seed, tolerance)
 
         layout = PointLayout(len(layers), probe.k_y is not None)
         if (tensors[0].shape[0] or 1) * plane.point_bytes(len(layers)) > MATRIX_BUDGET_BYTES:
@@ -216,7 +219,7 @@ class PointFunction:
                 plane.sigma,
                 plane.gammas,
                 finite,
-                partial(estimate, entropies=every_method),
+                partial(estimate, entropies=matrix_entropies),
                 compiled=not plane.run_eagerly,
             )
         else:
@@ -271,6 +274,10 @@ class InformationPlane:
             (``estimator.approximate``). Other than exact, every point also gets error
             estimates (``i_xt_error`` ...) and the code of its ``method``. S(X) and S(Y), once
             per probe, stay exact.
+        tolerance: for "slq" and "auto", the error estimate in bits every information value
+            of a point should reach: the work per matrix grows until it does or its budget is
+            spent (``estimator.slq``). None: "slq" spends a fixed work, "auto" aims at
+            ``entropy_methods.ENTROPY_METHODS["auto"].tolerance``.
         run_eagerly: skip ``tf.function`` and XLA (for debugging).
 
     Attributes:
@@ -297,10 +304,12 @@ class InformationPlane:
         gamma: float | Sequence[float] | None = None,
         dtype: str = "float32",
         estimator: str = "exact",
+        tolerance: float | None = None,
         run_eagerly: bool = False,
     ):
         self.alpha = check_alpha(alpha)
         self.estimator = check_estimator(estimator)
+        self.tolerance = check_tolerance(tolerance, self.estimator)
         self.sigma = check_sigma(sigma)
         self.gammas, self.grid = check_gammas(gamma, self.sigma)
         self.dtype = check_dtype(dtype, self.alpha)
@@ -356,6 +365,7 @@ class InformationPlane:
             self.grid,
             self.has_labels,
             self.estimator,
+            self.tolerance,
             self.run_eagerly,
         )
 
@@ -373,6 +383,7 @@ class InformationPlane:
             "gamma": list(self.gamma) if self.grid else self.gamma,
             "dtype": self.dtype.name,
             "entropies": self.estimator,
+            "tolerance": self.tolerance,
             "n_probe": self.n,
             "h_x": self.h_x,
             "sigma_x": self.sigma_x,

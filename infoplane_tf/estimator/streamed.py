@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from infoplane_tf.estimator.entropies import choose_per_point
+from infoplane_tf.estimator.entropies import point_methods
 from infoplane_tf.estimator.kernels import gaussian_grams, normalize_kernels
 
 
@@ -39,7 +39,7 @@ def streamed_entropies(
     sigma,
     gammas,
     finite: tf.Tensor,
-    every_method: Callable,
+    entropies: Callable,
     compiled: bool = True,
 ):
     """The entropies of P points' matrices at G width scales, one matrix at a time.
@@ -51,8 +51,10 @@ def streamed_entropies(
         sigma, gammas: the width rule and its G scales (see ``gaussian_grams``).
         finite: (P,) bool, whether each point's activations are finite; the matrices of the
             others are replaced by identity/n (eigvalsh fails on NaN).
-        every_method: matrices (P, G, n, n) → ``(names, entropy, error)``, each
-            (methods, P, G) in bits (``entropies.every_method`` with its settings bound).
+        entropies: (matrices (P, G, n, n), seed) → ``(entropy, error, codes)``, each (P, G):
+            bits and the matrices' method codes (``entropies.matrix_entropies`` with its
+            settings bound). Each matrix of the point gets its own seed (its index), so that
+            the errors of the entropies a value combines are independent.
         compiled: build the matrices with XLA (False: plain ops, for debugging).
 
     Returns:
@@ -70,9 +72,8 @@ def streamed_entropies(
 
     def measure(index: int, *kernels: tf.Tensor) -> None:
         with tf.control_dependencies(after):
-            names, entropy, error = every_method(joint(finite, *kernels))
-        after[:] = [entropy]
-        measured[index] = (names, entropy, error)
+            measured[index] = entropies(joint(finite, *kernels), seed=index)
+        after[:] = [measured[index][0]]
 
     k_out, width_out = gram(n_layers)
     measure(n_layers, k_out)
@@ -85,9 +86,6 @@ def streamed_entropies(
         measure(2 * n_layers + 1 + layer, k_t, k_out)
         if probe.k_y is not None:
             measure(3 * n_layers + 1 + layer, k_t, probe.k_y)
-    names = measured[0][0]
-    order = sorted(measured)
-    entropy = tf.stack([measured[i][1] for i in order], axis=-1)  # (methods, P, G, M)
-    error = tf.stack([measured[i][2] for i in order], axis=-1)
-    h, error, method = choose_per_point(names, entropy, error, probe.k_x.dtype)
-    return h, error, method, tf.stack([*widths, width_out], axis=2)
+    h, error, codes = (tf.stack([measured[i][part] for i in sorted(measured)], axis=-1)
+                       for part in range(3))  # (P, G, M) each  # fmt: skip
+    return h, error, point_methods(error, codes), tf.stack([*widths, width_out], axis=2)

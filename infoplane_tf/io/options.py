@@ -14,7 +14,7 @@ from infoplane_tf.catalog import (
     OPTIMIZERS,
     PAPER,
 )
-from infoplane_tf.entropy_methods import ESTIMATORS
+from infoplane_tf.entropy_methods import ESTIMATORS, check_tolerance
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import (
     ParameterError,
@@ -73,6 +73,7 @@ class TrainConfig:
     sigma: str | float = PAPER.sigma
     gamma: float | None = None  # None: the rule's default (width_rules.default_gamma)
     estimator: str = "exact"
+    tolerance: float | None = None  # bits of every information value ("slq", "auto")
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -114,6 +115,7 @@ class TrainConfig:
             Schedule(self.checkpoints, parameter="checkpoints")
         one_of("checkpoint_dtype", self.checkpoint_dtype, CHECKPOINT_DTYPES)
         one_of("estimator", self.estimator, ESTIMATORS)
+        check_tolerance(self.tolerance, self.estimator)
         one_of("init", self.init, INITS)
         one_of("optimizer", self.optimizer, OPTIMIZERS)
         kernel_width("sigma", self.sigma)

@@ -94,6 +94,7 @@ def measure(
     layers: Sequence[str] | None = None,
     dtype: str = "float32",
     estimator: str = "exact",
+    tolerance: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     sigma_rule: str | float | None = None,
     family: str | Sequence[str] = "renyi",
@@ -114,12 +115,10 @@ def measure(
         probes, bootstrap: K disjoint probes, or B resamples of one (see the module docstring).
         controls: F fresh initialisations to measure as reference levels.
         layers: the layers to measure (default: as during training).
-        dtype, estimator: precision and entropy method (errors per point if not "exact"), see
-            ``InformationPlane``.
+        dtype, estimator, tolerance: precision, method and error aim, see ``InformationPlane``.
         progress: called with (points done, total) after each compiled call.
-        family: an estimator family of ``infoplane_tf.families`` or a sequence of them:
-            anything but ``"renyi"`` alone measures a family set in one pass
-            (``workflows.families``).
+        family: an estimator family of ``infoplane_tf.families`` or a sequence of them: any
+            but ``"renyi"`` alone measures a family set in one pass (``workflows.families``).
         bins, bin_width, noise_variance, k: the parameters of ``binning``, ``binwidth``,
             ``kde``, ``knn``: a value or a sequence (a member each); None: the default.
 
@@ -134,8 +133,9 @@ def measure(
     run = run if isinstance(run, RunFiles) else open_run(run)
     sigma = renamed("measure", "sigma_rule", "sigma", sigma_rule, sigma)
     renyi = dict(alpha=alpha, sigma=sigma, gamma=gamma, dtype=dtype, estimator=estimator)
-    common = {"probe_size": probe_size, "probe_offset": probe_offset, "probes": probes,
-              "bootstrap": bootstrap, "controls": controls, "layers": layers}  # fmt: skip
+    renyi["tolerance"] = tolerance
+    common = dict(probe_size=probe_size, probe_offset=probe_offset, probes=probes,
+                  bootstrap=bootstrap, controls=controls, layers=layers)  # fmt: skip
     parameters = {"bins": bins, "bin_width": bin_width, "noise_variance": noise_variance, "k": k}
     if family != "renyi" or any(value is not None for value in parameters.values()):
         return _families(run, family, parameters, renyi, common, progress)
@@ -143,14 +143,14 @@ def measure(
 
 
 def _renyi(run: RunFiles, *, alpha, sigma, gamma, probe_size, probe_offset, probes, bootstrap,
-           controls, layers, dtype, estimator, progress):  # fmt: skip
+           controls, layers, dtype, estimator, tolerance, progress):  # fmt: skip
     """``measure`` with the matrix-based Rényi estimator: a ``Measurement``, or a width map."""
     iterations = checkpointed(run)
     rule, gammas, grid = width_settings(run.config, sigma, gamma)
     sets = probe_sets(run, probe_size or run.config.get("probe_size"), probe_offset, probes,
                       bootstrap)  # fmt: skip
     settings = {"alpha": run.config.get("alpha") if alpha is None else alpha, "dtype": dtype,
-                "estimator": estimator}  # fmt: skip
+                "estimator": estimator, "tolerance": tolerance}  # fmt: skip
     readout = Readout.for_model(restore.build_recorded_model(run.config), layers, sets[0][0])
     seeds, fresh = fresh_weights(run, positive_int("controls", controls, minimum=0))
     ticker = PointTicker(progress, len(sets) * (passes(rule, iterations) + len(fresh)))
@@ -179,7 +179,7 @@ def _families(run: RunFiles, family, parameters: dict, renyi: dict, common: dict
         raise ParameterError("gamma", "must be one value when families are measured")
     measured = [family] if isinstance(family, str) else list(family)
     defaults = {"alpha": None, "sigma": None, "gamma": None, "dtype": "float32",
-                "estimator": "exact"}  # fmt: skip
+                "estimator": "exact", "tolerance": None}  # fmt: skip
     changed = [name for name, value in defaults.items() if renyi[name] != value]
     if changed and "renyi" not in measured:
         raise ParameterError(changed[0], "is a setting of family 'renyi', not measured")

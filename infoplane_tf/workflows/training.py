@@ -262,6 +262,7 @@ def _callbacks(
             sigma=kernel_width("sigma", config.sigma),
             gamma=config.gamma,
             estimator=config.estimator,
+            tolerance=config.tolerance,
             filepath=directory.trajectory,
             seed=config.seed,
             append=resuming,
