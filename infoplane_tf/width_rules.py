@@ -160,15 +160,37 @@ def _tf():
 
 
 def median_distance(d2):
-    """Median Euclidean distance over the pairs i < j of squared distances (..., n, n) → (...)."""
+    """Median Euclidean distance over the pairs i < j of squared distances (..., n, n) → (...).
+
+    The median is selected, not sorted for: the k-th smallest of non-negative floats by
+    bisection on their bit patterns (which order them as their values do), one fused count
+    over the n² entries per bit, exact. Every pair appears twice off the diagonal, so pair rank
+    r is off-diagonal rank 2r (the diagonal is set to +inf, beyond every rank).
+    """
     tf = _tf()
     n = d2.shape[-1]
-    rows, cols = np.triu_indices(n, k=1)
-    flat = tf.reshape(d2, tf.concat([tf.shape(d2)[:-2], [n * n]], axis=0))
-    distances = tf.sort(tf.sqrt(tf.gather(flat, rows * n + cols, axis=-1)), axis=-1)
-    m = len(rows)
-    # Mean of the two middle values for an even count (both the same index for odd counts).
-    return tf.reduce_mean(tf.gather(distances, [(m - 1) // 2, m // 2], axis=-1), axis=-1)
+    m = n * (n - 1) // 2
+    off_diagonal = tf.linalg.set_diag(
+        tf.maximum(d2, 0.0), tf.fill(tf.shape(d2)[:-1], tf.constant(np.inf, d2.dtype))
+    )
+    middle = [_kth_smallest(off_diagonal, 2 * rank) for rank in ((m - 1) // 2, m // 2)]
+    # Mean of the two middle values for an even count (both the same rank for odd counts).
+    return (tf.sqrt(middle[0]) + tf.sqrt(middle[1])) / 2
+
+
+def _kth_smallest(values, k: int):
+    """The k-th smallest (0-based) of non-negative values (..., n, n) per leading index (...)."""
+    tf = _tf()
+    integer = tf.int32 if values.dtype == tf.float32 else tf.int64
+    bits = tf.bitcast(values, integer)
+    low = tf.fill(tf.shape(values)[:-2], tf.constant(-1, integer))  # count(≤ low) ≤ k
+    high = tf.fill(tf.shape(values)[:-2], tf.reduce_max(bits))  # count(≤ high) > k
+    for _ in range(integer.size * 8):  # the bisection's steps: one per bit
+        middle = low + (high - low) // 2
+        count = tf.reduce_sum(tf.cast(bits <= middle[..., None, None], integer), axis=[-2, -1])
+        above = count > k
+        high, low = tf.where(above, middle, high), tf.where(above, low, middle)
+    return tf.bitcast(high, values.dtype)
 
 
 def silverman_width(x):

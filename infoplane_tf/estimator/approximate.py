@@ -147,14 +147,25 @@ def identity_entropy(
 
     Returns ``(entropy, error)``, each (...,) float64 bits; the error is infinite (and the
     entropy log2 n) where the spectral radius of E = n·a − I is ``IDENTITY_MAX_RADIUS`` or more.
-    The radius is tested first, in a's precision: a matrix it rules out costs a few
-    matrix-vector products.
+    The radius is tested first, in a's precision: a matrix whose Frobenius norm rules it out
+    costs one pass over it, one the power iterations rule out a few matrix-vector products.
     """
     if alpha == 2.0:
         return exact_alpha_two(a)
     flat, shape = flat_batch(a)
     n = flat.shape[-1]
-    radius = tf.cast(_spectral_radius(_deviation(flat), seed), tf.float64)
+    # ρ(E)² ≥ ‖E‖²_F / n = n‖A‖²_F − 1 (tr A = 1): one pass over A rules most matrices out
+    # before any power iteration.
+    square = tf.reduce_sum(tf.cast(tf.reduce_sum(tf.square(flat), -1), tf.float64), -1)
+    lower = tf.sqrt(tf.maximum(n * square - 1.0, 0.0))
+    candidates = tf.where(lower < IDENTITY_MAX_RADIUS)[:, 0]
+    radius = tf.fill(tf.shape(lower), tf.constant(np.inf, tf.float64))
+
+    def power_iterations():
+        e = _deviation(tf.gather(flat, candidates))
+        return (tf.cast(_spectral_radius(e, seed), tf.float64),)
+
+    (radius,) = update_rows(candidates, (radius,), power_iterations)
     todo = tf.where(radius < IDENTITY_MAX_RADIUS)[:, 0]
     entropy = tf.fill(tf.shape(radius), tf.constant(math.log2(n), tf.float64))
     error = tf.fill(tf.shape(radius), tf.constant(np.inf, tf.float64))
