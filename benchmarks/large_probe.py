@@ -16,7 +16,9 @@ Run: ``python benchmarks/large_probe.py`` (n = 1000, 2000, 4096; the float64 ref
 most of the time: about 4 minutes per point at n = 4096 on 2 cores), or
 ``--sizes 4096 --checkpoints end --rules paper`` for one case; ``--sizes "" --bottleneck 8192
 --rules median`` beyond the float64 reference's reach; ``--sizes "" --slq-settings 4096 --rules
-paper`` for what more probes buy; ``--sizes "" --exact
+paper`` for what more probes buy (the method's fixed work); ``--whole 1000,2000,4096 --rules
+paper,median`` for whole points through ``InformationPlane`` at each ``--tolerances``;
+``--median-selection 4096`` for the median rule's width; ``--sizes "" --exact
 100,250,500,1000,2000,4000`` for the exact paths; ``--sizes "" --memory 8192`` for the peak
 memory of each method through the library, one process each.
 """
@@ -296,6 +298,35 @@ def _entropies_alone(matrices, plane) -> str:
     return f" | entropies alone {time.perf_counter() - start:.2f}s"
 
 
+def median_selection(n: int) -> None:
+    """The median rule's width of six (n, 50) sets: ``width_rules.median_distance`` (selection
+    by bisection on the float bits) against sorting every pair's distance (the code before,
+    written here), each compiled with XLA, second call."""
+    from infoplane_tf.estimator.kernels import squared_distances
+    from infoplane_tf.width_rules import median_distance
+
+    def by_sorting(d2):
+        rows, cols = np.triu_indices(n, k=1)
+        flat = tf.reshape(d2, [-1, n * n])
+        distances = tf.sort(tf.sqrt(tf.gather(flat, rows * n + cols, axis=-1)), axis=-1)
+        m = len(rows)
+        return tf.reduce_mean(tf.gather(distances, [(m - 1) // 2, m // 2], axis=-1), axis=-1)
+
+    d2 = squared_distances(tf.constant(np.random.default_rng(0).normal(size=(6, n, 50)),
+                                       tf.float32))  # fmt: skip
+    cells, values = [], []
+    for name, function in (("bisection", median_distance), ("sort", by_sorting)):
+        compiled = tf.function(function, jit_compile=True)
+        start = time.perf_counter()
+        compiled(d2).numpy()
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        values.append(compiled(d2).numpy())
+        cells.append(f"{name} {time.perf_counter() - start:.2f}s (first call {first:.2f}s)")
+    same = np.array_equal(values[0], values[1])
+    print(f"median of 6 x {n} samples: " + " | ".join(cells) + f" | equal: {same}")
+
+
 def memory_child(n: int, estimator: str) -> None:
     """One method through the library (``InformationPlane``, streamed at this size) in this
     process: seconds for the plane (S(X)) and for one deep-AE point, peak RSS."""
@@ -359,12 +390,16 @@ def main() -> None:
         "InformationPlane at each --tolerances, e.g. 1000,2000,4096,8192",
     )
     parser.add_argument("--tolerances", default="0.1,0.05,0.02")
+    parser.add_argument("--median-selection", type=int, default=0, help="time the median "
+                        "rule's selection against sorting at this n")  # fmt: skip
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(int(args.memory_child[0]), args.memory_child[1])
     if args.memory:
         return memory(args.memory)
+    if args.median_selection:
+        return median_selection(args.median_selection)
     if args.whole:
         tolerances = [float(t) for t in args.tolerances.split(",")]
         whole_points([int(v) for v in args.whole.split(",")], args.rules.split(","), tolerances)

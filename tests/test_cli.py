@@ -70,6 +70,15 @@ def test_help_and_version(runner):
         ),
         (["train", "--alpha", "0", "--dataset", "mnist-5k"], "--alpha"),
         (["train", "--train-fraction", "1.5", "--dataset", "mnist-5k"], "--train-fraction"),
+        (
+            ["train", "--tolerance", "0.05", "--dataset", "mnist-5k"],
+            "'--tolerance': applies to the estimators that adapt their work ('auto', 'slq'), "
+            "got estimator='exact'",
+        ),
+        (
+            ["train", "--estimator", "slq", "--tolerance", "-1", "--dataset", "mnist-5k"],
+            "'--tolerance': must be a finite number > 0, got -1.0",
+        ),
         (["train", "--hidden-units", "256,x"], "comma-separated integers"),
         (["plot"], "Missing argument"),
         (
