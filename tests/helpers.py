@@ -36,6 +36,16 @@ def small_point(n=120, seed=0):
     return x, rng.integers(0, 4, n), [h1, h2], h2 @ rng.normal(size=(3, 12))
 
 
+def exact_entropy(a, alpha=1.01):
+    """The reference: numpy's float64 spectrum of one unit-trace matrix, in bits."""
+    values = np.clip(np.linalg.eigvalsh(np.asarray(a, np.float64)), 0, None)
+    values = values / values.sum()
+    if alpha == 1.0:
+        positive = values[values > 0]
+        return float(-(positive * np.log2(positive)).sum())
+    return float(np.log2((values**alpha).sum()) / (1 - alpha))
+
+
 def small_auto(monkeypatch):
     """'auto' tries its candidates from 11 samples on (1024 in use)."""
     import dataclasses

@@ -13,23 +13,13 @@ from infoplane_tf.estimator.approximate import (
     nystrom_entropy,
     slq_entropy,
 )
-from tests.helpers import small_auto, small_point
+from tests.helpers import exact_entropy, small_auto, small_point
 
 METHODS = {
     "slq": lambda a, alpha, seed: slq_entropy(a, alpha, seed=seed),
     "nystrom": lambda a, alpha, seed: nystrom_entropy(a, alpha, landmarks_count=64, seed=seed),
     "identity": lambda a, alpha, seed: identity_entropy(a, alpha, seed=seed),
 }
-
-
-def exact_entropy(a, alpha):
-    """The reference: numpy's float64 spectrum of one unit-trace matrix, in bits."""
-    values = np.clip(np.linalg.eigvalsh(np.asarray(a, np.float64)), 0, None)
-    values = values / values.sum()
-    if alpha == 1.0:
-        positive = values[values > 0]
-        return float(-(positive * np.log2(positive)).sum())
-    return float(np.log2((values**alpha).sum()) / (1 - alpha))
 
 
 def gaussian_gram(x, width):

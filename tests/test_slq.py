@@ -9,15 +9,7 @@ import scipy.stats
 import tensorflow as tf
 
 from infoplane_tf.estimator import probing, slq
-
-
-def exact_entropy(a, alpha=1.01):
-    values = np.clip(np.linalg.eigvalsh(np.asarray(a, np.float64)), 0, None)
-    values = values / values.sum()
-    if alpha == 1.0:
-        positive = values[values > 0]
-        return float(-(positive * np.log2(positive)).sum())
-    return float(np.log2((values**alpha).sum()) / (1 - alpha))
+from tests.helpers import exact_entropy
 
 
 def flat_gram(n, seed, width=0.6, d=6):
