@@ -253,6 +253,12 @@ _RUN_OPTIONS = (
     estimator,
     tolerance,
     number("--seed", "Seed of weights, data order and sampled codes.", int),
+    number(
+        "--threads",
+        "TensorFlow threads while training; a run's weights repeat bit for bit only at the "
+        "same count (default: every core for train, one per run for sweep and reproduce).",
+        int,
+    ),
 )
 
 

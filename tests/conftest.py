@@ -38,7 +38,7 @@ def fake_training(monkeypatch):
 
     resumed = []
 
-    def fake_task(config, partial=None, hosts=None):
+    def fake_task(config, partial=None):
         if partial is not None:
             resumed.append(config.name)
         if config.model == "tied":

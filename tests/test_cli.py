@@ -79,6 +79,10 @@ def test_help_and_version(runner):
             ["train", "--estimator", "slq", "--tolerance", "-1", "--dataset", "mnist-5k"],
             "'--tolerance': must be a finite number > 0, got -1.0",
         ),
+        (
+            ["train", "--threads", "0", "--dataset", "mnist-5k"],
+            "'--threads': must be a positive integer, got 0",
+        ),
         (["train", "--hidden-units", "256,x"], "comma-separated integers"),
         (["plot"], "Missing argument"),
         (

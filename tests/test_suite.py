@@ -54,12 +54,12 @@ def test_plan_names_the_bad_parameter(kwargs, parameter, tmp_path):
 class DyingWorkers(ThreadPoolExecutor):
     """Runs the task, except that the worker of the 'vae' run dies."""
 
-    def submit(self, fn, config, partial=None, hosts=None):
+    def submit(self, fn, config, partial=None):
         if config.model == "vae":
             future = Future()
             future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
             return future
-        return super().submit(fn, config, partial, hosts)
+        return super().submit(fn, config, partial)
 
 
 def test_a_dead_worker_is_recorded_and_the_rest_finish(tmp_path, fake_training):

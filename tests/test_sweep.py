@@ -17,15 +17,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from infoplane_tf.io.options import SWEEP_THREADS
 from infoplane_tf.io.runs import load_run
 from infoplane_tf.io.sweep_record import SWEEP_NAME, read_sweep_record
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows import executors, sweep, task
 from infoplane_tf_cli.main import cli
 
-TINY = dict(dataset="mnist-5k", probe_size=20, hidden_units=(16, 8), code_units=4,
+# The deep AE's own widths: sums over 256 inputs split across threads, so a run's bits would
+# show a thread count that followed the number of workers.
+TINY = dict(dataset="mnist-5k", probe_size=20, hidden_units=(256, 128), code_units=4,
             train_fraction=0.1, epochs=2)  # fmt: skip
-TINY_ARGS = ["--dataset", "mnist-5k", "--probe-size", "20", "--hidden-units", "16,8",
+TINY_ARGS = ["--dataset", "mnist-5k", "--probe-size", "20", "--hidden-units", "256,128",
              "--code-units", "4", "--train-fraction", "0.1", "--epochs", "2"]  # fmt: skip
 SEEDS = {"seed": [0, 1, 2, 3]}
 
@@ -249,12 +252,10 @@ def test_a_folder_with_another_grid_needs_overwrite_on_the_command_line(tmp_path
 
 @pytest.fixture(scope="module")
 def references(tmp_path_factory):
-    """The four runs of the ``SEEDS`` grid, made one at a time here with ``training.run``."""
-    from infoplane_tf.workflows import training
-
+    """The four runs of the ``SEEDS`` grid, made one after another by one worker."""
     folder = tmp_path_factory.mktemp("references")
-    for planned in sweep.expand(SEEDS, folder, **TINY):
-        training.run(planned.config)
+    record = sweep.sweep(SEEDS, folder, workers=1, **TINY)
+    assert record["workers"] == 1
     return folder
 
 
@@ -283,8 +284,7 @@ def test_an_embedded_cluster_makes_the_runs_of_one_at_a_time(tmp_path, reference
     keys = [f"deep/seed-{seed}" for seed in SEEDS["seed"]]
     assert list(record["runs"]) == keys and record["workers"] == 2
     assert_same_runs(out, references, keys)
-    threads = max(1, task.usable_cores() // 2)  # two workers share the cores
-    assert {run["threads"] for run in record["runs"].values()} == {threads}
+    assert {run["threads"] for run in record["runs"].values()} == {SWEEP_THREADS}
     assert all(run["worker"].startswith("tcp://127.0.0.1:") for run in record["runs"].values())
     assert shown[-1].line() == "4/4 runs done, 0 failed"
     assert "2 Dask worker(s) on an embedded cluster" in lines

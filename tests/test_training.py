@@ -14,6 +14,7 @@ from infoplane_tf.io.options import TrainConfig
 from infoplane_tf.io.run_dir import RunDirectory
 from infoplane_tf.io.runs import load_run
 from infoplane_tf.validation import ParameterError
+from infoplane_tf.workflows.threads import usable_cores, use_threads
 from infoplane_tf.workflows.training import run
 
 
@@ -39,6 +40,7 @@ from infoplane_tf.workflows.training import run
         ({"checkpoint_dtype": "int8"}, "checkpoint_dtype"),
         ({"init": "he"}, "init"),
         ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"threads": 0}, "threads"),
     ],
 )
 def test_each_bad_option_is_named(fields, parameter):
@@ -87,10 +89,27 @@ def test_a_tiny_run_writes_a_complete_directory(tmp_path):
     assert trajectory.settings["estimator"]["n_probe"] == 30
     assert trajectory.i_t_label is not None and trajectory.valid.all()  # labels recorded
     assert loaded.config["dataset_info"]["probe_size"] == 30
+    assert loaded.config["threads"] == use_threads(None)  # the process's own, recorded
     summary = json.loads((out / "summary.json").read_text())
     assert summary["points"] == 2 and set(summary["phases"]) == set(trajectory.layers)
     restored = keras.saving.load_model(out / "model.keras")
     assert restored.count_params() > 0
+
+
+def test_threads_tensorflow_already_runs_with_are_kept_and_other_counts_refused():
+    import tensorflow as tf
+
+    tf.constant(1.0) + 1.0  # TensorFlow now runs: its thread counts are fixed
+    current = use_threads(None)
+    assert current == (tf.config.threading.get_intra_op_parallelism_threads() or usable_cores())
+    assert use_threads(current) == current
+    with pytest.raises(ParameterError) as error:
+        use_threads(current + 1)
+    assert error.value.parameter == "threads"
+    assert f"is {current + 1}, but TensorFlow already runs with {current} intra-op" in str(
+        error.value
+    )
+    assert use_threads(None) == current  # nothing changed
 
 
 def test_the_run_folder_is_protected(tmp_path):

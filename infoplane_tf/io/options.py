@@ -28,6 +28,12 @@ from infoplane_tf.validation import (
     renamed,
 )
 
+#: TensorFlow intra-op threads of a sweep's run that sets none. Float32 sums split across
+#: threads round differently, so a run's bits depend on its thread count: fixing it, not
+#: deriving it from how many workers share the cores, makes a sweep reproduce itself bit for
+#: bit on any number of workers (and one worker per core keeps the cores busy).
+SWEEP_THREADS = 1
+
 #: Options renamed in 0.7: old name → new name (a run's ``config.json`` may use the old one).
 RENAMED_OPTIONS = {"sigma_rule": "sigma"}
 
@@ -49,6 +55,9 @@ class TrainConfig:
     (``infoplane_tf.models.parity``). ``sigma`` is a kernel-width rule
     (``width_rules.SIGMA_RULES``) or a fixed width; ``sigma_rule=`` is its name before 0.7
     (it still works, with a DeprecationWarning, until 0.8).
+    ``threads`` is TensorFlow's intra-op thread count while training: float32 sums split across
+    threads round differently, so runs equal bit for bit only at equal counts (``None``: the
+    process's own count, which the run records).
     """
 
     model: str = "deep"
@@ -75,6 +84,7 @@ class TrainConfig:
     estimator: str = "exact"
     tolerance: float | None = None  # bits of every information value ("slq", "auto")
     seed: int = 0
+    threads: int | None = None  # TensorFlow intra-op threads; None: the process's own
     out: str | None = None
     overwrite: bool = False
     name: str | None = None
@@ -99,6 +109,8 @@ class TrainConfig:
             positive_float(field, getattr(self, field))
         if self.gamma is not None:
             positive_float("gamma", self.gamma)
+        if self.threads is not None:
+            positive_int("threads", self.threads)
         for field in ("sparsity_weight", "label_weight"):
             non_negative_float(field, getattr(self, field))
         if self.hidden_units is not None:

@@ -9,7 +9,6 @@ worker (up to the scheduler's ``distributed.scheduler.allowed-failures``, then i
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import importlib.util
 import logging
@@ -19,7 +18,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 from infoplane_tf.validation import ParameterError, positive_int
-from infoplane_tf.workflows.task import LOCAL_HOST, one_line, usable_cores
+from infoplane_tf.workflows.task import one_line
+from infoplane_tf.workflows.threads import usable_cores
 
 #: Retries of a task that raised (a run's own failure is returned, not raised).
 RETRIES = 2
@@ -35,7 +35,6 @@ class LocalPool:
     def __init__(self, executor: Executor, workers: int):
         self.executor, self.workers = executor, workers
         self.address, self.dashboard = "local", None
-        self.hosts = {LOCAL_HOST: workers}
 
     def submit(self, name: str, fn: Callable, *args):
         """A future of ``fn(*args)`` (``name`` labels it where the engine shows tasks)."""
@@ -53,7 +52,6 @@ class DaskPool:
         info = client.scheduler_info(n_workers=-1)
         self.client, self.address = client, address
         self.workers = len(info["workers"])
-        self.hosts = dict(collections.Counter(w["host"] for w in info["workers"].values()))
         has_dashboard = dashboard and "dashboard" in info.get("services", {})
         self.dashboard = client.dashboard_link if has_dashboard else None
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infoplane_tf.catalog import ALL_EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.options import RENAMED_OPTIONS, TrainConfig, config_from_json
+from infoplane_tf.io.options import RENAMED_OPTIONS, SWEEP_THREADS, TrainConfig, config_from_json
 from infoplane_tf.io.run_dir import RunDirectory, RunFormatError
 from infoplane_tf.validation import ParameterError, positive_float, renamed
 from infoplane_tf.workflows.task import one_line
@@ -245,6 +245,8 @@ def _planned(values: dict, grid: dict, out: Path, fixed: dict, epochs_scale: flo
     ]
     seeds = [values["seed"]] if len(grid.get("seed", ())) > 1 else []
     key = "/".join([",".join(setting)] * bool(setting) + [label] + [f"seed-{s}" for s in seeds])
+    if settings.get("threads") is None:
+        settings["threads"] = SWEEP_THREADS
     config = TrainConfig(
         **settings,
         epochs=max(1, round(epochs * epochs_scale)),

@@ -102,7 +102,8 @@ def sweep(
         grid, epochs_scale, **fixed: as for ``expand``.
         out: the sweep's folder.
         workers: processes of the embedded Dask cluster (default: one per core, at most one
-            per 2 GiB of memory).
+            per 2 GiB of memory). Each run trains on its ``threads`` (default
+            ``SWEEP_THREADS``, one), so its bits do not depend on the number of workers.
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler, instead.
         overwrite: replace a sweep of another grid in ``out`` (its runs that this one does
             not make again are deleted).
@@ -249,7 +250,7 @@ def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, 
     futures = {}
     for planned in pending:
         partial = task.pack(planned.out) if planned.resumable else None
-        future = pool.submit(planned.key, task.train_task, planned.config, partial, pool.hosts)
+        future = pool.submit(planned.key, task.train_task, planned.config, partial)
         futures[future] = planned
         record["runs"][planned.key]["state"] = "running"
         log(f"{'resuming' if partial else 'queued'} {planned.out}")

@@ -4,7 +4,7 @@
 fresh Python process inside the worker's own temporary folder and returns the finished run
 directory as tar bytes, which the client writes under the sweep's folder with
 ``unpack``. So workers need no filesystem shared with the client, and every run starts from a
-clean process: TensorFlow's thread pools sized for this run alone, no global state (Python's
+clean process: TensorFlow's thread pools set to the run's own ``threads``, no global state (Python's
 ``random``, which Keras draws its default seeds from, is used by a Dask worker's own threads)
 left by another run or by the worker, and the memory of a run returned when it ends. A run
 that stopped early (SIGINT/SIGTERM, at an epoch end) comes back with its resume state, so a
@@ -30,6 +30,7 @@ from pathlib import Path
 from infoplane_tf.io.options import TrainConfig, config_from_json
 from infoplane_tf.io.run_dir import RunDirectory, is_run_dir, write_json
 from infoplane_tf.validation import ParameterError
+from infoplane_tf.workflows.threads import use_threads
 
 #: Files the worker and its training process exchange in the scratch folder.
 TASK_NAME, RESULT_NAME, LOG_NAME = "task.json", "result.json", "log.txt"
@@ -37,25 +38,20 @@ TASK_NAME, RESULT_NAME, LOG_NAME = "task.json", "result.json", "log.txt"
 INTERRUPTED = "interrupted"
 
 
-def train_task(
-    config: TrainConfig, partial: bytes | None = None, hosts: dict[str, int] | None = None
-) -> dict:
+def train_task(config: TrainConfig, partial: bytes | None = None) -> dict:
     """Trains ``config`` here, in a new process in a temporary folder; the outcome as a dict.
 
     Args:
         config: the run's options; ``config.out`` is where the client will put it (it is
             recorded in the returned ``config.json``), the training happens elsewhere.
         partial: an unfinished run directory (from ``pack``) to resume instead of starting.
-        hosts: host → how many workers share its cores (``cores // that`` TensorFlow threads
-            per run; a host not listed gives the run every core).
 
     Returns:
         ``{"seconds", "error" (one line or None), "threads" (TensorFlow's intra-op threads),
         "worker" (where it ran), "run" (the run directory as ``pack`` bytes, or None)}``:
         the run comes back when it finished or stopped at an epoch end, never when it failed.
     """
-    where, host = _whereabouts()
-    threads = max(1, usable_cores() // max(1, (hosts or {}).get(host, 1)))
+    where = _whereabouts()
     with tempfile.TemporaryDirectory(prefix="infoplane-tf-") as scratch:
         scratch = Path(scratch)
         run = scratch / "run"
@@ -64,7 +60,6 @@ def train_task(
         task = {
             "config": dataclasses.asdict(dataclasses.replace(config, out=str(run))),
             "resume": partial is not None,
-            "threads": threads,
         }
         write_json(scratch / TASK_NAME, task)
         outcome = _train_in_child(scratch)
@@ -102,13 +97,11 @@ def child_main() -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     from infoplane_tf._quiet import import_tensorflow
 
-    tf = import_tensorflow()
-    tf.config.threading.set_intra_op_parallelism_threads(task["threads"])
-    tf.config.threading.set_inter_op_parallelism_threads(task["threads"])
+    import_tensorflow()  # its start-up logs silenced before anything else imports it
     from infoplane_tf.errors import TrainingInterrupted
 
     config = config_from_json(task["config"])
-    result = {"error": None, "threads": tf.config.threading.get_intra_op_parallelism_threads()}
+    result = {"error": None}
     begin = time.time()
     try:
         _train_here(config, task["resume"])
@@ -116,6 +109,7 @@ def child_main() -> None:
         result.update(error=f"{stop}; run the sweep again to resume it", **{INTERRUPTED: True})
     except Exception as error:  # noqa: BLE001 - reported as the run's one-line failure
         result["error"] = one_line(error)
+    result["threads"] = use_threads(None)  # the count the run trained on
     result["seconds"] = time.time() - begin
     write_json(scratch / RESULT_NAME, result)
 
@@ -142,26 +136,14 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _whereabouts() -> tuple[str, str]:
-    """``(this worker's address, its host)``: a Dask worker's, else this machine's name."""
+def _whereabouts() -> str:
+    """This worker's address (a Dask worker's), else this machine's name."""
     try:
         from distributed import get_worker
 
-        address = get_worker().address
+        return get_worker().address
     except (ImportError, ValueError):
-        return f"{socket.gethostname()} (local)", LOCAL_HOST
-    return address, address.split("://")[-1].rsplit(":", 1)[0]
-
-
-#: The ``hosts`` key of the machine of the client, for runs that never leave it.
-LOCAL_HOST = "local"
+        return f"{socket.gethostname()} (local)"
 
 
 def pack(folder: Path) -> bytes:

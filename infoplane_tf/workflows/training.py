@@ -38,6 +38,7 @@ from infoplane_tf.io.trajectory import load_trajectory
 from infoplane_tf.models import build_model
 from infoplane_tf.schedule import Schedule
 from infoplane_tf.validation import ParameterError, kernel_width
+from infoplane_tf.workflows.threads import use_threads
 
 #: Per-iteration test loss is measured on this many fixed test images (the first ones).
 ITERATION_TEST_SIZE = 200
@@ -66,6 +67,7 @@ def run(
     """
     log = log or (lambda message: None)
     config.validate()
+    config = dataclasses.replace(config, threads=use_threads(config.threads))
     dataset, fallback_reason = _load_data(config, log)
     out = Path(config.out) if config.out else default_out(config, dataset.info.name)
     directory = RunDirectory(out).create(config.overwrite)
@@ -105,6 +107,7 @@ def resume(
         )
     config = config_from_json(directory.read_config())
     _check_same_options(config, options, directory.config)
+    use_threads(config.threads)  # None for a run of 0.7 or before, which did not record it
     if directory.complete:
         raise RunFinishedError(f"{directory.path} is already finished; nothing to resume")
     if not directory.resumable:
