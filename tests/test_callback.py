@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from infoplane_tf import InfoPlaneCallback, InformationPlane, build_model, load_trajectory
-from infoplane_tf.callbacks.worker import PointWorker
+from infoplane_tf.callbacks.worker import DuePoint, PointWorker
 from infoplane_tf.estimator import PointFunction
 from infoplane_tf.readout import Readout
 from infoplane_tf.schedule import Schedule
@@ -218,6 +218,32 @@ def test_first_fit_overlaps_compilation_and_still_writes_every_point(data, tmp_p
     np.testing.assert_array_equal(load_trajectory(path).iterations, np.arange(4))
 
 
+@pytest.mark.parametrize("compile_seconds", [0.0, 0.05, 0.1, 1.0])
+def test_which_points_share_a_call_does_not_depend_on_timing(compile_seconds):
+    # A point's float32 values depend in the last bit on the other snapshots of its call, so
+    # the calls' batches must be the same whenever the first call (the compilation) ends.
+    calls, stored = [], []
+
+    def estimate(snapshots, indices):
+        if not calls:
+            time.sleep(compile_seconds)
+        calls.append(list(indices))
+        return np.zeros((len(indices), 1)), np.ones(len(indices), bool)
+
+    worker = PointWorker(estimate, lambda point, values: stored.append(point.index), points=4,
+                         background=True, max_pending=64)  # fmt: skip
+    worker.submit(DuePoint(0, 0, 0.0, math.nan, []))
+    worker.flush()  # the point before training, alone
+    for index in range(1, 23):
+        time.sleep(0.01)
+        worker.submit(DuePoint(index, index, 0.0, 0.0, []))
+    worker.finish()
+    worker.close()
+    batches = [[0] * 4] + [list(range(k, k + 4)) for k in range(1, 21, 4)] + [[21, 22, 22, 22]]
+    assert calls == batches
+    assert stored == list(range(23))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-6), ("float32", 1e-4)])
 @pytest.mark.parametrize("name", ["deep", "vae"])
@@ -410,8 +436,9 @@ def test_mirrored_strategy_with_two_logical_cpus(tmp_path):
                   callbacks=[callback])
         t = callback.trajectory
         assert t.iterations.tolist() == [0, 2, 4, 6, 8], t.iterations
-        # once per point, not once per replica: each epoch end finishes its points (padded)
-        assert estimated == [[0, 2, 4, 4], [6, 8, 8, 8]], estimated  # by iteration
+        # once per point, not once per replica: the point before training alone, then each
+        # epoch end finishes its points (padded)
+        assert estimated == [[0, 0, 0, 0], [2, 4, 4, 4], [6, 8, 8, 8]], estimated
         reps, out = model.representations_and_output(data.probe.x)
         direct = InformationPlane(data.probe.x)(list(reps.values()), out)
         assert np.abs(t.i_xt[-1] - direct["i_xt"].numpy()).max() < 1e-4

@@ -159,6 +159,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._due(loss=math.nan)  # the point before the first update
         if self._worker is not None and self._worker.warm:
             self._finish()  # at once: its errors show before training
+        elif self._worker is not None:
+            self._worker.flush()  # alone in its call, as when warm (it compiles meanwhile)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch

@@ -26,6 +26,10 @@ class PointWorker:
     returns ``(values, finite)`` per point; ``store(point, values or None)`` receives the
     finished points in order.
 
+    Which points share a call never depends on timing: a point's float32 values depend on the
+    other snapshots of its call (in the last bit), so calls take ``points`` consecutive due
+    points counted from the last ``flush`` or ``finish``, and a short batch is made only there.
+
     At most one batch is in flight, so training waits for it before handing over the next:
     a killed process loses fewer than ``2 * points`` points. The one exception is the first
     call, which compiles the point function: while it runs, due points queue up (within
@@ -64,11 +68,15 @@ class PointWorker:
         if busy and not self.warm and len(self._pending) < self.max_pending:
             return  # the first call is compiling: let training run on
         self._wait()
-        points, self._pending = self._pending, []
-        if self._executor is None:
-            self._run(points)
-        else:
-            self._in_flight = self._executor.submit(self._run, points)
+        whole = len(self._pending) - len(self._pending) % self.points
+        self._dispatch(whole)
+
+    def flush(self) -> None:
+        """Hands every queued point to the worker now, a short batch included, without
+        waiting for it (the next call's batch starts after them)."""
+        if self._pending:
+            self._wait()
+            self._dispatch(len(self._pending))
 
     def finish(self) -> None:
         """Estimates and stores every queued point before returning (errors re-raised here)."""
@@ -85,6 +93,13 @@ class PointWorker:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None
+
+    def _dispatch(self, count: int) -> None:
+        points, self._pending = self._pending[:count], self._pending[count:]
+        if self._executor is None:
+            self._run(points)
+        else:
+            self._in_flight = self._executor.submit(self._run, points)
 
     def _wait(self) -> None:
         if self._in_flight is not None:
