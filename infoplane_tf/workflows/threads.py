@@ -26,7 +26,11 @@ def use_threads(threads: int | None) -> int:
     """
     import tensorflow as tf
 
-    current = tf.config.threading.get_intra_op_parallelism_threads() or usable_cores()
+    current = (
+        tf.config.threading.get_intra_op_parallelism_threads()
+        or _positive(os.environ.get("TF_NUM_INTRAOP_THREADS"))  # TensorFlow reads it too
+        or usable_cores()
+    )
     if threads is None or threads == current:
         return current
     try:
@@ -40,3 +44,11 @@ def use_threads(threads: int | None) -> int:
             f"or with threads={current}",
         ) from None
     return threads
+
+
+def _positive(text: str | None) -> int:
+    """``text`` as a count of threads, 0 when it is not one."""
+    try:
+        return max(0, int(text or 0))
+    except ValueError:
+        return 0
