@@ -157,10 +157,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._start_recording()
         if not self.append and self.model.built:  # else the capture keeps the initial weights
             self._due(loss=math.nan)  # the point before the first update
-        if self._worker is not None and self._worker.warm:
-            self._finish()  # at once: its errors show before training
-        elif self._worker is not None:
-            self._worker.flush()  # alone in its call, as when warm (it compiles meanwhile)
+        if self._worker is not None:  # the point before training goes alone; compiled, at
+            self._worker.flush(wait=self._worker.warm)  # once: its errors show before training
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch

@@ -71,10 +71,12 @@ class PointWorker:
         whole = len(self._pending) - len(self._pending) % self.points
         self._dispatch(whole)
 
-    def flush(self) -> None:
-        """Hands every queued point to the worker now, a short batch included, without
-        waiting for it (the next call's batch starts after them)."""
-        if self._pending:
+    def flush(self, wait: bool = False) -> None:
+        """Hands every queued point to the worker now, a short batch included (the next
+        call's batch starts after them); ``wait``: until they are stored, as ``finish``."""
+        if wait:
+            self.finish()
+        elif self._pending:
             self._wait()
             self._dispatch(len(self._pending))
 
