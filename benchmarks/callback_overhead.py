@@ -14,7 +14,9 @@ and each repeat's own every=1 ratio.
 Part 0 (the fixed cost of a new callback): a new model fitted for the same 200 iterations twice,
 with a new ``InfoPlaneCallback(record=1)`` and without; the callback's fixed cost is how much
 longer its first fit takes than its second (tracing, XLA compilation), minus the same difference
-of the plain fits (Keras's own tracing). Median of ``--repeats``.
+of the plain fits (Keras's own tracing). Median of ``--repeats``; with the callback, each
+repeat runs once with XLA's persistent cache off and once with a filled one (a temporary
+folder filled by a first process), side by side.
 
 Part 2: peak RSS of a 30,000-iteration deep-AE run with ``every=1`` streaming to disk, on
 synthetic data (60,000 × 784, batch 100, 50 epochs), measured in a child process (its own
@@ -43,6 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from infoplane_tf import InfoPlaneCallback, build_model, load_dataset  # noqa: E402
+from infoplane_tf._xla_cache import CACHE_ENV  # noqa: E402
 
 EPOCHS = 5
 BATCH = 100
@@ -130,11 +133,15 @@ FIXED_COST_SCRIPT = textwrap.dedent(
 )
 
 
-def first_minus_second(name, with_callback):
+def first_minus_second(name, with_callback, cache="off"):
     """``[cold, warm]`` first-fit minus second-fit seconds of a new model, in a new process
-    (cold) and for a second new model in that process (warm)."""
+    (cold) and for a second new model in that process (warm); ``cache`` is the process's
+    ``INFOPLANE_TF_XLA_CACHE`` (a folder, or ``off``)."""
     command = [sys.executable, "-c", FIXED_COST_SCRIPT, name, str(int(with_callback)), str(EPOCHS)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    environment = {**os.environ, CACHE_ENV: str(cache)}
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, env=environment
+    ).stdout
     return [first - second for first, second in json.loads(output.splitlines()[-1])]
 
 
@@ -142,22 +149,29 @@ def fixed_cost(repeats=REPEATS):
     print(
         f"Part 0: fixed cost of a new InfoPlaneCallback(record=1) ({EPOCHS} epochs of mnist-5k, "
         "n = 100): (first - second fit) with the callback minus the same without; median of "
-        f"{repeats} repeats"
+        f"{repeats} repeats, without XLA's persistent cache and with a filled one"
     )
-    for name, label in (("vanilla", "shallow"), ("deep", "deep")):
-        rows = {True: [], False: []}
-        for _ in range(repeats):
-            for with_callback in (False, True):
-                rows[with_callback].append(first_minus_second(name, with_callback))
-        for k, where in enumerate(("new process", "second model in the process")):
-            plain = statistics.median(r[k] for r in rows[False])
-            callback = statistics.median(r[k] for r in rows[True])
-            print(
-                f"  {label:<8} {where:<28} first - second fit: plain {plain:.2f} s, with the "
-                f"callback {callback:.2f} s; the callback's fixed cost {callback - plain:.2f} s"
-            )
-            each = " ".join(f"{r[k]:.2f}" for r in rows[True])
-            print(f"  {'':<8} {'':<28} (with the callback, each repeat: {each})")
+    with tempfile.TemporaryDirectory() as folder:
+        caches = {"no cache": "off", "cache": folder}
+        for name, label in (("vanilla", "shallow"), ("deep", "deep")):
+            first_minus_second(name, True, folder)  # fills the cache
+            rows = {"plain": [], **{key: [] for key in caches}}
+            for _ in range(repeats):
+                rows["plain"].append(first_minus_second(name, False))
+                for key, cache in caches.items():
+                    rows[key].append(first_minus_second(name, True, cache))
+            for k, where in enumerate(("new process", "second model in the process")):
+                median = {key: statistics.median(r[k] for r in rows[key]) for key in rows}
+                costs = {key: median[key] - median["plain"] for key in caches}
+                print(
+                    f"  {label:<8} {where:<28} first - second fit: plain {median['plain']:.2f} s; "
+                    + "; ".join(f"{key}: callback {median[key]:.2f} s, fixed cost "
+                                f"{costs[key]:.2f} s" for key in caches)
+                    + f"; no cache / cache {costs['no cache'] / max(costs['cache'], 1e-3):.1f}x"
+                )  # fmt: skip
+                for key in caches:
+                    each = " ".join(f"{r[k]:.2f}" for r in rows[key])
+                    print(f"  {'':<8} {'':<28} ({key}, with the callback, each repeat: {each})")
 
 
 def overhead(repeats=REPEATS):

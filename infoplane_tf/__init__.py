@@ -18,8 +18,10 @@ import importlib
 
 from infoplane_tf import _moved
 from infoplane_tf._version import __version__
+from infoplane_tf._xla_cache import enable_xla_cache
 
 _moved.install()
+enable_xla_cache()  # before TensorFlow's first operation, which reads the flags
 
 # Public name → module that defines it ("module:attribute" where the names differ).
 _EXPORTS = {

@@ -18,6 +18,7 @@ return σ₁ (...) in the units of the original x.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from types import MappingProxyType
@@ -173,9 +174,17 @@ def median_distance(d2):
     off_diagonal = tf.linalg.set_diag(
         tf.maximum(d2, 0.0), tf.fill(tf.shape(d2)[:-1], tf.constant(np.inf, d2.dtype))
     )
-    middle = [_kth_smallest(off_diagonal, 2 * rank) for rank in ((m - 1) // 2, m // 2)]
+    select = _kth_smallest_graph()
+    middle = [select(off_diagonal, 2 * rank) for rank in ((m - 1) // 2, m // 2)]
     # Mean of the two middle values for an even count (both the same rank for odd counts).
     return (tf.sqrt(middle[0]) + tf.sqrt(middle[1])) / 2
+
+
+@functools.cache
+def _kth_smallest_graph():
+    """``_kth_smallest`` as one graph: called eagerly (the diagnostics of ``measure``), its
+    32 steps' small operations would each pay Python's dispatch."""
+    return _tf().function(_kth_smallest, autograph=False)
 
 
 def _kth_smallest(values, k: int):

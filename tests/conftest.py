@@ -5,6 +5,7 @@ the README's ``python -m pytest -q`` runs everything, as CI does.
 """
 
 import os
+import tempfile
 
 import pytest
 
@@ -12,6 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # The suite compiles hundreds of small XLA programs and runs each a few times: LLVM's
 # optimisation passes cost more than they save there (same operations, same precision).
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+# XLA's persistent cache: the tests' own folder, not the user's.
+os.environ.setdefault(
+    "INFOPLANE_TF_XLA_CACHE", os.path.join(tempfile.gettempdir(), "infoplane-tf-tests-xla")
+)
 if os.environ.get("PYTEST_XDIST_WORKER"):  # one core per worker: no oversubscribed thread pools
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
