@@ -139,6 +139,7 @@ def first_minus_second(name, with_callback, cache="off"):
     ``INFOPLANE_TF_XLA_CACHE`` (a folder, or ``off``)."""
     command = [sys.executable, "-c", FIXED_COST_SCRIPT, name, str(int(with_callback)), str(EPOCHS)]
     environment = {**os.environ, CACHE_ENV: str(cache)}
+    environment.pop("TF_XLA_FLAGS", None)  # this process's own import set it
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, env=environment
     ).stdout

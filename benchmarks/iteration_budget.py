@@ -2,9 +2,9 @@
 
 The paper's suite (``reproduce``) trains seven autoencoders on Fashion-MNIST (600 steps an
 epoch) and records every iteration. With one worker per core the suite's wall time is bounded
-by its CPU seconds over the cores, so this times, in one process on one TensorFlow thread (as
-a sweep's run trains), the CPU seconds (``time.process_time``, every thread of the process)
-and the wall seconds of the second epoch of a fit, for:
+by its CPU seconds over the cores, so this times, in one process on one TensorFlow thread and
+with op determinism (as a sweep's run trains), the CPU seconds (``time.process_time``, every
+thread of the process) and the wall seconds of the second epoch of a fit, for:
 
 - ``fit``: the training alone (``data.order.training_batches``, as ``train`` feeds it);
 - ``+ test loss``: with ``LossRecorder`` computing the loss of 200 test images every iteration;
@@ -31,11 +31,14 @@ from infoplane_tf.workflows.threads import use_threads  # noqa: E402
 use_threads(1)  # before TensorFlow's first operation, as a sweep's run
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from infoplane_tf import PAPER, InfoPlaneCallback, build_model, load_dataset  # noqa: E402
 from infoplane_tf.callbacks.loggers import LossRecorder  # noqa: E402
 from infoplane_tf.data.order import steps_per_epoch, training_batches  # noqa: E402
 from infoplane_tf.workflows.training import ITERATION_TEST_SIZE  # noqa: E402
+
+tf.config.experimental.enable_op_determinism()  # as training.run trains
 
 VARIANTS = ("fit", "+ test loss", "+ points", "train's callbacks")
 

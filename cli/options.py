@@ -256,7 +256,8 @@ _RUN_OPTIONS = (
     number(
         "--threads",
         "TensorFlow threads while training; a run's weights repeat bit for bit only at the "
-        "same count (default: every core for train, one per run for sweep and reproduce).",
+        "same count (default: the process's own for train, one per run for sweep and "
+        "reproduce).",
         int,
     ),
 )

@@ -23,23 +23,44 @@ _FLAG = "--tf_xla_persistent_cache_directory"
 
 
 def xla_cache_folder() -> Path | None:
-    """The folder of the compiled functions, or None when ``INFOPLANE_TF_XLA_CACHE=off``."""
+    """The folder of the compiled functions, or None when ``INFOPLANE_TF_XLA_CACHE=off`` or
+    no home folder is known."""
     chosen = os.environ.get(CACHE_ENV, "")
     if chosen.lower() == "off":
         return None
     if chosen:
         return Path(chosen) / _compiler_key()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home folder
+        return None
     return base / "infoplane-tf" / "xla" / _compiler_key()
 
 
 def enable_xla_cache() -> None:
-    """Adds the cache folder to ``TF_XLA_FLAGS``. TensorFlow reads them at its first
-    operation, so this acts only before it (importing TensorFlow is not yet an operation)."""
+    """Adds the cache folder to ``TF_XLA_FLAGS``. TensorFlow reads them when it sets up its
+    devices, so this acts only before (importing TensorFlow does not yet do it).
+
+    Nothing is added when the folder cannot be used: XLA fails every compilation whose result
+    it cannot save, so an unwritable folder must never reach it; nor can its flag parser take a
+    path with white space; and ``TF_XLA_FLAGS`` may name a file of flags instead of holding them.
+    """
     flags = os.environ.get("TF_XLA_FLAGS", "")
     folder = xla_cache_folder()
-    if folder is not None and _FLAG not in flags:
+    if folder is None or _FLAG in flags or (flags and not flags.lstrip().startswith("-")):
+        return
+    if not folder.is_absolute() or any(character.isspace() for character in str(folder)):
+        return
+    if _writable(folder):
         os.environ["TF_XLA_FLAGS"] = f"{flags} {_FLAG}={folder}".strip()
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _compiler_key() -> str:

@@ -174,8 +174,8 @@ def median_distance(d2):
     off_diagonal = tf.linalg.set_diag(
         tf.maximum(d2, 0.0), tf.fill(tf.shape(d2)[:-1], tf.constant(np.inf, d2.dtype))
     )
-    select = _kth_smallest_graph()
-    middle = [select(off_diagonal, 2 * rank) for rank in ((m - 1) // 2, m // 2)]
+    select = _kth_smallest_graph()  # k as a tensor: one trace per shape and dtype
+    middle = [select(off_diagonal, tf.constant(2 * rank)) for rank in ((m - 1) // 2, m // 2)]
     # Mean of the two middle values for an even count (both the same rank for odd counts).
     return (tf.sqrt(middle[0]) + tf.sqrt(middle[1])) / 2
 
@@ -187,10 +187,12 @@ def _kth_smallest_graph():
     return _tf().function(_kth_smallest, autograph=False)
 
 
-def _kth_smallest(values, k: int):
-    """The k-th smallest (0-based) of non-negative values (..., n, n) per leading index (...)."""
+def _kth_smallest(values, k):
+    """The k-th smallest (0-based, an int or integer tensor) of non-negative values (..., n, n)
+    per leading index (...)."""
     tf = _tf()
     integer = tf.int32 if values.dtype == tf.float32 else tf.int64
+    k = tf.cast(k, integer)
     bits = tf.bitcast(values, integer)
     low = tf.fill(tf.shape(values)[:-2], tf.constant(-1, integer))  # count(≤ low) ≤ k
     high = tf.fill(tf.shape(values)[:-2], tf.reduce_max(bits))  # count(≤ high) > k

@@ -4,6 +4,7 @@
 the README's ``python -m pytest -q`` runs everything, as CI does.
 """
 
+import getpass
 import os
 import tempfile
 
@@ -15,7 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 # XLA's persistent cache: the tests' own folder, not the user's.
 os.environ.setdefault(
-    "INFOPLANE_TF_XLA_CACHE", os.path.join(tempfile.gettempdir(), "infoplane-tf-tests-xla")
+    "INFOPLANE_TF_XLA_CACHE",
+    os.path.join(tempfile.gettempdir(), f"infoplane-tf-tests-xla-{getpass.getuser()}"),
 )
 if os.environ.get("PYTEST_XDIST_WORKER"):  # one core per worker: no oversubscribed thread pools
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")

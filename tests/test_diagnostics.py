@@ -44,6 +44,21 @@ def test_median_distance_matches_brute_force():
     assert result["saturated_fraction"][1] == saturated_fraction(layers["B"], "sigmoid")
 
 
+def test_the_median_bisection_traces_once_per_shape_and_dtype():
+    import tensorflow as tf
+
+    from infoplane_tf.estimator.kernels import squared_distances
+    from infoplane_tf.width_rules import _kth_smallest_graph, median_distance
+
+    rng = np.random.default_rng(5)
+    traces = _kth_smallest_graph().experimental_get_tracing_count()
+    for _ in range(3):  # other values, both ranks of an even pair count: no new trace
+        x = rng.normal(size=(17, 3))  # a shape no other test measures
+        d2 = squared_distances(tf.constant(x))
+        assert float(median_distance(d2)) == pytest.approx(brute_median_distance(x), rel=1e-12)
+    assert _kth_smallest_graph().experimental_get_tracing_count() - traces == 1
+
+
 def test_models_say_what_activation_gives_each_representation():
     x = np.zeros((2, 784), np.float32)
     deep = build_model("deep")

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from infoplane_tf.io.options import SWEEP_THREADS
 from infoplane_tf.io.runs import load_run
 from infoplane_tf.io.sweep_record import SWEEP_NAME, read_sweep_record
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.workflows import executors, sweep, task
+from infoplane_tf.workflows.threads import SWEEP_THREADS
 from infoplane_tf_cli.main import cli
 
 # The deep AE's own widths: sums over 256 inputs split across threads, so a run's bits would
@@ -144,6 +144,25 @@ def test_a_folder_with_another_grid_is_refused_unless_overwrite(tmp_path, fake_t
     record = fake_sweep({"seed": [0, 2]}, out, dataset="mnist-5k", overwrite=True)
     assert sorted(p.name for p in (out / "deep").iterdir()) == ["seed-0", "seed-2"]
     assert list(record["runs"]) == ["deep/seed-0", "deep/seed-2"]
+
+
+def test_finished_runs_of_before_the_thread_count_stay_done(tmp_path, fake_training):
+    out = tmp_path / "s"
+    fake_sweep({"seed": [0, 1]}, out, dataset="mnist-5k")
+    old = out / "deep" / "seed-0" / "config.json"
+    recorded = json.loads(old.read_text())
+    assert recorded["threads"] == 1
+    old.write_text(json.dumps({k: v for k, v in recorded.items() if k != "threads"}))  # 0.7
+    (out / "deep" / "seed-0" / "measurements").mkdir()  # what a rerun must not delete
+    lines = []
+    with ThreadPoolExecutor(2) as pool:
+        sweep.sweep({"seed": [0, 1]}, out, executor=pool, log=lines.append, dataset="mnist-5k")
+    assert lines == [f"skip {out / 'deep' / f'seed-{s}'} (finished earlier)" for s in (0, 1)]
+    assert (out / "deep" / "seed-0" / "measurements").is_dir()
+    # Another recorded count is another run.
+    old.write_text(json.dumps({**recorded, "threads": 2}))
+    fake_sweep({"seed": [0, 1]}, out, dataset="mnist-5k")
+    assert json.loads(old.read_text())["threads"] == 1
 
 
 def test_a_failed_run_is_recorded_and_the_others_finish(tmp_path, fake_training):

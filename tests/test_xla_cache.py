@@ -44,6 +44,34 @@ def test_the_flag_is_added_once_and_a_users_own_folder_kept(monkeypatch, tmp_pat
     assert "TF_XLA_FLAGS" not in os.environ
 
 
+def test_a_folder_xla_could_not_use_is_never_handed_to_it(monkeypatch, tmp_path):
+    # XLA fails every compilation it cannot save: an unwritable folder must not reach it.
+    monkeypatch.delenv("TF_XLA_FLAGS", raising=False)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        monkeypatch.setenv(CACHE_ENV, str(locked))
+        if os.access(locked, os.W_OK):  # root ignores the mode: a file where a folder goes
+            monkeypatch.setenv(CACHE_ENV, str(tmp_path / "file"))
+            (tmp_path / "file").write_text("not a folder")
+        enable_xla_cache()
+        assert "TF_XLA_FLAGS" not in os.environ
+    finally:
+        locked.chmod(0o700)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "with space"))  # XLA's parser splits there
+    enable_xla_cache()
+    assert "TF_XLA_FLAGS" not in os.environ
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "fine"))
+    monkeypatch.setenv("TF_XLA_FLAGS", str(tmp_path / "flags.txt"))  # a file of flags
+    enable_xla_cache()
+    assert os.environ["TF_XLA_FLAGS"] == str(tmp_path / "flags.txt")
+    monkeypatch.delenv("TF_XLA_FLAGS")
+    enable_xla_cache()
+    assert os.environ["TF_XLA_FLAGS"].endswith(str(xla_cache_folder()))
+    assert xla_cache_folder().is_dir()
+
+
 def test_cpu_features_name_the_instruction_set():
     features = _xla_cache._cpu_features()
     assert features
@@ -72,11 +100,12 @@ def test_a_new_process_loads_what_an_earlier_one_compiled_with_the_same_values(t
         command = [sys.executable, "-c", SCRIPT]
         result = subprocess.run(command, env=environment, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-2000:]
-        written = sorted(p.name for p in (tmp_path / "xla").glob("*/*"))
+        files = sorted((tmp_path / "xla").glob("*/*"))
+        written = [(p.name, p.stat().st_mtime_ns) for p in files]
         return json.loads(result.stdout.splitlines()[-1]), written
 
     first, written = values()
-    assert written and all(name.startswith("xla_compile_cache") for name in written)
+    assert written and all(name.startswith("xla_compile_cache") for name, _ in written)
     second, kept = values()
-    assert kept == written  # loaded, nothing compiled anew
+    assert kept == written  # loaded: no file written again
     assert second == first  # bit for bit

@@ -157,8 +157,8 @@ class InfoPlaneCallback(keras.callbacks.Callback):
             self._start_recording()
         if not self.append and self.model.built:  # else the capture keeps the initial weights
             self._due(loss=math.nan)  # the point before the first update
-        if self._worker is not None:  # the point before training goes alone; compiled, at
-            self._worker.flush(wait=self._worker.warm)  # once: its errors show before training
+        if self._worker is not None:  # the point before training, alone in its call
+            self._worker.flush(wait=self._worker.warm)  # compiled: now, so errors show first
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._iteration  # Keras's batch index restarts at 0 every epoch

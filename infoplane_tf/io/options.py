@@ -28,12 +28,6 @@ from infoplane_tf.validation import (
     renamed,
 )
 
-#: TensorFlow intra-op threads of a sweep's run that sets none. Float32 sums split across
-#: threads round differently, so a run's bits depend on its thread count: fixing it, not
-#: deriving it from how many workers share the cores, makes a sweep reproduce itself bit for
-#: bit on any number of workers (and one worker per core keeps the cores busy).
-SWEEP_THREADS = 1
-
 #: Options renamed in 0.7: old name → new name (a run's ``config.json`` may use the old one).
 RENAMED_OPTIONS = {"sigma_rule": "sigma"}
 

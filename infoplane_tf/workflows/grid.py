@@ -10,10 +10,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infoplane_tf.catalog import ALL_EXPERIMENTS, PAPER, Experiment
-from infoplane_tf.io.options import RENAMED_OPTIONS, SWEEP_THREADS, TrainConfig, config_from_json
+from infoplane_tf.io.options import RENAMED_OPTIONS, TrainConfig, config_from_json
 from infoplane_tf.io.run_dir import RunDirectory, RunFormatError
 from infoplane_tf.validation import ParameterError, positive_float, renamed
 from infoplane_tf.workflows.task import one_line
+from infoplane_tf.workflows.threads import SWEEP_THREADS
 
 #: The grid's name for a named experiment (sets model, train_fraction, epochs, and a classic
 #: experiment's dataset and training options).
@@ -61,7 +62,10 @@ class PlannedRun:
             recorded = config_from_json(self.directory.read_config())
         except (RunFormatError, TypeError, ValueError):
             return False
-        return dataclasses.replace(recorded, out=self.config.out, overwrite=True) == self.config
+        # A run of 0.7 or before recorded no thread count: its results stand.
+        threads = self.config.threads if recorded.threads is None else recorded.threads
+        own = dataclasses.replace(recorded, out=self.config.out, overwrite=True, threads=threads)
+        return own == self.config
 
 
 def options() -> tuple[str, ...]:

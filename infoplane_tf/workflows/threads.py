@@ -8,6 +8,12 @@ import os
 
 from infoplane_tf.validation import ParameterError
 
+#: TensorFlow intra-op threads of a sweep's run that sets none. Float32 sums split across
+#: threads round differently, so a run's bits depend on its thread count: fixing it, not
+#: deriving it from how many workers share the cores, makes a sweep reproduce itself bit for
+#: bit on any number of workers (and one worker per core keeps the cores busy).
+SWEEP_THREADS = 1
+
 
 def usable_cores() -> int:
     """The cores this process may run on."""

@@ -107,7 +107,6 @@ def resume(
         )
     config = config_from_json(directory.read_config())
     _check_same_options(config, options, directory.config)
-    use_threads(config.threads)  # None for a run of 0.7 or before, which did not record it
     if directory.complete:
         raise RunFinishedError(f"{directory.path} is already finished; nothing to resume")
     if not directory.resumable:
@@ -118,6 +117,7 @@ def resume(
             "it again",
             remedy="overwrite",
         )
+    use_threads(config.threads)  # None for a run of 0.7 or before, which did not record it
     dataset = load_dataset(
         config.dataset, train_fraction=config.train_fraction, probe_size=config.probe_size
     )
