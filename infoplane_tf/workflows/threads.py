@@ -8,10 +8,9 @@ import os
 
 from infoplane_tf.validation import ParameterError
 
-#: TensorFlow intra-op threads of a sweep's run that sets none. Float32 sums split across
-#: threads round differently, so a run's bits depend on its thread count: fixing it, not
-#: deriving it from how many workers share the cores, makes a sweep reproduce itself bit for
-#: bit on any number of workers (and one worker per core keeps the cores busy).
+#: TensorFlow intra-op threads of a sweep's run that sets none: fixed, not derived from how many
+#: workers share the cores, so a sweep reproduces itself bit for bit on any number of workers
+#: (and one worker per core keeps the cores busy).
 SWEEP_THREADS = 1
 
 
