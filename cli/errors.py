@@ -44,7 +44,7 @@ def user_errors(tensorflow: bool = False, aliases: dict[str, str] | None = None)
 
     if tensorflow:
         root = click.get_current_context().find_root()
-        import_tensorflow(verbose=bool(root.params.get("verbose")))
+        import_tensorflow(verbose=bool(root.params.get("verbose")), sklearn_wrappers=False)
     try:
         yield
     except TrainingInterrupted as stop:

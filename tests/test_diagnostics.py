@@ -44,6 +44,21 @@ def test_median_distance_matches_brute_force():
     assert result["saturated_fraction"][1] == saturated_fraction(layers["B"], "sigmoid")
 
 
+def test_a_batch_of_points_gets_each_points_diagnostics():
+    rng = np.random.default_rng(4)
+    batch = {"A": rng.normal(size=(3, 9, 4)), "B": rng.uniform(size=(3, 9, 2, 3))}
+    batch["B"][1, :4] = 0.999  # another saturated fraction per point
+    result = layer_diagnostics(batch, {"A": None, "B": "sigmoid"}, batch_dims=1)
+    assert result["median_distance"].shape == result["saturated_fraction"].shape == (3, 2)
+    for p in range(3):
+        for j, x in enumerate(batch.values()):
+            expected = brute_median_distance(x[p])
+            assert result["median_distance"][p, j] == pytest.approx(expected, rel=1e-9)
+        assert np.isnan(result["saturated_fraction"][p, 0])
+        assert result["saturated_fraction"][p, 1] == saturated_fraction(batch["B"][p], "sigmoid")
+    assert len(set(result["saturated_fraction"][:, 1])) == 3
+
+
 def test_the_median_bisection_traces_once_per_shape_and_dtype():
     import tensorflow as tf
 

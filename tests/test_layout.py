@@ -66,6 +66,22 @@ def test_light_modules_do_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_a_command_imports_tensorflow_without_scikit_learn():
+    # The package's own processes skip Keras's scikit-learn wrappers; scikit-learn still loads.
+    code = (
+        "import sys\n"
+        "from infoplane_tf._quiet import import_tensorflow\n"
+        "import_tensorflow(sklearn_wrappers=False)\n"
+        "assert 'keras' in sys.modules and 'sklearn' not in sys.modules, 'sklearn imported'\n"
+        "import sklearn.base\n"
+        "from infoplane_tf_cli.main import cli\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    code = code.replace("sklearn_wrappers=False", "sklearn_wrappers=True")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "sklearn imported" in run.stderr  # Keras loads it when allowed: the test can fail
+
+
 def test_old_module_paths_are_the_new_modules():
     import infoplane_tf.callback
     import infoplane_tf.callbacks.info_plane

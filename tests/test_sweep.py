@@ -165,6 +165,34 @@ def test_finished_runs_of_before_the_thread_count_stay_done(tmp_path, fake_train
     assert json.loads(old.read_text())["threads"] == 1
 
 
+class CountingExecutor(ThreadPoolExecutor):
+    """Local threads that note, at each submission, the task and how many were unfinished."""
+
+    def __init__(self, workers):
+        super().__init__(workers)
+        self.submitted, self.unfinished, self.futures = [], [], []
+
+    def submit(self, fn, *args):
+        self.unfinished.append(sum(not future.done() for future in self.futures))
+        self.submitted.append(args[0].seed)
+        self.futures.append(super().submit(fn, *args))
+        return self.futures[-1]
+
+
+def test_runs_go_out_in_order_one_per_free_slot(tmp_path, fake_training, monkeypatch):
+    instant = task.train_task
+    monkeypatch.setattr(task, "train_task", lambda *args: time.sleep(0.2) or instant(*args))
+    with CountingExecutor(2) as pool:
+        record = sweep.sweep(
+            {"seed": [0, 1, 2, 3, 4]}, tmp_path, executor=pool, workers=2,
+            log=lambda line: None, dataset="mnist-5k",
+        )  # fmt: skip
+    assert pool.submitted == [0, 1, 2, 3, 4]
+    assert pool.unfinished[:2] == [0, 1] and max(pool.unfinished) == 1
+    for run in record["runs"].values():
+        assert run["state"] == "done" and run["started"] <= run["ended"]
+
+
 def test_a_failed_run_is_recorded_and_the_others_finish(tmp_path, fake_training):
     with pytest.raises(sweep.SweepFailedError, match="1 run.*: tied"):
         fake_sweep({"model": ["deep", "tied", "vanilla"]}, tmp_path, dataset="mnist-5k")

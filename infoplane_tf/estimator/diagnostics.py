@@ -27,46 +27,61 @@ from infoplane_tf.estimator.kernels import flatten_samples, median_distance, squ
 DIAGNOSTICS = ("median_distance", "saturated_fraction")
 
 
-def saturated_fraction(t, activation: str | None) -> float:
-    """The fraction of the activations t (n, ...) within ``SATURATION_MARGIN`` of either end
-    of ``activation``'s range, in [0, 1]; NaN when the activation is not bounded."""
+def saturated_fraction(t, activation: str | None, batch_dims: int = 0):
+    """The fraction of the activations t (B..., n, ...) within ``SATURATION_MARGIN`` of either
+    end of ``activation``'s range, in [0, 1], per leading index (B...): a float for
+    ``batch_dims`` 0; NaN when the activation is not bounded."""
+    t = np.asarray(t, np.float64)
+    shape = t.shape[:batch_dims]
     if activation not in BOUNDED_ACTIVATIONS:
-        return float("nan")
+        return float("nan") if not shape else np.full(shape, np.nan)
     low, high = BOUNDED_ACTIVATIONS[activation]
     margin = SATURATION_MARGIN * (high - low)
-    t = np.asarray(t, np.float64)
-    return float(np.mean((t <= low + margin) | (t >= high - margin)))
+    near = (t <= low + margin) | (t >= high - margin)
+    fraction = np.mean(near.reshape(*shape, -1), axis=-1)
+    return float(fraction) if not shape else fraction
 
 
 def layer_diagnostics(
-    representations: Mapping[str, tf.Tensor], activations: Mapping[str, str | None]
+    representations: Mapping[str, tf.Tensor],
+    activations: Mapping[str, str | None],
+    batch_dims: int = 0,
 ) -> dict[str, np.ndarray]:
-    """The diagnostics of one point.
+    """The diagnostics of one point, or of a batch of points.
 
     Args:
-        representations: layer name → activations (n, ...) on the probe.
+        representations: layer name → activations (B..., n, ...) on the probe, the leading
+            ``batch_dims`` axes B... (none for one point) the same for every layer.
         activations: layer name → activation name (see ``Readout.activations``).
 
     Returns:
-        ``{"median_distance": (L,), "saturated_fraction": (L,)}`` float64 arrays in the order
-        of ``representations`` (activation units, and a fraction with NaN for unbounded layers).
+        ``{"median_distance": (B..., L), "saturated_fraction": (B..., L)}`` float64 arrays,
+        layers in the order of ``representations`` (activation units, and a fraction with NaN
+        for unbounded layers).
     """
-    distances, fractions = [], []
-    for name, t in representations.items():
-        x = flatten_samples(tf.cast(t, tf.float64), 0)
-        x = x - tf.reduce_mean(x, axis=0)  # centered, as squared_distances expects
-        distances.append(float(median_distance(squared_distances(x))))
-        fractions.append(saturated_fraction(t, activations.get(name)))
-    return dict(zip(DIAGNOSTICS, (np.array(distances), np.array(fractions)), strict=True))
+    squared = []
+    for t in representations.values():
+        x = flatten_samples(tf.cast(t, tf.float64), batch_dims)
+        x = x - tf.reduce_mean(x, axis=-2, keepdims=True)  # centered, as squared_distances expects
+        squared.append(squared_distances(x))
+    distances = median_distance(tf.stack(squared, axis=-3)).numpy()  # all layers in one select
+    fractions = [
+        saturated_fraction(t, activations.get(name), batch_dims)
+        for name, t in representations.items()
+    ]
+    return dict(zip(DIAGNOSTICS, (distances, np.stack(fractions, axis=-1)), strict=True))
 
 
 def probe_diagnostics(readout, x, snapshots, indices, seed) -> list[dict[str, np.ndarray]]:
     """``layer_diagnostics`` of each weight snapshot of a ``Readout`` on the probe x (n, ...):
     the same forward pass (and, for a sampled code, the same noise) as the point function."""
     noise = readout.noise(seed, tf.constant(indices, tf.int64), x.shape[0])
-    activations = readout.activations
-    result = []
-    for j, weights in enumerate(snapshots):
-        layers, _ = readout.forward(x, weights, None if noise is None else noise[j])
-        result.append(layer_diagnostics(dict(zip(readout.names, layers, strict=True)), activations))
-    return result
+    points = [
+        readout.forward(x, weights, None if noise is None else noise[j])[0]
+        for j, weights in enumerate(snapshots)
+    ]
+    layers = {
+        name: tf.stack([layers[i] for layers in points]) for i, name in enumerate(readout.names)
+    }
+    result = layer_diagnostics(layers, readout.activations, batch_dims=1)
+    return [{key: value[j] for key, value in result.items()} for j in range(len(snapshots))]

@@ -40,6 +40,10 @@ class LocalPool:
         """A future of ``fn(*args)`` (``name`` labels it where the engine shows tasks)."""
         return self.executor.submit(fn, *args)
 
+    def slots(self) -> int:
+        """How many tasks run at once."""
+        return self.workers
+
     def running(self, futures) -> int:
         """How many of ``futures`` are running now."""
         return sum(future.running() for future in futures)
@@ -63,6 +67,10 @@ class DaskPool:
         ]
         key = f"train-{name.replace('/', '.')}-{uuid.uuid4().hex[:8]}"
         return self.client.submit(fn, *args, key=key, pure=False, retries=RETRIES)
+
+    def slots(self) -> int:
+        """How many tasks the cluster's workers run at once now (workers may come and go)."""
+        return sum(self.client.nthreads().values())
 
     def running(self, futures) -> int:
         """How many of ``futures`` are running now (a worker may hold more, queued)."""

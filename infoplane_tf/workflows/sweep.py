@@ -7,7 +7,9 @@ and epochs). Every combination is one run, checked before any run starts, made b
 ``DIR/[<setting>/]<experiment or model>/[seed-K]``, where ``<setting>`` names the other
 options the grid varies (``learning_rate=0.001``) and ``seed-K`` appears when several seeds
 are swept. ``DIR/sweep.json`` records the grid, the fixed options and each run's state
-(done, failed with its one-line error, or running), wall time and worker.
+(pending, running, done, or failed with its one-line error), training seconds, worker, and when
+it was handed to a worker (``started``) and its result came back (``ended``). Runs go out in
+the grid's order, one per free worker slot.
 
 A rerun skips finished runs and resumes unfinished ones that kept a resume state; a ``DIR``
 holding a sweep of another grid is refused unless ``overwrite``. ``report`` reads the layout:
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import json
 import math
 import shutil
@@ -245,18 +248,20 @@ POLL_S = 0.5
 
 
 def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, progress) -> None:
-    """Submits every pending run (an unfinished one with its partial directory, to resume),
-    then records each outcome as it arrives."""
-    futures = {}
+    """Hands the pending runs to the pool in order, no more at once than it has free slots (a
+    run queued behind a long one on a busy worker would wait there while another worker
+    idles), then records each outcome as it arrives."""
     for planned in pending:
-        partial = task.pack(planned.out) if planned.resumable else None
-        future = pool.submit(planned.key, task.train_task, planned.config, partial)
-        futures[future] = planned
-        record["runs"][planned.key]["state"] = "running"
-        log(f"{'resuming' if partial else 'queued'} {planned.out}")
-    write_sweep_record(out, record)
+        log(f"{'resuming' if planned.resumable else 'queued'} {planned.out}")
+    waiting, futures = list(reversed(pending)), {}
     started, counts = time.time(), {"done": 0, "failed": 0}
-    while futures:
+    while waiting or futures:
+        while waiting and len(futures) < max(pool.slots(), 1):
+            planned = waiting.pop()
+            partial = task.pack(planned.out) if planned.resumable else None
+            futures[pool.submit(planned.key, task.train_task, planned.config, partial)] = planned
+            record["runs"][planned.key].update(state="running", started=_now())
+            write_sweep_record(out, record)
         ready = [future for future in futures if future.done()]
         for future in ready:
             state = _settle(futures.pop(future), future, record["runs"], log)
@@ -270,6 +275,10 @@ def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, 
             )
         if futures and not ready:
             time.sleep(POLL_S)
+
+
+def _now() -> str:
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _settle(planned: PlannedRun, future, outcomes: dict, log) -> str:
@@ -286,6 +295,7 @@ def _settle(planned: PlannedRun, future, outcomes: dict, log) -> str:
         state=state,
         seconds=None if seconds is None else round(seconds, 1),
         error=error,
+        ended=_now(),
         worker=outcome.get("worker"),
         threads=outcome.get("threads"),
     )

@@ -97,7 +97,8 @@ def child_main() -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     from infoplane_tf._quiet import import_tensorflow
 
-    import_tensorflow()  # its start-up logs silenced before anything else imports it
+    # Its start-up logs silenced before anything else imports it.
+    import_tensorflow(sklearn_wrappers=False)
     from infoplane_tf.errors import TrainingInterrupted
 
     config = config_from_json(task["config"])
