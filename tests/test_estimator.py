@@ -8,6 +8,9 @@ import tensorflow as tf
 
 from infoplane_tf import InformationPlane, renyi_entropy, renyi_mutual_information
 from infoplane_tf.estimator import gaussian_gram
+from infoplane_tf.estimator import plane as plane_module
+from infoplane_tf.estimator.kernels import class_blocks, diagonal_blocks
+from infoplane_tf.estimator.spectra import block_diagonal_entropy
 
 ALPHAS = (1.01, 2.0, 1.0, 0.5)
 RULES = ("paper", "scaled", "median", 0.7)
@@ -185,6 +188,48 @@ def test_label_information_of_a_label_function_equals_label_entropy():
     point = plane([np.eye(3)[labels]], np.eye(3)[labels])
     assert plane.h_y == pytest.approx(math.log2(3), abs=1e-9)
     assert float(point["i_t_label"][0]) == pytest.approx(plane.h_y, abs=1e-6)
+
+
+def test_class_blocks_hold_each_class_padded_past_the_end():
+    rng = np.random.default_rng(2)
+    labels = rng.permutation(np.concatenate([np.arange(72) % 8, [5] * 5]))
+    n = len(labels)  # 77 samples: class 5 has 14, so blocks of 16 (a multiple of 8)
+    classes = class_blocks(labels, n).numpy()
+    assert classes.shape == (8, 16)
+    for label, row in enumerate(classes):
+        members = np.flatnonzero(labels == label)
+        assert list(row[: len(members)]) == list(members) and set(row[len(members) :]) == {n}
+    assert (class_blocks(np.eye(8)[labels], n).numpy() == classes).all()  # one-hot labels
+    # Two classes of n/2 take a quarter of the arithmetic; one of most samples, more than half.
+    assert class_blocks(np.arange(64) % 2, 64).shape == (2, 32)
+    assert class_blocks(np.arange(64) < 58, 64) is None
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_block_diagonal_entropy_equals_the_whole_matrix(alpha):
+    rng = np.random.default_rng(11)
+    labels = rng.permutation(np.arange(60) % 7)
+    labels[:5] = 3  # classes of unequal sizes
+    x = rng.standard_normal((60, 5))
+    k = np.exp(-((x[:, None] - x[None]) ** 2).sum(-1) / 8) * (labels[:, None] == labels[None])
+    a = k / np.trace(k)
+    blocks = diagonal_blocks(tf.constant(a), class_blocks(labels, 60))
+    assert float(block_diagonal_entropy(blocks, alpha)) == pytest.approx(
+        ref_entropy_of_gram(k, alpha), abs=1e-10
+    )
+
+
+def test_a_point_with_labels_takes_the_label_joints_from_class_blocks(monkeypatch):
+    labels = np.arange(50) % 5
+    plane = InformationPlane(sample(50, 784, seed=3), labels)
+    assert plane.probe.classes.shape == (5, 16)  # the path the reference test above checks
+    calls = []
+    original = plane_module.block_diagonal_entropy
+    monkeypatch.setattr(
+        plane_module, "block_diagonal_entropy", lambda *a: calls.append(a) or original(*a)
+    )
+    InformationPlane(sample(50, 784, seed=3), labels)([sample(50, 8, 1)], sample(50, 784, 4))
+    assert len(calls) == 1 and calls[0][0].shape[-3:] == (5, 16, 16)
 
 
 @pytest.mark.parametrize("rule", RULES)

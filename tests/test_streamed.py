@@ -9,7 +9,7 @@ import tensorflow as tf
 import infoplane_tf as ip
 from infoplane_tf.estimator import plane
 from infoplane_tf.estimator.entropies import matrix_entropies
-from infoplane_tf.estimator.plane import finite_points
+from infoplane_tf.estimator.kernels import finite_points
 from infoplane_tf.estimator.streamed import streamed_entropies
 from tests.helpers import small_auto, small_point
 

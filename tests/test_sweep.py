@@ -65,6 +65,7 @@ def test_grid_values_take_their_options_types():
         ({"seed": [1, 1]}, "gives seed = 1 twice"),
         ({"seed": []}, "gives no values for seed"),
         ({"experiment": ["deep"], "model": ["deep"]}, "varies experiment, which sets model"),
+        ({"threads": [None, 1]}, "threads=none/deep and threads=1/deep would be the same run"),
     ],
 )
 def test_grid_mistakes_are_named(grid, message, tmp_path):

@@ -105,3 +105,20 @@ def check_same_samples(named: Mapping[str, tf.Tensor]) -> int:
         listed = ", ".join(f"{name} has {n}" for name, n in counts.items())
         raise ValueError(f"all variables need the same number of samples (rows): {listed}")
     return next(iter(counts.values()))
+
+
+def check_labels(y_probe, n: int) -> tf.Tensor:
+    """Class labels of n samples as a tensor: (n,) integers or (n, k) one-hot.
+
+    Raises:
+        ValueError (naming ``y_probe``): another dtype, rank or number of samples.
+    """
+    labels = tf.convert_to_tensor(y_probe)
+    if not (labels.dtype.is_integer or labels.shape.rank == 2) or labels.shape.rank not in (1, 2):
+        raise ParameterError(
+            "y_probe",
+            "must be integer class labels of shape (n,) or one-hot (n, k), "
+            f"got dtype {labels.dtype.name} and shape {labels.shape}",
+        )
+    check_same_samples({"x_probe": tf.zeros([n, 0]), "y_probe": labels})
+    return labels

@@ -3,6 +3,8 @@ normalization. Pure TensorFlow, graph-safe and batched over leading axes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import tensorflow as tf
 
@@ -160,6 +162,53 @@ def label_gram(labels: tf.Tensor, dtype: tf.DType = tf.float64) -> tf.Tensor:
         labels = tf.argmax(labels, axis=1)
     labels = tf.reshape(labels, [-1])
     return tf.cast(tf.equal(labels[:, None], labels[None, :]), dtype)
+
+
+def finite_points(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
+    """(P,) bool: whether every activation of each point in tensors (P, n, d_l) is finite."""
+    return tf.reduce_all(
+        tf.stack([tf.reduce_all(tf.math.is_finite(t), axis=[1, 2]) for t in tensors]), axis=0
+    )
+
+
+#: Class blocks are padded to a multiple of this size: fewer shapes, fewer traces.
+BLOCK_QUANTUM = 8
+
+
+def class_blocks(labels, n: int) -> tf.Tensor | None:
+    """The samples of each class, for the diagonal blocks of a matrix times the label kernel.
+
+    A matrix K ∘ K_Y, with K_Y the Kronecker delta of the labels, is block diagonal up to a
+    permutation, one block per class.
+
+    Args:
+        labels: (n,) integer class labels or (n, k) one-hot.
+        n: the number of samples.
+
+    Returns:
+        (C, b) int32: row c holds the indices of class c's samples, padded with ``n`` (an index
+        past the end, read as zeros by ``diagonal_blocks``) to b, the largest class rounded up
+        to ``BLOCK_QUANTUM``; None when C eigenproblems of b × b would not take under half the
+        arithmetic of one n × n (C·b³ ≥ n³/2): one class holds most samples.
+    """
+    labels = np.asarray(labels)
+    labels = labels.argmax(axis=1) if labels.ndim == 2 else labels.reshape(-1)
+    members = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    b = -(-max(len(m) for m in members) // BLOCK_QUANTUM) * BLOCK_QUANTUM
+    if 2 * len(members) * b**3 >= n**3:
+        return None
+    rows = [np.concatenate([m, np.full(b - len(m), n)]) for m in members]
+    return tf.constant(np.stack(rows), tf.int32)
+
+
+def diagonal_blocks(a: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
+    """The diagonal blocks (..., C, b, b) of matrices a (..., n, n) on the index rows of
+    ``classes`` (C, b) (see ``class_blocks``); the padding index n reads zeros."""
+    n = a.shape[-1]
+    padded = tf.pad(a, [[0, 0]] * (a.shape.rank - 2) + [[0, 1], [0, 1]])
+    flat = tf.reshape(padded, tf.concat([tf.shape(a)[:-2], [(n + 1) ** 2]], axis=0))
+    index = classes[:, :, None] * (n + 1) + classes[:, None, :]
+    return tf.gather(flat, index, axis=-1)
 
 
 def normalize_kernels(kernels: tf.Tensor) -> tf.Tensor:

@@ -26,18 +26,26 @@ from infoplane_tf.estimator.checks import (
     check_dtype,
     check_estimator,
     check_gammas,
+    check_labels,
     check_same_samples,
     check_samples_shape,
     check_sigma,
 )
 from infoplane_tf.estimator.entropies import estimate_entropies, matrix_entropies
 from infoplane_tf.estimator.kernels import (
+    class_blocks,
+    diagonal_blocks,
+    finite_points,
     flatten_samples,
     gaussian_grams,
     label_gram,
     normalize_kernels,
 )
-from infoplane_tf.estimator.spectra import eigvalsh_one_at_a_time, entropy_of_kernels
+from infoplane_tf.estimator.spectra import (
+    block_diagonal_entropy,
+    eigvalsh_one_at_a_time,
+    entropy_of_kernels,
+)
 from infoplane_tf.estimator.streamed import streamed_entropies
 from infoplane_tf.validation import ParameterError
 from infoplane_tf.width_rules import RULES
@@ -45,13 +53,15 @@ from infoplane_tf.width_rules import RULES
 
 class ProbeKernels(NamedTuple):
     """What every point of one probe shares: the Gram matrices and entropies of X (one per
-    width scale γ) and Y, and optionally the layers' widths, given instead of a rule's."""
+    width scale γ) and Y, the samples of each class, and optionally the layers' widths, given
+    instead of a rule's."""
 
     k_x: tf.Tensor  # (G, n, n)
     h_x: tf.Tensor  # (G,) bits
     k_y: tf.Tensor | None = None  # (n, n) label kernel
     h_y: tf.Tensor | None = None  # () bits
     widths: tf.Tensor | None = None  # (P, L + 1) base widths σ₁ of T_1..T_L, X' per point
+    classes: tf.Tensor | None = None  # (C, b) int32, see kernels.class_blocks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,13 +156,6 @@ def point_matrices(tensors: Sequence[tf.Tensor], probe: ProbeKernels, sigma, gam
     return tf.where(finite[:, None, None, None, None], a, placeholder), widths, finite
 
 
-def finite_points(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
-    """(P,) bool: whether every activation of each point in tensors (P, n, d_l) is finite."""
-    return tf.reduce_all(
-        tf.stack([tf.reduce_all(tf.math.is_finite(t), axis=[1, 2]) for t in tensors]), axis=0
-    )
-
-
 # One module-level XLA function: every point function whose matrices have the same shapes and
 # settings shares its compilation, whatever model produced the activations. No autograph: the
 # code has no tensor-dependent Python control flow, and converting it (and every Keras layer a
@@ -180,7 +183,8 @@ class PointFunction:
     same shape shares the function). Equal shapes never retrace. The forward pass runs in the
     graph; the matrices are compiled by XLA (one fused computation instead of ~30 small ops per
     layer); the spectra are taken outside XLA, where ``eigvalsh`` is reliable (TF #50017,
-    #62461).
+    #62461). With labels, the exact spectra of the (T_l, Y) matrices come from their class
+    blocks (``kernels.class_blocks``), in one batched call of small matrices.
 
     Args:
         plane: the ``InformationPlane`` whose settings (α, width rule, precision, n) it uses.
@@ -226,7 +230,15 @@ class PointFunction:
             # γ as a tensor: planes that differ only in γ share one XLA compilation
             gammas = tf.constant(plane.gammas, plane.dtype)
             a, widths, finite = self._matrices(tensors, probe, plane.sigma, gammas)
-            h, error, method = estimate(a)
+            if probe.classes is None or plane.estimator != "exact":
+                h, error, method = estimate(a)
+            else:  # the (T_l, Y) matrices, last, are block diagonal by class
+                h, error, method = estimate(a[:, :, : -layout.n_layers])
+                joints = diagonal_blocks(a[:, :, -layout.n_layers :], probe.classes)
+                joints = tf.cast(joints, tf.float64) if spectra_in_float64 else joints
+                h_joint = tf.cast(block_diagonal_entropy(joints, plane.alpha), h.dtype)
+                h = tf.concat([h, h_joint], 2)
+                error = tf.concat([error, tf.zeros_like(h_joint)], 2)
         h, error = tf.cast(h, plane.dtype), tf.cast(error, plane.dtype)
         errors = (error, method) if ENTROPY_METHODS[plane.estimator].approximate else None
         values = layout.values(h, widths, finite, probe, errors)
@@ -316,15 +328,16 @@ class InformationPlane:
         self.run_eagerly = bool(run_eagerly)
         x = as_samples(x_probe, "x_probe", self.dtype)
         self.n = int(x.shape[0])
-        k_y = h_y = None
+        k_y = h_y = classes = None
         if y_probe is not None:
-            k_y = label_gram(_check_labels(y_probe, self.n), self.dtype)
+            labels = check_labels(y_probe, self.n)
+            k_y, classes = label_gram(labels, self.dtype), class_blocks(labels, self.n)
             h_y = entropy_of_kernels(k_y, self.alpha)
         elif isinstance(self.sigma, str) and RULES[self.sigma].needs_labels:
             raise ParameterError("sigma", f"{self.sigma!r} needs class labels: give y_probe")
         k_x, sigma_x = gaussian_grams(x, self.sigma, self.gammas, k_y=k_y)
         h_x = entropy_of_kernels(k_x, self.alpha)
-        self.probe = ProbeKernels(k_x, h_x, k_y, h_y)
+        self.probe = ProbeKernels(k_x, h_x, k_y, h_y, classes=classes)
         self.sigma_x, self.h_x = (self._per_scale(v) for v in (sigma_x, h_x))
         self.h_y = None if h_y is None else float(h_y)
         self.point_function = PointFunction(self, activations_forward)
@@ -435,15 +448,3 @@ class InformationPlane:
             ]
             raise ValueError(f"non-finite values (NaN or Inf) in {', '.join(bad)}")
         return result
-
-
-def _check_labels(y_probe, n: int) -> tf.Tensor:
-    labels = tf.convert_to_tensor(y_probe)
-    if not (labels.dtype.is_integer or labels.shape.rank == 2) or labels.shape.rank not in (1, 2):
-        raise ParameterError(
-            "y_probe",
-            "must be integer class labels of shape (n,) or one-hot (n, k), "
-            f"got dtype {labels.dtype.name} and shape {labels.shape}",
-        )
-    check_same_samples({"x_probe": tf.zeros([n, 0]), "y_probe": labels})
-    return labels

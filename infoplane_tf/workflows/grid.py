@@ -209,7 +209,21 @@ def expand(
         _planned(dict(zip(grid, combination, strict=True)), grid, Path(out), fixed, epochs_scale)
         for combination in itertools.product(*grid.values())
     ]
+    _check_distinct(runs)
     return runs
+
+
+def _check_distinct(runs: list[PlannedRun]) -> None:
+    """Refuses two runs of one training (e.g. ``threads`` None and 1: a sweep's None is 1)."""
+    seen = {}
+    for planned in runs:
+        same = dataclasses.replace(planned.config, out="", name="")
+        for other, config in seen.items():
+            if config == same:
+                raise ParameterError(
+                    "grid", f"{other} and {planned.key} would be the same run (as a sweep runs it)"
+                )
+        seen[planned.key] = same
 
 
 def _check_fixed(grid: dict, fixed: dict) -> None:
