@@ -219,6 +219,24 @@ def test_block_diagonal_entropy_equals_the_whole_matrix(alpha):
     )
 
 
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 2e-4), ("float64", 1e-10)])
+def test_label_joints_by_class_blocks_equal_the_whole_matrices(dtype, tolerance):
+    labels = np.arange(40) % 4
+    plane = InformationPlane(sample(40, 30, seed=5), labels, gamma=(1.0, 2.0), dtype=dtype)
+    layers = [np.stack([sample(40, 8, seed=6), sample(40, 8, seed=7)])]  # two points
+    layers[0][1, 0, 0] = np.nan  # the second is not finite: placeholder matrices
+    output = np.stack([sample(40, 30, seed=8), sample(40, 30, seed=9)])
+    whole = plane.probe._replace(classes=None)
+    assert plane.probe.classes is not None
+    for one_core in (False, True):
+        function = plane_module.PointFunction(plane, lambda t, o: (t, o), one_core=one_core)
+        blocks, reference = function(plane.probe, layers, output), function(whole, layers, output)
+        assert list(blocks["finite"].numpy()) == [True, False]
+        assert blocks["i_t_label"].shape == (2, 2, 1)  # points, scales, layers
+        np.testing.assert_allclose(blocks["i_t_label"], reference["i_t_label"], atol=tolerance)
+        assert float(tf.reduce_max(tf.abs(blocks["i_t_label"]))) > 0.1
+
+
 def test_a_point_with_labels_takes_the_label_joints_from_class_blocks(monkeypatch):
     labels = np.arange(50) % 5
     plane = InformationPlane(sample(50, 784, seed=3), labels)

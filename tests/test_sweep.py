@@ -192,6 +192,10 @@ def test_runs_go_out_in_order_one_per_free_slot(tmp_path, fake_training, monkeyp
     assert pool.unfinished[:2] == [0, 1] and max(pool.unfinished) == 1
     for run in record["runs"].values():
         assert run["state"] == "done" and run["started"] <= run["ended"]
+    with CountingExecutor(3) as pool:  # no workers given: as many as the executor runs
+        sweep.sweep({"seed": [0, 1, 2, 3]}, tmp_path / "b", executor=pool,
+                    log=lambda line: None, dataset="mnist-5k")  # fmt: skip
+    assert pool.unfinished[:3] == [0, 1, 2] and max(pool.unfinished) == 2
 
 
 def test_a_failed_run_is_recorded_and_the_others_finish(tmp_path, fake_training):

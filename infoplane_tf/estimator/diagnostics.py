@@ -59,17 +59,17 @@ def layer_diagnostics(
         layers in the order of ``representations`` (activation units, and a fraction with NaN
         for unbounded layers).
     """
-    squared = []
-    for t in representations.values():
+    distances = []
+    for t in representations.values():  # a layer at a time: one n × n per point in memory
         x = flatten_samples(tf.cast(t, tf.float64), batch_dims)
         x = x - tf.reduce_mean(x, axis=-2, keepdims=True)  # centered, as squared_distances expects
-        squared.append(squared_distances(x))
-    distances = median_distance(tf.stack(squared, axis=-3)).numpy()  # all layers in one select
+        distances.append(median_distance(squared_distances(x)).numpy())
     fractions = [
         saturated_fraction(t, activations.get(name), batch_dims)
         for name, t in representations.items()
     ]
-    return dict(zip(DIAGNOSTICS, (distances, np.stack(fractions, axis=-1)), strict=True))
+    columns = (np.stack(distances, axis=-1), np.stack(fractions, axis=-1))
+    return dict(zip(DIAGNOSTICS, columns, strict=True))
 
 
 def probe_diagnostics(readout, x, snapshots, indices, seed) -> list[dict[str, np.ndarray]]:

@@ -204,9 +204,13 @@ def class_blocks(labels, n: int) -> tf.Tensor | None:
 def diagonal_blocks(a: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
     """The diagonal blocks (..., C, b, b) of matrices a (..., n, n) on the index rows of
     ``classes`` (C, b) (see ``class_blocks``); the padding index n reads zeros."""
-    n = a.shape[-1]
+    n, lead = a.shape[-1], a.shape[:-2]
+    if lead.is_fully_defined():  # a static shape, as eigvalsh_one_at_a_time needs
+        shape = [*lead.as_list(), (n + 1) ** 2]
+    else:
+        shape = tf.concat([tf.shape(a)[:-2], [(n + 1) ** 2]], axis=0)
     padded = tf.pad(a, [[0, 0]] * (a.shape.rank - 2) + [[0, 1], [0, 1]])
-    flat = tf.reshape(padded, tf.concat([tf.shape(a)[:-2], [(n + 1) ** 2]], axis=0))
+    flat = tf.reshape(padded, shape)
     index = classes[:, :, None] * (n + 1) + classes[:, None, :]
     return tf.gather(flat, index, axis=-1)
 

@@ -180,11 +180,11 @@ class PointFunction:
 
     ``f(probe, *inputs)`` returns the dict of ``PointLayout.values`` with a leading axis of P
     points, for the ``ProbeKernels`` ``probe`` (passed, not captured, so that every probe of the
-    same shape shares the function). Equal shapes never retrace. The forward pass runs in the
-    graph; the matrices are compiled by XLA (one fused computation instead of ~30 small ops per
-    layer); the spectra are taken outside XLA, where ``eigvalsh`` is reliable (TF #50017,
-    #62461). With labels, the exact spectra of the (T_l, Y) matrices come from their class
-    blocks (``kernels.class_blocks``), in one batched call of small matrices.
+    same shape shares the function). Equal shapes (with labels, and class make-up, ``classes``)
+    never retrace. The forward pass runs in the graph; the matrices are compiled by XLA (one
+    fused computation instead of ~30 small ops per layer); the spectra are taken outside XLA,
+    where ``eigvalsh`` is reliable (TF #50017, #62461). With labels, the exact spectra of the
+    (T_l, Y) matrices come from their class blocks (``kernels.class_blocks``).
 
     Args:
         plane: the ``InformationPlane`` whose settings (α, width rule, precision, n) it uses.
@@ -207,7 +207,6 @@ class PointFunction:
         tensors = [self.plane.as_points(t) for t in [*layers, output]]
         plane = self.plane
         eigvalsh = eigvalsh_one_at_a_time if self.one_core else tf.linalg.eigvalsh
-
         tolerance = None if plane.tolerance is None else matrix_tolerance(plane.tolerance)
 
         def estimate(a, entropies=estimate_entropies, seed=0):
@@ -229,14 +228,15 @@ class PointFunction:
         else:
             # γ as a tensor: planes that differ only in γ share one XLA compilation
             gammas = tf.constant(plane.gammas, plane.dtype)
-            a, widths, finite = self._matrices(tensors, probe, plane.sigma, gammas)
+            unlabelled = probe._replace(classes=None)  # any class make-up: one compilation
+            a, widths, finite = self._matrices(tensors, unlabelled, plane.sigma, gammas)
             if probe.classes is None or plane.estimator != "exact":
                 h, error, method = estimate(a)
             else:  # the (T_l, Y) matrices, last, are block diagonal by class
                 h, error, method = estimate(a[:, :, : -layout.n_layers])
                 joints = diagonal_blocks(a[:, :, -layout.n_layers :], probe.classes)
                 joints = tf.cast(joints, tf.float64) if spectra_in_float64 else joints
-                h_joint = tf.cast(block_diagonal_entropy(joints, plane.alpha), h.dtype)
+                h_joint = tf.cast(block_diagonal_entropy(joints, plane.alpha, eigvalsh), h.dtype)
                 h = tf.concat([h, h_joint], 2)
                 error = tf.concat([error, tf.zeros_like(h_joint)], 2)
         h, error = tf.cast(h, plane.dtype), tf.cast(error, plane.dtype)

@@ -45,18 +45,20 @@ def spectrum_entropy(eigenvalues: tf.Tensor, alpha: float) -> tf.Tensor:
     return tf.math.log(power_sum) / ((1.0 - alpha) * math.log(2.0))
 
 
-def block_diagonal_entropy(blocks: tf.Tensor, alpha: float) -> tf.Tensor:
+def block_diagonal_entropy(
+    blocks: tf.Tensor, alpha: float, eigvalsh=tf.linalg.eigvalsh
+) -> tf.Tensor:
     """Rényi α-entropy in bits of unit-trace block-diagonal PSD matrices given by their
     diagonal blocks (..., C, b, b) → (...).
 
     The spectrum of a block-diagonal matrix is the union of its blocks' spectra: C small
     eigenproblems instead of one of C·b (see ``kernels.diagonal_blocks``; blocks padded with
-    zero rows and columns add zero eigenvalues, which add nothing). One batched ``eigvalsh``:
-    the blocks are small.
+    zero rows and columns add zero eigenvalues, which add nothing). ``eigvalsh``: as for
+    ``spectral_entropy``, applied to the blocks.
     """
     if alpha == 2.0:
         return -tf.math.log(tf.reduce_sum(tf.square(blocks), axis=[-3, -2, -1])) / math.log(2.0)
-    eigenvalues = tf.linalg.eigvalsh(blocks)
+    eigenvalues = eigvalsh(blocks)
     shape = tf.concat([tf.shape(eigenvalues)[:-2], [-1]], axis=0)
     return spectrum_entropy(tf.reshape(eigenvalues, shape), alpha)
 

@@ -30,10 +30,12 @@ MEMORY_PER_RUN = 2 * 2**30
 
 
 class LocalPool:
-    """Tasks on a ``concurrent.futures`` executor on this machine."""
+    """Tasks on a ``concurrent.futures`` executor on this machine; ``workers`` None: as many
+    at once as the executor runs (all handed to it when it does not say)."""
 
-    def __init__(self, executor: Executor, workers: int):
-        self.executor, self.workers = executor, workers
+    def __init__(self, executor: Executor, workers: int | None):
+        size = workers or getattr(executor, "_max_workers", None)
+        self.executor, self.workers, self._slots = executor, size or 1, size
         self.address, self.dashboard = "local", None
 
     def submit(self, name: str, fn: Callable, *args):
@@ -41,8 +43,8 @@ class LocalPool:
         return self.executor.submit(fn, *args)
 
     def slots(self) -> int:
-        """How many tasks run at once."""
-        return self.workers
+        """How many tasks run at once (a large number: the executor queues them itself)."""
+        return self._slots or 2**31
 
     def running(self, futures) -> int:
         """How many of ``futures`` are running now."""
@@ -106,7 +108,7 @@ def open_pool(
         if scheduler is not None:
             raise ParameterError("workers", "cannot be set with a scheduler: its workers run")
     if executor is not None:
-        yield LocalPool(executor, workers or 1)
+        yield LocalPool(executor, workers)
         return
     if importlib.util.find_spec("distributed") is None:
         if scheduler is not None:

@@ -260,7 +260,8 @@ def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, 
             planned = waiting.pop()
             partial = task.pack(planned.out) if planned.resumable else None
             futures[pool.submit(planned.key, task.train_task, planned.config, partial)] = planned
-            record["runs"][planned.key].update(state="running", started=_now())
+            entry = record["runs"][planned.key]
+            entry.update(state="running", started=_now(), ended=None, seconds=None, error=None)
             write_sweep_record(out, record)
         ready = [future for future in futures if future.done()]
         for future in ready:
