@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import tensorflow as tf
@@ -54,10 +55,12 @@ def block_diagonal_entropy(
     The spectrum of a block-diagonal matrix is the union of its blocks' spectra: C small
     eigenproblems instead of one of C·b (see ``kernels.diagonal_blocks``; blocks padded with
     zero rows and columns add zero eigenvalues, which add nothing). ``eigvalsh``: as for
-    ``spectral_entropy``, applied to the blocks.
+    ``spectral_entropy``; ``eigvalsh_one_at_a_time`` takes one matrix's blocks per op.
     """
     if alpha == 2.0:
         return -tf.math.log(tf.reduce_sum(tf.square(blocks), axis=[-3, -2, -1])) / math.log(2.0)
+    if eigvalsh is eigvalsh_one_at_a_time:
+        eigvalsh = partial(eigvalsh_one_at_a_time, group_dims=1)
     eigenvalues = eigvalsh(blocks)
     shape = tf.concat([tf.shape(eigenvalues)[:-2], [-1]], axis=0)
     return spectrum_entropy(tf.reshape(eigenvalues, shape), alpha)
@@ -69,15 +72,16 @@ def entropy_of_kernels(kernels: tf.Tensor, alpha: float) -> tf.Tensor:
     return spectral_entropy(normalize_kernels(kernels), alpha)
 
 
-def eigvalsh_one_at_a_time(matrices: tf.Tensor) -> tf.Tensor:
+def eigvalsh_one_at_a_time(matrices: tf.Tensor, group_dims: int = 0) -> tf.Tensor:
     """Eigenvalues of symmetric matrices (..., n, n) with static shape, one after another.
 
     A batched ``eigvalsh`` shares its matrices out over every core; a chain of single-matrix
     ops (each waits for the one before) runs on one thread, so a background estimator leaves
-    the other cores to training.
+    the other cores to training. ``group_dims`` trailing batch axes go to one op together
+    (the small diagonal blocks of one matrix: one op each would cost more to trace than to run).
     """
-    n = matrices.shape[-1]
-    flat = tf.reshape(matrices, [-1, n, n])
+    group = matrices.shape[matrices.shape.rank - 2 - group_dims :]
+    flat = tf.reshape(matrices, [-1, *group])
     spectra = []
     for i in range(flat.shape[0]):
         with tf.control_dependencies(spectra[-1:]):
