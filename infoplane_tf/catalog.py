@@ -110,7 +110,8 @@ class Experiment:
 
     ``dataset`` fixes the data (None: the suite's); ``options`` are further ``TrainConfig``
     fields it sets (they win over a suite's); ``seeds`` is how many seeds a suite runs unless
-    told otherwise.
+    told otherwise; ``cost`` is a run's training time relative to the shallow AE's, as
+    measured (``benchmarks/README.md``): a sweep hands out the costliest runs first.
     """
 
     name: str
@@ -121,23 +122,29 @@ class Experiment:
     dataset: str | None = None
     options: MappingProxyType = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     seeds: int = 1
+    cost: float = 1.0
 
 
 #: Lee & Jo's experiments (50 epochs, batch 100, Adam 0.005, per-iteration recording).
 EXPERIMENTS = (
     Experiment("shallow", "vanilla", "shallow vanilla AE 784-50-784"),
-    Experiment("deep", "deep", "deep vanilla AE 784-256-128-50-128-256-784"),
+    Experiment("deep", "deep", "deep vanilla AE 784-256-128-50-128-256-784", cost=2.8),
     Experiment(
         "deep-overfit",
         "deep",
         "deep AE on the first 10% of the training data, 10x the epochs",
         epochs=10 * PAPER.epochs,
         train_fraction=0.1,
+        cost=3.2,
     ),
-    Experiment("sparse", "sparse", "sparse AE 784-50-784, KL sparsity rho=0.05, beta=0.001"),
-    Experiment("tied", "tied", "tied AE 784-50-784, decoder = encoder transposed"),
-    Experiment("vae", "vae", "variational AE 784-256-128-(50)-128-256-784"),
-    Experiment("label", "label", "label AE: deep AE with a softmax bottleneck + 0.01 CE"),
+    Experiment(
+        "sparse", "sparse", "sparse AE 784-50-784, KL sparsity rho=0.05, beta=0.001", cost=1.2
+    ),
+    Experiment("tied", "tied", "tied AE 784-50-784, decoder = encoder transposed", cost=1.2),
+    Experiment("vae", "vae", "variational AE 784-256-128-(50)-128-256-784", cost=3.0),
+    Experiment(
+        "label", "label", "label AE: deep AE with a softmax bottleneck + 0.01 CE", cost=3.1
+    ),
 )
 EXPERIMENT_NAMES = tuple(e.name for e in EXPERIMENTS)
 

@@ -46,6 +46,8 @@ def test_every_epoch_is_a_permutation_fixed_by_seed_and_epoch():
     assert not np.array_equal(np.concatenate(other_seed), epochs[0])
     targets = [y.numpy().ravel() for _, y in training_batches(x, x + 100, 4, 3, 0, 1)]
     np.testing.assert_array_equal(np.concatenate(targets), epochs[0] + 100)
+    # no autotuner thread, which the end of a fit waited for (benchmarks/README.md)
+    assert training_batches(x, x, 4, 3, 0, 1).options().autotune.enabled is False
 
 
 def test_float16_checkpoints_round_within_their_stated_error(tmp_path):

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from infoplane_tf.catalog import EXPERIMENTS
 from infoplane_tf.io.runs import load_run
 from infoplane_tf.io.sweep_record import SWEEP_NAME, read_sweep_record
 from infoplane_tf.validation import ParameterError
@@ -171,11 +172,12 @@ class CountingExecutor(ThreadPoolExecutor):
 
     def __init__(self, workers):
         super().__init__(workers)
-        self.submitted, self.unfinished, self.futures = [], [], []
+        self.submitted, self.names, self.unfinished, self.futures = [], [], [], []
 
     def submit(self, fn, *args):
         self.unfinished.append(sum(not future.done() for future in self.futures))
         self.submitted.append(args[0].seed)
+        self.names.append(args[0].name)
         self.futures.append(super().submit(fn, *args))
         return self.futures[-1]
 
@@ -196,6 +198,17 @@ def test_runs_go_out_in_order_one_per_free_slot(tmp_path, fake_training, monkeyp
         sweep.sweep({"seed": [0, 1, 2, 3]}, tmp_path / "b", executor=pool,
                     log=lambda line: None, dataset="mnist-5k")  # fmt: skip
     assert pool.unfinished[:3] == [0, 1, 2] and max(pool.unfinished) == 2
+
+
+def test_the_costliest_runs_go_out_first(tmp_path, fake_training):
+    names = ["shallow", "deep", "sparse", "deep-overfit", "vae"]
+    with CountingExecutor(1) as pool:
+        sweep.sweep({"experiment": names}, tmp_path, executor=pool, workers=1,
+                    log=lambda line: None, dataset="mnist-5k")  # fmt: skip
+    costs = {e.name: e.cost for e in EXPERIMENTS}
+    assert pool.names == sorted(names, key=lambda name: -costs[name])
+    assert pool.names[:2] == ["deep-overfit", "vae"]  # the catalog's measured order
+    assert pool.names[-1] == "shallow"
 
 
 def test_a_failed_run_is_recorded_and_the_others_finish(tmp_path, fake_training):

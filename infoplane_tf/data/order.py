@@ -52,4 +52,10 @@ def training_batches(
 
     epochs_range = tf.data.Dataset.range(first_epoch, epochs)
     batches = epochs_range.flat_map(epoch_batches)
-    return batches.map(lambda index: (tf.gather(x, index), tf.gather(y, index))).prefetch(2)
+    batches = batches.map(lambda index: (tf.gather(x, index), tf.gather(y, index))).prefetch(2)
+    # No autotuning (the fixed prefetch needs none): at the end of a fit, destroying the
+    # iterator waited for the autotuner's sleeping thread, up to a minute with another run
+    # beside it (benchmarks/README.md).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return batches.with_options(options)

@@ -43,6 +43,11 @@ class PlannedRun:
         return self.config.seed
 
     @property
+    def cost(self) -> float:
+        """The run's relative training time (its experiment's ``cost``; 1 without one)."""
+        return 1.0 if self.experiment is None else self.experiment.cost
+
+    @property
     def directory(self) -> RunDirectory:
         return RunDirectory(self.config.out)
 

@@ -248,9 +248,10 @@ POLL_S = 0.5
 
 
 def _run_pending(pending: list[PlannedRun], out: Path, pool, record: dict, log, progress) -> None:
-    """Hands the pending runs to the pool in order, no more at once than it has free slots (a
-    run queued behind a long one on a busy worker would wait there while another worker
-    idles), then records each outcome as it arrives."""
+    """Hands the pending runs to the pool, costliest first (else in the grid's order), no more
+    at once than it has free slots (a run queued behind a long one on a busy worker would wait
+    there while another worker idles), then records each outcome as it arrives."""
+    pending = sorted(pending, key=lambda planned: -planned.cost)  # stable: ties keep the order
     for planned in pending:
         log(f"{'resuming' if planned.resumable else 'queued'} {planned.out}")
     waiting, futures = list(reversed(pending)), {}
