@@ -142,9 +142,7 @@ EXPERIMENTS = (
     ),
     Experiment("tied", "tied", "tied AE 784-50-784, decoder = encoder transposed", cost=1.2),
     Experiment("vae", "vae", "variational AE 784-256-128-(50)-128-256-784", cost=3.0),
-    Experiment(
-        "label", "label", "label AE: deep AE with a softmax bottleneck + 0.01 CE", cost=3.1
-    ),
+    Experiment("label", "label", "label AE: deep AE with a softmax bottleneck + 0.01 CE", cost=3.1),
 )
 EXPERIMENT_NAMES = tuple(e.name for e in EXPERIMENTS)
 
